@@ -1,0 +1,326 @@
+/*
+ * A tiny guest for vmm's direct tests: a bzImage that vmm boots through the
+ * same Linux boot protocol path as a stock kernel, entered in 64-bit mode.
+ * It drives the UART, RTC, i8042 and ACPI hardware by polling and reports
+ * on COM1. "guest=MODE" on the command line picks what it does:
+ *
+ *   hello   print a greeting and the command line, then power off (ACPI S5)
+ *   echo    echo input upper-cased until 'q', then power off
+ *   rtc     print the RTC's date and time, then power off
+ *   acpi    check the ACPI tables and print what they say, then power off
+ *   button  wait for the ACPI power button, then power off
+ *   reset   reset through the i8042
+ *   triple  triple-fault
+ *   spin    do nothing, forever
+ */
+#include <stdint.h>
+
+#define COM1 0x3f8
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+static void serial_init(void)
+{
+	outb(COM1 + 1, 0x00); /* no interrupts: this guest polls */
+	outb(COM1 + 3, 0x80); /* DLAB */
+	outb(COM1 + 0, 0x01); /* 115200 baud */
+	outb(COM1 + 1, 0x00);
+	outb(COM1 + 3, 0x03); /* 8N1 */
+	outb(COM1 + 2, 0x07); /* FIFO on, cleared */
+	outb(COM1 + 4, 0x03); /* DTR, RTS */
+}
+
+static void putc_(char c)
+{
+	while (!(inb(COM1 + 5) & 0x20))
+		;
+	outb(COM1, c);
+}
+
+static void puts_(const char *s)
+{
+	while (*s) {
+		if (*s == '\n')
+			putc_('\r');
+		putc_(*s++);
+	}
+}
+
+static int getc_(void)
+{
+	while (!(inb(COM1 + 5) & 0x01))
+		;
+	return inb(COM1);
+}
+
+static void putdec(uint64_t v, int width)
+{
+	char buf[24];
+	int n = 0;
+
+	do {
+		buf[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n < width)
+		buf[n++] = '0';
+	while (n)
+		putc_(buf[--n]);
+}
+
+static void puthex(uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	int started = 0;
+
+	puts_("0x");
+	for (int shift = 60; shift >= 0; shift -= 4) {
+		int d = (v >> shift) & 0xf;
+
+		if (d || started || shift == 0) {
+			putc_(digits[d]);
+			started = 1;
+		}
+	}
+}
+
+static int streq_prefix(const char *s, const char *prefix)
+{
+	while (*prefix)
+		if (*s++ != *prefix++)
+			return 0;
+	return 1;
+}
+
+static int memeq(const void *a, const void *b, uint64_t n)
+{
+	const uint8_t *x = a, *y = b;
+
+	for (uint64_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+static const char *find_arg(const char *cmdline, const char *key)
+{
+	for (const char *p = cmdline; *p; p++)
+		if ((p == cmdline || p[-1] == ' ') && streq_prefix(p, key))
+			return p + __builtin_strlen(key);
+	return 0;
+}
+
+/* ACPI */
+
+struct acpi_info {
+	int ok;
+	unsigned int cpus;
+	uint16_t pm1a_evt, pm1a_cnt;
+	unsigned int sci;
+	int s5;
+	const char *problem;
+};
+
+static uint8_t sum(const void *p, uint64_t n)
+{
+	const uint8_t *b = p;
+	uint8_t s = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		s += b[i];
+	return s;
+}
+
+static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
+
+/* The value of the first element of \_S5's package in the DSDT. */
+static int find_s5(const uint8_t *dsdt, uint32_t len)
+{
+	for (uint32_t i = 36; i + 8 < len; i++) {
+		if (dsdt[i] == 0x08 && memeq(dsdt + i + 1, "_S5_", 4) && dsdt[i + 5] == 0x12) {
+			const uint8_t *e = dsdt + i + 8; /* opcode, 1-byte pkglength, count */
+
+			if (e[0] == 0x0a)
+				return e[1];
+			if (e[0] == 0x00 || e[0] == 0x01)
+				return e[0];
+		}
+	}
+	return -1;
+}
+
+static void acpi_read(const uint8_t *boot_params, struct acpi_info *info)
+{
+	const uint8_t *rsdp = (const uint8_t *)le64(boot_params + 0x70);
+	const uint8_t *xsdt;
+
+	info->ok = 0;
+	info->s5 = -1;
+	if (!rsdp || !memeq(rsdp, "RSD PTR ", 8) || sum(rsdp, 20) || sum(rsdp, 36)) {
+		info->problem = "bad RSDP";
+		return;
+	}
+	xsdt = (const uint8_t *)le64(rsdp + 24);
+	if (!memeq(xsdt, "XSDT", 4) || sum(xsdt, le32(xsdt + 4))) {
+		info->problem = "bad XSDT";
+		return;
+	}
+	for (uint32_t off = 36; off < le32(xsdt + 4); off += 8) {
+		const uint8_t *t = (const uint8_t *)le64(xsdt + off);
+
+		if (sum(t, le32(t + 4))) {
+			info->problem = "bad table checksum";
+			return;
+		}
+		if (memeq(t, "FACP", 4)) {
+			const uint8_t *dsdt = (const uint8_t *)le64(t + 140);
+
+			info->pm1a_evt = le32(t + 56);
+			info->pm1a_cnt = le32(t + 64);
+			info->sci = t[46] | t[47] << 8;
+			if (!memeq(dsdt, "DSDT", 4) || sum(dsdt, le32(dsdt + 4))) {
+				info->problem = "bad DSDT";
+				return;
+			}
+			info->s5 = find_s5(dsdt, le32(dsdt + 4));
+		} else if (memeq(t, "APIC", 4)) {
+			for (uint32_t e = 44; e + 2 <= le32(t + 4); e += t[e + 1]) {
+				if (t[e + 1] == 0)
+					break;
+				if (t[e] == 0 && (le32(t + e + 4) & 1))
+					info->cpus++;
+			}
+		}
+	}
+	if (!info->pm1a_cnt || info->s5 < 0) {
+		info->problem = "no PM1a control block or no \\_S5";
+		return;
+	}
+	info->ok = 1;
+}
+
+static void poweroff(const struct acpi_info *acpi)
+{
+	if (!acpi->ok) {
+		puts_("cannot power off: ");
+		puts_(acpi->problem);
+		puts_("\n");
+	} else {
+		outw(acpi->pm1a_cnt, (uint16_t)(acpi->s5 << 10) | 0x2000);
+	}
+	for (;;)
+		__asm__ volatile("hlt");
+}
+
+/* RTC */
+
+static uint8_t cmos(uint8_t reg)
+{
+	outb(0x70, reg);
+	return inb(0x71);
+}
+
+static unsigned int bcd(uint8_t v, int binary)
+{
+	return binary ? v : (v >> 4) * 10 + (v & 0xf);
+}
+
+static void print_rtc(void)
+{
+	unsigned int sec, min, hour, day, mon, year, cent;
+	int binary;
+
+	while (cmos(0x0a) & 0x80)
+		; /* update in progress */
+	binary = cmos(0x0b) & 0x04;
+	sec = bcd(cmos(0x00), binary);
+	min = bcd(cmos(0x02), binary);
+	hour = bcd(cmos(0x04), binary);
+	day = bcd(cmos(0x07), binary);
+	mon = bcd(cmos(0x08), binary);
+	year = bcd(cmos(0x09), binary);
+	cent = bcd(cmos(0x32), binary);
+	puts_("rtc ");
+	putdec(cent * 100 + year, 4);
+	putc_('-');
+	putdec(mon, 2);
+	putc_('-');
+	putdec(day, 2);
+	putc_(' ');
+	putdec(hour, 2);
+	putc_(':');
+	putdec(min, 2);
+	putc_(':');
+	putdec(sec, 2);
+	puts_("\n");
+}
+
+void guest_main(const uint8_t *boot_params);
+void guest_main(const uint8_t *boot_params)
+{
+	const char *cmdline = (const char *)(uint64_t)le32(boot_params + 0x228);
+	const char *mode = find_arg(cmdline, "guest=");
+	struct acpi_info acpi = { 0 };
+
+	serial_init();
+	acpi_read(boot_params, &acpi);
+	if (!mode)
+		mode = "hello";
+
+	if (streq_prefix(mode, "hello")) {
+		puts_("hello from the test guest\ncmdline: ");
+		puts_(cmdline);
+		puts_("\n");
+	} else if (streq_prefix(mode, "echo")) {
+		int c;
+
+		puts_("echo ready\n");
+		while ((c = getc_()) != 'q')
+			putc_(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+		puts_("\necho done\n");
+	} else if (streq_prefix(mode, "rtc")) {
+		print_rtc();
+	} else if (streq_prefix(mode, "acpi")) {
+		if (!acpi.ok) {
+			puts_("acpi error: ");
+			puts_(acpi.problem);
+			puts_("\n");
+		} else {
+			puts_("acpi ok cpus=");
+			putdec(acpi.cpus, 1);
+			puts_(" pm1a_cnt=");
+			puthex(acpi.pm1a_cnt);
+			puts_(" sci=");
+			putdec(acpi.sci, 1);
+			puts_(" s5=");
+			putdec(acpi.s5, 1);
+			puts_("\n");
+		}
+	} else if (streq_prefix(mode, "button")) {
+		outw(acpi.pm1a_evt + 2, 0x0100); /* PWRBTN_EN */
+		puts_("waiting for the power button\n");
+		while (!(inw(acpi.pm1a_evt) & 0x0100))
+			;
+		outw(acpi.pm1a_evt, 0x0100); /* write 1 to clear */
+		puts_("power button pressed\n");
+	} else if (streq_prefix(mode, "reset")) {
+		puts_("resetting through the i8042\n");
+		outb(0x64, 0xfe);
+		for (;;)
+			;
+	} else if (streq_prefix(mode, "triple")) {
+		static const struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idt = { 0, 0 };
+
+		puts_("triple fault\n");
+		__asm__ volatile("lidt %0; ud2" : : "m"(idt));
+	} else if (streq_prefix(mode, "spin")) {
+		puts_("spinning\n");
+		for (;;)
+			;
+	}
+	poweroff(&acpi);
+}

@@ -1,0 +1,133 @@
+#include "vmm/chardev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/fd.h"
+
+static int open_unix_listener(const char *path, int *ret_fd)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int chardev_open(struct chardev *ch, const char *spec)
+{
+	int r;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->out_fd = ch->in_fd = ch->listen_fd = -1;
+	pthread_mutex_init(&ch->lock, NULL);
+
+	if (strcmp(spec, "stdio") == 0) {
+		ch->kind = CHARDEV_STDIO;
+		ch->out_fd = STDOUT_FILENO;
+		ch->in_fd = STDIN_FILENO;
+		if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &ch->saved_termios) == 0) {
+			struct termios raw = ch->saved_termios;
+
+			/* Raw input for the guest, but Ctrl-C still stops the VM. */
+			cfmakeraw(&raw);
+			raw.c_lflag |= ISIG;
+			raw.c_oflag |= OPOST | ONLCR;
+			tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+			ch->tty_saved = true;
+		}
+		return 0;
+	}
+	if (strncmp(spec, "file:", 5) == 0 && spec[5]) {
+		ch->kind = CHARDEV_FILE;
+		ch->out_fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+		return ch->out_fd < 0 ? -errno : 0;
+	}
+	if (strncmp(spec, "unix:", 5) == 0 && spec[5]) {
+		ch->kind = CHARDEV_UNIX;
+		r = open_unix_listener(spec + 5, &ch->listen_fd);
+		if (r < 0)
+			return r;
+		ch->path = strdup(spec + 5);
+		return ch->path ? 0 : -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+void chardev_close(struct chardev *ch)
+{
+	if (ch->tty_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &ch->saved_termios);
+	if (ch->kind != CHARDEV_STDIO) {
+		if (ch->out_fd >= 0)
+			close(ch->out_fd);
+		if (ch->in_fd >= 0 && ch->in_fd != ch->out_fd)
+			close(ch->in_fd);
+	}
+	if (ch->listen_fd >= 0)
+		close(ch->listen_fd);
+	if (ch->path) {
+		unlink(ch->path);
+		free(ch->path);
+	}
+	pthread_mutex_destroy(&ch->lock);
+}
+
+void chardev_write(struct chardev *ch, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&ch->lock);
+	if (ch->out_fd >= 0) {
+		if (ch->kind == CHARDEV_UNIX) {
+			if (send(ch->out_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+			    errno != EAGAIN && errno != EINTR) {
+				close(ch->out_fd);
+				ch->out_fd = ch->in_fd = -1;
+			}
+		} else {
+			write_all(ch->out_fd, buf, len);
+		}
+	}
+	pthread_mutex_unlock(&ch->lock);
+}
+
+void chardev_accept(struct chardev *ch)
+{
+	int fd = accept4(ch->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&ch->lock);
+	if (ch->out_fd >= 0)
+		close(ch->out_fd);
+	ch->out_fd = ch->in_fd = fd;
+	pthread_mutex_unlock(&ch->lock);
+}
+
+void chardev_input_closed(struct chardev *ch)
+{
+	pthread_mutex_lock(&ch->lock);
+	if (ch->kind == CHARDEV_UNIX && ch->in_fd >= 0) {
+		close(ch->in_fd);
+		ch->out_fd = -1;
+	}
+	ch->in_fd = -1;
+	pthread_mutex_unlock(&ch->lock);
+}

@@ -1,0 +1,344 @@
+/*
+ * i8042 keyboard controller.
+ *
+ * NOTES
+ * - The controller's one-byte output buffer is fed from two queues, the
+ *   keyboard's and the mouse's; status bit 5 tells the guest which one the
+ *   byte came from, and IRQ 1 or IRQ 12 goes with it when enabled.
+ * - Command 0xfe (and 0xd1 with bit 0 clear: the output port's reset line)
+ *   resets the CPU; that is how Linux reboots a PC when ACPI has no reset
+ *   register.
+ * - Keyboard and mouse answer the commands Linux's atkbd and psmouse send
+ *   while probing, so both are found; key input itself comes in later.
+ */
+#include "vmm/hw/i8042.h"
+
+#include <string.h>
+
+#define STATUS_OBF 0x01
+#define STATUS_SYS 0x04
+#define STATUS_CMD 0x08
+#define STATUS_UNLOCKED 0x10
+#define STATUS_AUXDATA 0x20
+
+#define CB_KBD_INT 0x01
+#define CB_AUX_INT 0x02
+#define CB_SYS 0x04
+#define CB_KBD_DISABLE 0x10
+#define CB_AUX_DISABLE 0x20
+#define CB_XLATE 0x40
+
+#define ACK 0xfa
+
+static void queue_push(struct i8042_queue *q, uint8_t v)
+{
+	if (q->count == I8042_QUEUE_SIZE)
+		return; /* a real keyboard drops too when its buffer is full */
+	q->data[(q->head + q->count) % I8042_QUEUE_SIZE] = v;
+	q->count++;
+}
+
+static uint8_t queue_pop(struct i8042_queue *q)
+{
+	uint8_t v = q->data[q->head];
+
+	q->head = (q->head + 1) % I8042_QUEUE_SIZE;
+	q->count--;
+	return v;
+}
+
+static void set_line(const struct irq_line *line, bool *cur, bool level, bool new_byte)
+{
+	/* A new byte behind a still-high line needs a fresh edge. */
+	if (*cur && level && new_byte)
+		irq_line_set(line, 0);
+	if (*cur != level || new_byte)
+		irq_line_set(line, level);
+	*cur = level;
+}
+
+/* Move the next byte into the output buffer and drive the interrupt lines. */
+static void i8042_update(struct i8042 *c)
+{
+	bool new_byte = false;
+
+	if (!c->obf) {
+		if (c->kbd_queue.count && !(c->cmd_byte & CB_KBD_DISABLE)) {
+			c->out = queue_pop(&c->kbd_queue);
+			c->obf = true;
+			c->obf_aux = false;
+			new_byte = true;
+		} else if (c->aux_queue.count && !(c->cmd_byte & CB_AUX_DISABLE)) {
+			c->out = queue_pop(&c->aux_queue);
+			c->obf = true;
+			c->obf_aux = true;
+			new_byte = true;
+		}
+	}
+	set_line(&c->kbd_irq, &c->kbd_level, c->obf && !c->obf_aux && (c->cmd_byte & CB_KBD_INT),
+		 new_byte && !c->obf_aux);
+	set_line(&c->aux_irq, &c->aux_level, c->obf && c->obf_aux && (c->cmd_byte & CB_AUX_INT),
+		 new_byte && c->obf_aux);
+}
+
+/* A byte the controller itself answers with goes out as keyboard data. */
+static void controller_reply(struct i8042 *c, uint8_t v)
+{
+	queue_push(&c->kbd_queue, v);
+}
+
+static void kbd_command(struct i8042 *c, uint8_t v)
+{
+	if (c->kbd_pending_cmd) {
+		/* argument of 0xed (LEDs), 0xf0 (scancode set) or 0xf3 (typematic) */
+		if (c->kbd_pending_cmd == 0xf0 && v == 0) {
+			queue_push(&c->kbd_queue, ACK);
+			queue_push(&c->kbd_queue, 0x02); /* "set 2" (what the guest sees is translated) */
+		} else {
+			queue_push(&c->kbd_queue, ACK);
+		}
+		c->kbd_pending_cmd = 0;
+		return;
+	}
+	switch (v) {
+	case 0xed: case 0xf0: case 0xf3:
+		c->kbd_pending_cmd = v;
+		queue_push(&c->kbd_queue, ACK);
+		break;
+	case 0xee: /* echo */
+		queue_push(&c->kbd_queue, 0xee);
+		break;
+	case 0xf2: /* identify: MF2 keyboard */
+		queue_push(&c->kbd_queue, ACK);
+		queue_push(&c->kbd_queue, 0xab);
+		queue_push(&c->kbd_queue, 0x83);
+		break;
+	case 0xf4:
+		c->kbd_enabled = true;
+		queue_push(&c->kbd_queue, ACK);
+		break;
+	case 0xf5:
+		c->kbd_enabled = false;
+		queue_push(&c->kbd_queue, ACK);
+		break;
+	case 0xf6:
+		c->kbd_enabled = true;
+		queue_push(&c->kbd_queue, ACK);
+		break;
+	case 0xff: /* reset and self-test */
+		c->kbd_enabled = true;
+		queue_push(&c->kbd_queue, ACK);
+		queue_push(&c->kbd_queue, 0xaa);
+		break;
+	default:
+		queue_push(&c->kbd_queue, ACK);
+		break;
+	}
+}
+
+static void aux_command(struct i8042 *c, uint8_t v)
+{
+	if (c->aux_pending_cmd) {
+		if (c->aux_pending_cmd == 0xf3)
+			c->aux_rate = v;
+		else if (c->aux_pending_cmd == 0xe8)
+			c->aux_resolution = v;
+		c->aux_pending_cmd = 0;
+		queue_push(&c->aux_queue, ACK);
+		return;
+	}
+	switch (v) {
+	case 0xe6: case 0xe7:
+		c->aux_scaling = v == 0xe7 ? 2 : 1;
+		queue_push(&c->aux_queue, ACK);
+		break;
+	case 0xe8: case 0xf3:
+		c->aux_pending_cmd = v;
+		queue_push(&c->aux_queue, ACK);
+		break;
+	case 0xe9: /* status request */
+		queue_push(&c->aux_queue, ACK);
+		queue_push(&c->aux_queue, (c->aux_enabled ? 0x20 : 0) | (c->aux_scaling == 2 ? 0x10 : 0));
+		queue_push(&c->aux_queue, c->aux_resolution);
+		queue_push(&c->aux_queue, c->aux_rate);
+		break;
+	case 0xf2: /* identify: standard PS/2 mouse */
+		queue_push(&c->aux_queue, ACK);
+		queue_push(&c->aux_queue, 0x00);
+		break;
+	case 0xf4:
+		c->aux_enabled = true;
+		queue_push(&c->aux_queue, ACK);
+		break;
+	case 0xf5:
+		c->aux_enabled = false;
+		queue_push(&c->aux_queue, ACK);
+		break;
+	case 0xf6:
+		c->aux_rate = 100;
+		c->aux_resolution = 2;
+		c->aux_scaling = 1;
+		queue_push(&c->aux_queue, ACK);
+		break;
+	case 0xff:
+		c->aux_enabled = false;
+		c->aux_rate = 100;
+		c->aux_resolution = 2;
+		c->aux_scaling = 1;
+		queue_push(&c->aux_queue, ACK);
+		queue_push(&c->aux_queue, 0xaa);
+		queue_push(&c->aux_queue, 0x00);
+		break;
+	default:
+		queue_push(&c->aux_queue, ACK);
+		break;
+	}
+}
+
+static void reset_cpu(struct i8042 *c)
+{
+	if (c->reset)
+		c->reset(c->reset_opaque);
+}
+
+static void write_command(struct i8042 *c, uint8_t v)
+{
+	c->last_write_was_cmd = true;
+	switch (v) {
+	case 0x20: /* read command byte */
+		controller_reply(c, c->cmd_byte);
+		break;
+	case 0x60: case 0xd1: case 0xd2: case 0xd3: case 0xd4:
+		c->pending_cmd = v; /* a data byte follows at 0x60 */
+		break;
+	case 0xa7:
+		c->cmd_byte |= CB_AUX_DISABLE;
+		break;
+	case 0xa8:
+		c->cmd_byte &= ~CB_AUX_DISABLE;
+		break;
+	case 0xa9: /* test mouse port: no error */
+	case 0xab: /* test keyboard port: no error */
+		controller_reply(c, 0x00);
+		break;
+	case 0xaa: /* self-test */
+		c->cmd_byte |= CB_SYS;
+		controller_reply(c, 0x55);
+		break;
+	case 0xad:
+		c->cmd_byte |= CB_KBD_DISABLE;
+		break;
+	case 0xae:
+		c->cmd_byte &= ~CB_KBD_DISABLE;
+		break;
+	case 0xd0: /* read output port: A20 on, no reset */
+		controller_reply(c, 0x03);
+		break;
+	case 0xfe: /* pulse the reset line */
+		reset_cpu(c);
+		break;
+	default:
+		break;
+	}
+}
+
+static void write_data(struct i8042 *c, uint8_t v)
+{
+	uint8_t cmd = c->pending_cmd;
+
+	c->last_write_was_cmd = false;
+	c->pending_cmd = 0;
+	switch (cmd) {
+	case 0x60:
+		c->cmd_byte = v;
+		break;
+	case 0xd1: /* write output port: bit 0 low holds the CPU in reset */
+		if (!(v & 0x01))
+			reset_cpu(c);
+		break;
+	case 0xd2: /* as if the keyboard had sent it */
+		queue_push(&c->kbd_queue, v);
+		break;
+	case 0xd3: /* as if the mouse had sent it */
+		queue_push(&c->aux_queue, v);
+		break;
+	case 0xd4:
+		aux_command(c, v);
+		break;
+	default:
+		kbd_command(c, v);
+		break;
+	}
+}
+
+static uint8_t read_status(struct i8042 *c)
+{
+	uint8_t st = STATUS_UNLOCKED;
+
+	if (c->cmd_byte & CB_SYS)
+		st |= STATUS_SYS;
+	if (c->last_write_was_cmd)
+		st |= STATUS_CMD;
+	if (c->obf)
+		st |= STATUS_OBF | (c->obf_aux ? STATUS_AUXDATA : 0);
+	return st;
+}
+
+void i8042_io(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int len)
+{
+	struct i8042 *c = opaque;
+	/* Registered at 0x60 with length 5: offset 0 is data, 4 is command/status. */
+	bool is_data = offset == 0;
+
+	if (offset != 0 && offset != 4) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (is_write) {
+		if (is_data)
+			write_data(c, data[0]);
+		else
+			write_command(c, data[0]);
+	} else if (is_data) {
+		data[0] = c->out;
+		c->obf = false;
+	} else {
+		data[0] = read_status(c);
+	}
+	if (!is_write)
+		memset(data + 1, 0, len - 1);
+	i8042_update(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void i8042_kbd_input(struct i8042 *c, uint8_t byte)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->kbd_enabled)
+		queue_push(&c->kbd_queue, byte);
+	i8042_update(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void i8042_init(struct i8042 *c, struct irq_line kbd_irq, struct irq_line aux_irq,
+		void (*reset)(void *), void *reset_opaque)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	c->kbd_irq = kbd_irq;
+	c->aux_irq = aux_irq;
+	c->reset = reset;
+	c->reset_opaque = reset_opaque;
+	c->cmd_byte = CB_KBD_INT | CB_AUX_INT | CB_SYS | CB_XLATE;
+	c->kbd_enabled = true;
+	c->aux_rate = 100;
+	c->aux_resolution = 2;
+	c->aux_scaling = 1;
+}
+
+void i8042_destroy(struct i8042 *c)
+{
+	pthread_mutex_destroy(&c->lock);
+}

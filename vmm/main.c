@@ -1,0 +1,165 @@
+/* vmm: one process per virtual machine. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "vmm/run.h"
+
+#define DEFAULT_MEMORY_MIB 256
+#define DEFAULT_CMDLINE "console=ttyS0"
+
+static void usage(FILE *out)
+{
+	fputs("Usage: vmm run --kernel FILE [options]\n"
+	      "\n"
+	      "Run one virtual machine on /dev/kvm until the guest powers off.\n"
+	      "\n"
+	      "Options for run:\n"
+	      "  --kernel FILE        Linux bzImage to boot (x86 boot protocol 2.12+, 64-bit entry)\n"
+	      "  --initrd FILE        initial ramdisk\n"
+	      "  --cmdline TEXT       kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
+	      "  --memory MIB         guest memory in MiB (default 256)\n"
+	      "  --cpus N             number of vCPUs (default 1)\n"
+	      "  --serial stdio|file:PATH|unix:PATH\n"
+	      "                       where COM1 goes (default stdio)\n"
+	      "  --no-reboot          end vmm (status 0) when the guest reboots\n"
+	      "  -v, --verbose        more messages on stderr\n"
+	      "  -h, --help           show this help\n"
+	      "\n"
+	      "Guest power-off ends vmm with status 0; a guest reboot restarts the guest.\n"
+	      "SIGTERM presses the ACPI power button; a second SIGTERM ends the VM at once.\n",
+	      out);
+}
+
+/* Parse a whole decimal number in [min, max]; 0 or -EINVAL. */
+static int parse_uint(const char *s, unsigned long long min, unsigned long long max,
+		      unsigned long long *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static uint64_t host_memory(void)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si) < 0)
+		return UINT64_MAX;
+	return ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL,
+	       OPT_NO_REBOOT };
+	static const struct option options[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct run_options opts = {
+		.vm = { .cmdline = DEFAULT_CMDLINE, .mem_size = DEFAULT_MEMORY_MIB * MiB, .ncpus = 1 },
+		.serial = "stdio",
+	};
+	unsigned long long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			opts.vm.kernel = optarg;
+			break;
+		case OPT_INITRD:
+			opts.vm.initrd = optarg;
+			break;
+		case OPT_CMDLINE:
+			opts.vm.cmdline = optarg;
+			break;
+		case OPT_MEMORY:
+			if (parse_uint(optarg, VM_MIN_MEMORY / MiB, 1ULL << 30, &v) < 0) {
+				log_error("--memory %s is not a size in MiB of at least %llu", optarg,
+					  VM_MIN_MEMORY / MiB);
+				return 1;
+			}
+			opts.vm.mem_size = v * MiB;
+			break;
+		case OPT_CPUS:
+			if (parse_uint(optarg, 0, UINT_MAX, &v) < 0) {
+				log_error("--cpus %s is not a number", optarg);
+				return 1;
+			}
+			opts.vm.ncpus = v;
+			break;
+		case OPT_SERIAL:
+			opts.serial = optarg;
+			break;
+		case OPT_NO_REBOOT:
+			opts.vm.no_reboot = true;
+			break;
+		case 'v':
+			log_setup("vmm", LOG_LEVEL_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			log_error("unknown option; see vmm --help");
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument %s; see vmm --help", argv[optind]);
+		return 1;
+	}
+	if (!opts.vm.kernel) {
+		log_error("--kernel is required; see vmm --help");
+		return 1;
+	}
+	if (opts.vm.mem_size > host_memory()) {
+		log_error("--memory %llu is more than this host's %llu MiB of memory",
+			  (unsigned long long)(opts.vm.mem_size / MiB),
+			  (unsigned long long)(host_memory() / MiB));
+		return 1;
+	}
+	return run_vm(&opts);
+}
+
+int main(int argc, char **argv)
+{
+	log_setup("vmm", LOG_LEVEL_INFO);
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	log_error("unknown command %s; see vmm --help", argv[1]);
+	return 1;
+}

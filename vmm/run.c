@@ -1,0 +1,227 @@
+/*
+ * The main loop of `vmm run`.
+ *
+ * NOTES
+ * - The main thread owns everything but the vCPUs: it waits on a
+ *   signalfd, the VM's request eventfd, and the serial console's input.
+ * - SIGTERM presses the ACPI power button once; a second SIGTERM, SIGINT
+ *   or SIGHUP ends the VM at once.
+ * - A guest reset tears the machine down and builds it again from the
+ *   files (a fresh VM, fresh RAM), or ends vmm under --no-reboot.
+ * - Console input is read only while the UART has room, so no byte the
+ *   user typed is lost while the guest is busy.
+ */
+#include "vmm/run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "vmm/vcpu.h"
+
+enum run_outcome { RUN_POWEROFF, RUN_RESET, RUN_STOPPED, RUN_ERROR };
+
+struct run_state {
+	struct vm vm;
+	struct chardev console;
+	int kvm_fd;
+	int signal_fd;
+	int event_fd;
+	int serial_wake_fd;
+	unsigned int sigterms;
+};
+
+static void drain_eventfd(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing to drain */
+	}
+}
+
+static void console_input(struct run_state *st)
+{
+	uint8_t buf[SERIAL_FIFO_SIZE];
+	unsigned int room = serial_rx_room(&st->vm.com1);
+	ssize_t n;
+
+	if (!room)
+		return;
+	n = read(st->console.in_fd, buf, room);
+	if (n > 0)
+		serial_receive(&st->vm.com1, buf, n);
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		chardev_input_closed(&st->console);
+}
+
+/* false when the loop must end; *outcome says how. */
+static bool handle_signal(struct run_state *st, enum run_outcome *outcome)
+{
+	struct signalfd_siginfo si;
+
+	if (read(st->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return true;
+	if (si.ssi_signo == SIGTERM && st->sigterms++ == 0) {
+		pm_power_button(&st->vm.pm);
+		return true;
+	}
+	log_info("VM stopped at once on signal %s", strsignal(si.ssi_signo));
+	*outcome = RUN_STOPPED;
+	return false;
+}
+
+static enum run_outcome run_until_event(struct run_state *st)
+{
+	enum run_outcome outcome = RUN_ERROR;
+
+	for (;;) {
+		struct pollfd fds[5];
+		int nfds = 0, input_idx = -1, listen_idx = -1;
+
+		fds[nfds++] = (struct pollfd){ .fd = st->signal_fd, .events = POLLIN };
+		fds[nfds++] = (struct pollfd){ .fd = st->event_fd, .events = POLLIN };
+		fds[nfds++] = (struct pollfd){ .fd = st->serial_wake_fd, .events = POLLIN };
+		if (st->console.listen_fd >= 0) {
+			listen_idx = nfds;
+			fds[nfds++] = (struct pollfd){ .fd = st->console.listen_fd, .events = POLLIN };
+		}
+		if (st->console.in_fd >= 0 && serial_rx_room(&st->vm.com1)) {
+			input_idx = nfds;
+			fds[nfds++] = (struct pollfd){ .fd = st->console.in_fd, .events = POLLIN };
+		}
+		if (poll(fds, nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll failed: %s", strerror(errno));
+			return RUN_ERROR;
+		}
+		if ((fds[0].revents & POLLIN) && !handle_signal(st, &outcome))
+			return outcome;
+		if (fds[1].revents & POLLIN) {
+			drain_eventfd(st->event_fd);
+			switch (vm_take_request(&st->vm)) {
+			case VM_REQUEST_POWEROFF:
+				return RUN_POWEROFF;
+			case VM_REQUEST_RESET:
+				return RUN_RESET;
+			case VM_REQUEST_ERROR:
+				return RUN_ERROR;
+			case VM_REQUEST_NONE:
+				break;
+			}
+		}
+		if (fds[2].revents & POLLIN)
+			drain_eventfd(st->serial_wake_fd);
+		if (listen_idx >= 0 && (fds[listen_idx].revents & POLLIN))
+			chardev_accept(&st->console);
+		if (input_idx >= 0 && (fds[input_idx].revents & (POLLIN | POLLHUP | POLLERR)))
+			console_input(st);
+	}
+}
+
+static int setup_signals(struct run_state *st)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	vcpu_setup_kick_signal();
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked here, so vCPU threads inherit the mask and never take them. */
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -EINVAL;
+	sigdelset(&set, VCPU_KICK_SIGNAL);
+	st->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return st->signal_fd < 0 ? -errno : 0;
+}
+
+int run_vm(const struct run_options *opts)
+{
+	struct run_state *st;
+	unsigned int max_cpus;
+	char err[512];
+	int status = 1, r;
+
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		log_error("out of memory");
+		return 1;
+	}
+	st->kvm_fd = st->signal_fd = st->event_fd = st->serial_wake_fd = -1;
+
+	r = vm_open_kvm(&st->kvm_fd, &max_cpus, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (opts->vm.ncpus < 1 || opts->vm.ncpus > max_cpus) {
+		log_error("--cpus %u is out of range: this host allows 1 to %u", opts->vm.ncpus,
+			  max_cpus);
+		goto out;
+	}
+	if (setup_signals(st) < 0) {
+		log_error("cannot set up signal handling: %s", strerror(errno));
+		goto out;
+	}
+	st->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	st->serial_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (st->event_fd < 0 || st->serial_wake_fd < 0) {
+		log_error("cannot create an eventfd: %s", strerror(errno));
+		goto out;
+	}
+	r = chardev_open(&st->console, opts->serial);
+	if (r < 0) {
+		if (r == -EINVAL)
+			log_error("--serial %s is not stdio, file:PATH or unix:PATH", opts->serial);
+		else
+			log_error("cannot open serial console %s: %s", opts->serial, strerror(-r));
+		goto out;
+	}
+
+	for (;;) {
+		enum run_outcome outcome;
+
+		r = vm_create(&st->vm, st->kvm_fd, &opts->vm, &st->console, st->event_fd,
+			      st->serial_wake_fd, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s", err);
+			break;
+		}
+		r = vm_start(&st->vm);
+		if (r < 0) {
+			log_error("cannot start vCPU threads: %s", strerror(-r));
+			vm_destroy(&st->vm);
+			break;
+		}
+		outcome = run_until_event(st);
+		vm_destroy(&st->vm);
+		if (outcome == RUN_RESET && !opts->vm.no_reboot) {
+			st->sigterms = 0;
+			continue;
+		}
+		status = outcome == RUN_ERROR ? 1 : 0;
+		break;
+	}
+	chardev_close(&st->console);
+out:
+	if (st->serial_wake_fd >= 0)
+		close(st->serial_wake_fd);
+	if (st->event_fd >= 0)
+		close(st->event_fd);
+	if (st->signal_fd >= 0)
+		close(st->signal_fd);
+	if (st->kvm_fd >= 0)
+		close(st->kvm_fd);
+	free(st);
+	return status;
+}

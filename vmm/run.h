@@ -1,0 +1,15 @@
+/* `vmm run`: boot a VM and run it until the guest powers off. */
+#ifndef WEBKVM_VMM_RUN_H
+#define WEBKVM_VMM_RUN_H
+
+#include "vmm/vm.h"
+
+struct run_options {
+	struct vm_config vm;
+	const char *serial; /* "stdio", "file:PATH" or "unix:PATH" */
+};
+
+/* The process's exit status: 0 when the guest ended the VM, 1 on error. */
+int run_vm(const struct run_options *opts);
+
+#endif

@@ -1,0 +1,276 @@
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "vmm/vcpu.h"
+#include "vmm/x86/acpi.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/cpuid.h"
+#include "vmm/x86/layout.h"
+
+#define KVM_API_VERSION_EXPECTED 12
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int vm_open_kvm(int *ret_fd, unsigned int *ret_max_cpus, char *err, size_t errlen)
+{
+	static const struct { int cap; const char *name; } required[] = {
+		{ KVM_CAP_IRQCHIP, "in-kernel irqchip" },
+		{ KVM_CAP_USER_MEMORY, "user memory" },
+		{ KVM_CAP_SET_TSS_ADDR, "TSS address" },
+		{ KVM_CAP_PIT2, "in-kernel PIT" },
+		{ KVM_CAP_EXT_CPUID, "extended CPUID" },
+		{ KVM_CAP_IMMEDIATE_EXIT, "immediate exit" },
+	};
+	int fd, max;
+
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int r = -errno;
+
+		if (r == -ENOENT)
+			return fail(err, errlen, r,
+				    "cannot open /dev/kvm: no such device (load the kvm module; the CPU "
+				    "needs VT-x or AMD-V enabled)");
+		if (r == -EACCES || r == -EPERM)
+			return fail(err, errlen, r,
+				    "cannot open /dev/kvm: permission denied (run as root or as a "
+				    "member of the kvm group)");
+		return fail(err, errlen, r, "cannot open /dev/kvm: %s", strerror(-r));
+	}
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION_EXPECTED) {
+		close(fd);
+		return fail(err, errlen, -ENOTSUP, "/dev/kvm speaks an unknown KVM API version");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
+		if (ioctl(fd, KVM_CHECK_EXTENSION, required[i].cap) <= 0) {
+			close(fd);
+			return fail(err, errlen, -ENOTSUP, "this host's KVM lacks the %s capability",
+				    required[i].name);
+		}
+	}
+	max = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max <= 0)
+		max = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (max <= 0)
+		max = 4; /* the API's documented floor */
+	*ret_max_cpus = MIN((unsigned int)max, VM_MAX_CPUS);
+	*ret_fd = fd;
+	return 0;
+}
+
+static void vm_reset_line(void *opaque)
+{
+	vm_request(opaque, VM_REQUEST_RESET);
+}
+
+static void vm_poweroff(void *opaque)
+{
+	vm_request(opaque, VM_REQUEST_POWEROFF);
+}
+
+static struct irq_line vm_irq(struct vm *vm, unsigned int gsi)
+{
+	return (struct irq_line){ .vm_fd = vm->vm_fd, .gsi = gsi };
+}
+
+/* The machine's legacy devices, in one place. */
+static int vm_add_devices(struct vm *vm, struct chardev *console, int serial_wake_fd)
+{
+	int r;
+
+	serial_init(&vm->com1, console, vm_irq(vm, IRQ_COM1), serial_wake_fd);
+	i8042_init(&vm->i8042, vm_irq(vm, IRQ_KBD), vm_irq(vm, IRQ_AUX), vm_reset_line, vm);
+	rtc_init(&vm->rtc);
+	pm_init(&vm->pm, vm_irq(vm, IRQ_SCI), vm_poweroff, vm);
+	vm->devices_ready = true;
+
+	if ((r = bus_add(&vm->pio, "serial", PORT_COM1, 8, serial_io, &vm->com1)) < 0 ||
+	    (r = bus_add(&vm->pio, "i8042", PORT_I8042_DATA, 5, i8042_io, &vm->i8042)) < 0 ||
+	    (r = bus_add(&vm->pio, "rtc", PORT_RTC, 2, rtc_io, &vm->rtc)) < 0 ||
+	    (r = bus_add(&vm->pio, "acpi-pm", PORT_ACPI_PM, 12, pm_io, &vm->pm)) < 0)
+		return r;
+	return 0;
+}
+
+static int vm_add_memory(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->mem.nregions; i++) {
+		struct kvm_userspace_memory_region region = {
+			.slot = i,
+			.guest_phys_addr = vm->mem.regions[i].gpa,
+			.memory_size = vm->mem.regions[i].size,
+			.userspace_addr = (uintptr_t)vm->mem.regions[i].host,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct chardev *console,
+	      int event_fd, int serial_wake_fd, char *err, size_t errlen)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	struct boot_config boot = { .kernel = cfg->kernel, .initrd = cfg->initrd,
+				    .cmdline = cfg->cmdline };
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->kvm_fd = kvm_fd;
+	vm->event_fd = event_fd;
+	vm->ncpus = cfg->ncpus;
+	atomic_init(&vm->request, VM_REQUEST_NONE);
+	atomic_init(&vm->stopping, false);
+
+	vm->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return fail(err, errlen, -errno, "cannot create a VM: %s", strerror(errno));
+	fcntl(vm->vm_fd, F_SETFD, FD_CLOEXEC);
+
+	r = mem_init(&vm->mem, cfg->mem_size);
+	if (r < 0) {
+		fail(err, errlen, r, "cannot map %llu MiB of guest memory: %s",
+		     (unsigned long long)(cfg->mem_size / MiB), strerror(-r));
+		goto undo;
+	}
+	/* Intel needs these pages for real-mode emulation; they lie in the MMIO hole. */
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){ LAYOUT_KVM_IDENTITY_MAP }) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS) < 0) {
+		r = -errno;
+		fail(err, errlen, r, "cannot set KVM's TSS area: %s", strerror(-r));
+		goto undo;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0 ||
+	    ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		r = -errno;
+		fail(err, errlen, r, "cannot create the in-kernel interrupt controller and timer: %s",
+		     strerror(-r));
+		goto undo;
+	}
+	r = vm_add_memory(vm);
+	if (r < 0) {
+		fail(err, errlen, r, "KVM refused %llu MiB of guest memory: %s",
+		     (unsigned long long)(cfg->mem_size / MiB), strerror(-r));
+		goto undo;
+	}
+	r = vm_add_devices(vm, console, serial_wake_fd);
+	if (r < 0) {
+		fail(err, errlen, r, "cannot place the legacy devices: %s", strerror(-r));
+		goto undo;
+	}
+	r = acpi_build(&vm->mem, cfg->ncpus, &boot.rsdp);
+	if (r < 0) {
+		fail(err, errlen, r, "cannot build the ACPI tables: %s", strerror(-r));
+		goto undo;
+	}
+	r = boot_load_linux(&vm->mem, &boot, err, errlen);
+	if (r < 0)
+		goto undo;
+
+	r = cpuid_get_supported(kvm_fd, &vm->cpuid);
+	if (r < 0) {
+		fail(err, errlen, r, "cannot read the CPUID KVM supports: %s", strerror(-r));
+		goto undo;
+	}
+	for (unsigned int i = 0; i < cfg->ncpus; i++) {
+		r = vcpu_create(vm, &vm->vcpus[i], i);
+		if (r < 0) {
+			fail(err, errlen, r, "cannot create vCPU %u: %s", i, strerror(-r));
+			goto undo;
+		}
+	}
+	r = boot_setup_bsp(vm->vcpus[0].fd);
+	if (r < 0) {
+		fail(err, errlen, r, "cannot set the boot CPU's registers: %s", strerror(-r));
+		goto undo;
+	}
+	return 0;
+undo:
+	vm_destroy(vm);
+	return r;
+}
+
+int vm_start(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		int r = vcpu_start(&vm->vcpus[i]);
+
+		if (r < 0) {
+			vm_stop(vm);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void vm_stop(struct vm *vm)
+{
+	atomic_store(&vm->stopping, true);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].thread_started)
+			vcpu_kick(&vm->vcpus[i]);
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i].thread_started) {
+			pthread_join(vm->vcpus[i].thread, NULL);
+			vm->vcpus[i].thread_started = false;
+		}
+	}
+}
+
+void vm_destroy(struct vm *vm)
+{
+	vm_stop(vm);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	if (vm->devices_ready) {
+		serial_destroy(&vm->com1);
+		i8042_destroy(&vm->i8042);
+		rtc_destroy(&vm->rtc);
+		pm_destroy(&vm->pm);
+		vm->devices_ready = false;
+	}
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	vm->vm_fd = -1;
+	mem_destroy(&vm->mem);
+}
+
+void vm_request(struct vm *vm, enum vm_request request)
+{
+	int cur = atomic_load(&vm->request);
+	uint64_t one = 1;
+
+	while ((int)request > cur && !atomic_compare_exchange_weak(&vm->request, &cur, request))
+		;
+	if (write(vm->event_fd, &one, sizeof(one)) < 0) {
+		/* the counter can only saturate: the main loop is awake anyway */
+	}
+}
+
+enum vm_request vm_take_request(struct vm *vm)
+{
+	return atomic_exchange(&vm->request, VM_REQUEST_NONE);
+}

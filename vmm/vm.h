@@ -1,0 +1,91 @@
+/* One virtual machine: KVM, guest memory, vCPUs and devices. */
+#ifndef WEBKVM_VMM_VM_H
+#define WEBKVM_VMM_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/bus.h"
+#include "vmm/chardev.h"
+#include "vmm/hw/i8042.h"
+#include "vmm/hw/pm.h"
+#include "vmm/hw/rtc.h"
+#include "vmm/hw/serial.h"
+#include "vmm/mem.h"
+
+/* APIC IDs are 8 bits, 0xff is broadcast and the IOAPIC takes the next ID. */
+#define VM_MAX_CPUS 254
+#define VM_MIN_MEMORY (16 * 1024 * 1024ULL)
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;  /* or NULL */
+	const char *cmdline;
+	uint64_t mem_size;   /* bytes */
+	unsigned int ncpus;
+	bool no_reboot;
+};
+
+/* What the guest or a device asked the main loop to do; stronger ones win. */
+enum vm_request {
+	VM_REQUEST_NONE,
+	VM_REQUEST_RESET,    /* i8042 reset line, triple fault */
+	VM_REQUEST_POWEROFF, /* ACPI S5 */
+	VM_REQUEST_ERROR,    /* a vCPU stopped on an error it already logged */
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int index;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	bool created;                /* fd and run are valid */
+	pthread_t thread;
+	bool thread_started;
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd;                  /* /dev/kvm, owned by the caller */
+	int vm_fd;
+	struct kvm_cpuid2 *cpuid;    /* what KVM supports on this host */
+	struct guest_mem mem;
+	struct bus pio;
+	unsigned int ncpus;
+	struct vcpu vcpus[VM_MAX_CPUS];
+	struct serial com1;
+	struct i8042 i8042;
+	struct rtc rtc;
+	struct pm pm;
+	bool devices_ready;          /* the four above are initialised */
+	int event_fd;                /* eventfd: a request is waiting for the main loop */
+	atomic_int request;          /* enum vm_request */
+	atomic_bool stopping;        /* vCPU threads leave their loop */
+};
+
+/* Open /dev/kvm and check what webkvm needs. -errno, with a sentence in err. */
+int vm_open_kvm(int *ret_fd, unsigned int *ret_max_cpus, char *err, size_t errlen);
+
+/*
+ * Build a powered-on machine ready to run: memory, irqchip, devices,
+ * kernel loaded, vCPUs at reset. On failure everything is undone and err
+ * holds one sentence for the user.
+ */
+int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct chardev *console,
+	      int event_fd, int serial_wake_fd, char *err, size_t errlen);
+int vm_start(struct vm *vm);
+/* Stop every vCPU thread and wait for them. */
+void vm_stop(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+void vm_request(struct vm *vm, enum vm_request request);
+enum vm_request vm_take_request(struct vm *vm);
+
+#endif

@@ -1,0 +1,28 @@
+/* Loading a Linux bzImage by the x86 boot protocol, entering at its 64-bit entry. */
+#ifndef WEBKVM_VMM_X86_BOOT_H
+#define WEBKVM_VMM_X86_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/mem.h"
+
+struct boot_config {
+	const char *kernel;  /* bzImage path */
+	const char *initrd;  /* or NULL */
+	const char *cmdline; /* never NULL */
+	uint64_t rsdp;       /* guest address of the ACPI RSDP */
+};
+
+/*
+ * Put kernel, initrd, command line, boot_params (with the e820 map) and
+ * the boot page tables and GDT into guest memory. On failure returns
+ * -errno and writes one sentence for the user into err.
+ */
+int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *err,
+		    size_t errlen);
+
+/* Registers of the boot CPU at the kernel's 64-bit entry. 0 or -errno. */
+int boot_setup_bsp(int vcpu_fd);
+
+#endif
