@@ -81,6 +81,7 @@ void chardev_close(struct chardev *ch)
 			close(ch->out_fd);
 		if (ch->in_fd >= 0 && ch->in_fd != ch->out_fd)
 			close(ch->in_fd);
+		/* in_fd == -1 after a half-close: out_fd still owns the socket */
 	}
 	if (ch->listen_fd >= 0)
 		close(ch->listen_fd);
@@ -123,11 +124,11 @@ void chardev_accept(struct chardev *ch)
 
 void chardev_input_closed(struct chardev *ch)
 {
+	/*
+	 * A socket client that stops sending may still be reading: keep
+	 * sending it guest output until a write fails or a new client comes.
+	 */
 	pthread_mutex_lock(&ch->lock);
-	if (ch->kind == CHARDEV_UNIX && ch->in_fd >= 0) {
-		close(ch->in_fd);
-		ch->out_fd = -1;
-	}
 	ch->in_fd = -1;
 	pthread_mutex_unlock(&ch->lock);
 }

@@ -1,0 +1,59 @@
+# The UART (and its host backends) and the RTC, seen from the test guest.
+
+test_serial_input_reaches_the_guest() {
+	need_kvm
+	mkfifo in
+	exec 3<>in
+	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=echo <in >out 2>err &
+	local pid=$! status=0
+	wait_for out 'echo ready'
+	# more than the UART's 16-byte FIFO at once, and no "q" before the end:
+	# nothing may be lost
+	printf 'hello, serial port of webkvm: 0123456789 abcdefghijklmnoprstuvwxyz!q' >&3
+	wait $pid || status=$?
+	[ "$status" -eq 0 ] || fail "exit status $status"
+	grep -q 'HELLO, SERIAL PORT OF WEBKVM: 0123456789 ABCDEFGHIJKLMNOPRSTUVWXYZ!' out ||
+		{ cat out; fail "echo lost or changed bytes"; }
+}
+
+test_serial_to_file() {
+	run_guest hello --serial file:console.log
+	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ ! -s out ] || fail "output went to stdout too"
+	grep -q 'hello from the test guest' console.log || fail "no output in the file"
+}
+
+test_serial_on_unix_socket() {
+	need_kvm
+	command -v socat >/dev/null || skip "socat is not installed"
+	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=echo --serial unix:$PWD/console.sock \
+		</dev/null >out 2>err &
+	local pid=$! status=0 i
+	for i in $(seq 100); do [ -S console.sock ] && break; sleep 0.05; done
+	# The guest resets its FIFO at start; type after it is ready.
+	(sleep 1; printf 'over the socket q') | timeout 10 socat - UNIX-CONNECT:$PWD/console.sock >sock.out
+	wait $pid || status=$?
+	[ "$status" -eq 0 ] || fail "exit status $status"
+	grep -q 'OVER THE SOCKET' sock.out || { cat sock.out; fail "no echo over the socket"; }
+	[ ! -e console.sock ] || fail "socket left behind"
+}
+
+test_error_serial_spec() {
+	need_kvm
+	expect_error "serial bogus is not stdio, file:PATH or unix:PATH" \
+		run --kernel "$TESTGUEST" --serial bogus
+	expect_error "cannot open serial console file:/nonexistent/x" \
+		run --kernel "$TESTGUEST" --serial file:/nonexistent/x
+}
+
+test_rtc_reads_the_host_date() {
+	run_guest rtc
+	[ "$status" -eq 0 ] || fail "exit status $status"
+	local line guest host
+	line=$(sed -n 's/^rtc //p' out.txt)
+	[ -n "$line" ] || fail "no rtc line"
+	guest=$(date -u -d "$line" +%s) || fail "unreadable date '$line'"
+	host=$(date -u +%s)
+	[ $((host - guest)) -ge 0 ] && [ $((host - guest)) -le 5 ] ||
+		fail "guest RTC says $line, host says $(date -u '+%F %T')"
+}

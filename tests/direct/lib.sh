@@ -1,0 +1,44 @@
+# Helpers for direct-tier tests: the tiny test guest on this machine's /dev/kvm.
+# Each test_* function runs in its own bash in a fresh temporary folder;
+# it fails on the first failing command (set -e) or an explicit fail.
+
+fail() { echo "FAILED: $*" >&2; exit 1; }
+skip() { echo "$*"; exit 77; }
+
+need_kvm() {
+	[ -c /dev/kvm ] || skip "no /dev/kvm on this machine"
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "no access to /dev/kvm"
+}
+
+# run_guest MODE [vmm options...]: boot the test guest with guest=MODE and
+# wait (10 s at most) for vmm to end; output in out, stderr in err, the
+# exit status in $status.
+run_guest() {
+	local mode=$1
+	shift
+	need_kvm
+	status=0
+	timeout -s KILL 10 "$VMM" run --kernel "$TESTGUEST" --cmdline "guest=$mode" "$@" \
+		</dev/null >out 2>err || status=$?
+	tr -d '\r' <out >out.txt
+}
+
+# expect_error PATTERN vmm-args...: vmm must fail with one line matching PATTERN.
+expect_error() {
+	local pattern=$1 status=0
+	shift
+	"$VMM" "$@" </dev/null >out 2>err || status=$?
+	[ "$status" -ne 0 ] || fail "vmm $* succeeded"
+	[ "$(wc -l <err)" -eq 1 ] || { cat err; fail "expected one line on stderr"; }
+	grep -q -- "$pattern" err || { cat err; fail "stderr does not match '$pattern'"; }
+}
+
+# wait_for FILE PATTERN: wait up to 10 s until FILE shows PATTERN.
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		tr -d '\r' <"$1" 2>/dev/null | grep -q -- "$2" && return 0
+		sleep 0.1
+	done
+	fail "'$2' never appeared in $1"
+}

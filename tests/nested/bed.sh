@@ -1,0 +1,153 @@
+# The nested test bed, sourced by tests and benchmarks.
+#
+# A stock Debian kernel does not boot on every /dev/kvm (a paravirtualised
+# nested one lacks the emulation it needs), so the stock-kernel tests run in
+# an outer VM: QEMU's software emulation with an emulated AMD SVM CPU, where
+# Debian's kvm-amd module loads and /dev/kvm is real. The outer VM boots the
+# same Debian kernel with an initramfs of busybox, the kvm modules, the vmm
+# under test (with the libraries ldd lists) and the inner guest's kernel and
+# initramfs; a script given per run is appended as a second cpio archive.
+#
+# On a host whose CPU shows vmx or svm, bed_run runs the same script
+# directly on the host instead.
+#
+# Needs: qemu-system-x86 busybox-static cpio kmod, and Debian's
+# linux-image-amd64 package file (bed_fetch_kernel downloads it with apt).
+
+BED_SRCDIR=${BED_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BED_CACHE=${WEBKVM_TEST_CACHE:-$BED_SRCDIR/tests/cache}
+
+bed_log() { echo "bed: $*" >&2; }
+
+# Unpack Debian's kernel package into $BED_CACHE/kernel once.
+bed_fetch_kernel() {
+	local dir=$BED_CACHE/kernel pkg deb
+	[ -f "$dir/done" ] && return 0
+	mkdir -p "$BED_CACHE" || return 1
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+	if [ -z "$pkg" ]; then
+		bed_log "cannot resolve linux-image-amd64 (run apt-get update)"
+		return 1
+	fi
+	rm -rf "$dir" && mkdir -p "$dir/deb" || return 1
+	(cd "$dir/deb" && apt-get download "$pkg" >/dev/null 2>&1) || {
+		bed_log "cannot download $pkg"
+		return 1
+	}
+	deb=$(ls "$dir"/deb/*.deb | head -n1)
+	dpkg-deb -x "$deb" "$dir/root" || return 1
+	rm -f "$deb"
+	touch "$dir/done"
+}
+
+bed_kernel() { ls "$BED_CACHE"/kernel/root/boot/vmlinuz-* 2>/dev/null | head -n1; }
+bed_module() {
+	find "$BED_CACHE"/kernel/root/lib/modules -name "$1.ko*" 2>/dev/null | head -n1
+}
+
+# Copy a binary and the shared libraries ldd lists into a root folder.
+bed_copy_binary() {
+	local bin=$1 root=$2 dest=$3 lib
+	mkdir -p "$root$(dirname "$dest")"
+	cp "$bin" "$root$dest"
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+bed_busybox_root() {
+	local root=$1
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,lib/modules}
+	cp /bin/busybox "$root/bin/busybox"
+	ln -sf busybox "$root/bin/sh"
+}
+
+bed_cpio() { (cd "$1" && find . | cpio -o -H newc --quiet) >"$2"; }
+
+# The inner guest: busybox, evdev and the ACPI button driver, and an init
+# that prints a marker, powers off on the power button, and runs a shell on
+# the serial console.
+bed_build_inner() {
+	local out=$1 root
+	root=$(mktemp -d) || return 1
+	bed_busybox_root "$root"
+	for m in evdev button; do
+		cp "$(bed_module $m)" "$root/lib/modules/" || { rm -rf "$root"; return 1; }
+	done
+	cp "$BED_SRCDIR/tests/nested/inner-init" "$root/init"
+	chmod 755 "$root/init"
+	bed_cpio "$root" "$out"
+	rm -rf "$root"
+}
+
+# The outer VM's base initramfs (everything but the per-run script).
+bed_build_outer() {
+	local builddir=$1 out=$2 root m
+	root=$(mktemp -d) || return 1
+	bed_busybox_root "$root"
+	for m in irqbypass ccp kvm kvm-amd; do
+		cp "$(bed_module $m)" "$root/lib/modules/" || { rm -rf "$root"; return 1; }
+	done
+	bed_copy_binary "$builddir/vmm/vmm" "$root" /usr/bin/vmm
+	mkdir -p "$root/inner"
+	cp "$(bed_kernel)" "$root/inner/vmlinuz"
+	bed_build_inner "$root/inner/initrd" || { rm -rf "$root"; return 1; }
+	cp "$BED_SRCDIR/tests/nested/outer-init" "$root/init"
+	cp "$BED_SRCDIR/tests/nested/lib.sh" "$root/lib.sh"
+	chmod 755 "$root/init"
+	bed_cpio "$root" "$out"
+	rm -rf "$root"
+}
+
+bed_host_has_virt() { grep -qwE 'vmx|svm' /proc/cpuinfo; }
+
+# What the bed lacks on this machine, or nothing when it is complete.
+bed_missing() {
+	local t
+	for t in qemu-system-x86_64 cpio busybox; do
+		command -v "$t" >/dev/null || { echo "$t is not installed"; return; }
+	done
+	[ -f /bin/busybox ] || { echo "busybox-static is not installed"; return; }
+	bed_fetch_kernel 2>/dev/null || { echo "Debian's kernel package cannot be fetched"; return; }
+}
+
+# bed_run BUILDDIR SCRIPT LOG [extra files...]: run SCRIPT inside the
+# outer VM (or directly where the host has VT-x/AMD-V); its output, with
+# the inner guests', goes to LOG. Returns the script's exit status.
+bed_run() {
+	local builddir=$1 script=$2 log=$3 work base status
+	work=$(mktemp -d) || return 1
+	if bed_host_has_virt && [ -z "$WEBKVM_FORCE_OUTER_VM" ]; then
+		mkdir -p "$work/inner"
+		cp "$(bed_kernel)" "$work/inner/vmlinuz"
+		bed_build_inner "$work/inner/initrd"
+		(cd "$work" && BED_ROOT=$work VMM=$builddir/vmm/vmm \
+			sh -c ". '$BED_SRCDIR/tests/nested/lib.sh'; . '$script'") >"$log" 2>&1
+		status=$?
+		rm -rf "$work"
+		return $status
+	fi
+	base=$builddir/tests/nested-outer.cpio
+	if [ ! -f "$base" ] || [ "$builddir/vmm/vmm" -nt "$base" ] ||
+		[ -n "$(find "$BED_SRCDIR/tests/nested" -newer "$base" 2>/dev/null)" ]; then
+		bed_build_outer "$builddir" "$base.tmp" && mv "$base.tmp" "$base" || {
+			rm -rf "$work"
+			return 1
+		}
+	fi
+	mkdir -p "$work/run"
+	cp "$script" "$work/run/run.sh"
+	bed_cpio "$work/run" "$work/run.cpio"
+	cat "$base" "$work/run.cpio" >"$work/initrd"
+	timeout -s KILL "${BED_TIMEOUT:-900}" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu qemu64,+svm -m 4096 -smp 2 \
+		-kernel "$(bed_kernel)" -initrd "$work/initrd" \
+		-append "console=ttyS0 quiet panic=-1" \
+		-display none -monitor none -serial "file:$log" -no-reboot </dev/null
+	rm -rf "$work"
+	status=$(sed -n 's/^BED-EXIT \([0-9]*\).*/\1/p' "$log" | tail -n1)
+	[ -n "$status" ] || { bed_log "the outer VM ended without a result (see $log)"; return 125; }
+	return "$status"
+}
