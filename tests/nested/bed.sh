@@ -94,6 +94,7 @@ bed_build_outer() {
 	mkdir -p "$root/inner"
 	cp "$(bed_kernel)" "$root/inner/vmlinuz"
 	bed_build_inner "$root/inner/initrd" || { rm -rf "$root"; return 1; }
+	[ -n "${BED_EXTRA_HOOK:-}" ] && "$BED_EXTRA_HOOK" "$root"
 	cp "$BED_SRCDIR/tests/nested/outer-init" "$root/init"
 	cp "$BED_SRCDIR/tests/nested/lib.sh" "$root/lib.sh"
 	chmod 755 "$root/init"
@@ -129,9 +130,9 @@ bed_run() {
 		rm -rf "$work"
 		return $status
 	fi
-	base=$builddir/tests/nested-outer.cpio
+	base=$builddir/tests/${BED_OUTER_NAME:-nested-outer.cpio}
 	if [ ! -f "$base" ] || [ "$builddir/vmm/vmm" -nt "$base" ] ||
-		[ -n "$(find "$BED_SRCDIR/tests/nested" -newer "$base" 2>/dev/null)" ]; then
+		[ -n "$(find "$BED_SRCDIR/tests/nested" "$BED_SRCDIR/tests/bench" -newer "$base" 2>/dev/null)" ]; then
 		bed_build_outer "$builddir" "$base.tmp" && mv "$base.tmp" "$base" || {
 			rm -rf "$work"
 			return 1

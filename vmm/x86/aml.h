@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AML_MAX 4096
+#define AML_MAX 16384
 
 struct aml {
 	uint8_t data[AML_MAX];

@@ -1,0 +1,31 @@
+/*
+ * Unit tests of vmm's device models and table builders, without KVM.
+ * Prints "PASS name" or "FAIL name" per test; exits 1 if any failed.
+ * An argument runs only the tests whose name contains it.
+ */
+#include <string.h>
+
+#include "tests/unit/unit.h"
+
+static const struct unit_test *const suites[] = {
+	serial_tests, i8042_tests, rtc_tests, pm_tests, aml_tests, acpi_tests, bus_tests,
+};
+
+int main(int argc, char **argv)
+{
+	int any_failed = 0;
+
+	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
+		for (const struct unit_test *t = suites[s]; t->name; t++) {
+			int failed = 0;
+
+			if (argc > 1 && !strstr(t->name, argv[1]))
+				continue;
+			t->fn(&failed);
+			printf("%s %s\n", failed ? "FAIL" : "PASS", t->name);
+			fflush(stdout);
+			any_failed |= failed;
+		}
+	}
+	return any_failed;
+}

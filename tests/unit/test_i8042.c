@@ -1,0 +1,147 @@
+#include <string.h>
+
+#include "tests/unit/unit.h"
+#include "vmm/hw/i8042.h"
+
+struct fixture {
+	struct i8042 c;
+	int resets;
+};
+
+static void on_reset(void *opaque)
+{
+	((struct fixture *)opaque)->resets++;
+}
+
+static void setup(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	i8042_init(&f->c, (struct irq_line){ .vm_fd = -1, .gsi = 1 },
+		   (struct irq_line){ .vm_fd = -1, .gsi = 12 }, on_reset, f);
+}
+
+static uint8_t status(struct fixture *f)
+{
+	uint8_t v;
+
+	i8042_io(&f->c, 4, false, &v, 1);
+	return v;
+}
+
+static uint8_t data(struct fixture *f)
+{
+	uint8_t v;
+
+	i8042_io(&f->c, 0, false, &v, 1);
+	return v;
+}
+
+static void cmd(struct fixture *f, uint8_t v) { i8042_io(&f->c, 4, true, &v, 1); }
+static void out(struct fixture *f, uint8_t v) { i8042_io(&f->c, 0, true, &v, 1); }
+
+static void i8042_self_test_answers_0x55(int *failed)
+{
+	struct fixture f;
+
+	setup(&f);
+	cmd(&f, 0xaa);
+	CHECK(status(&f) & 0x01);
+	CHECK_EQ(data(&f), 0x55);
+	CHECK_EQ(status(&f) & 0x01, 0);
+	i8042_destroy(&f.c);
+}
+
+static void i8042_command_byte_reads_back(int *failed)
+{
+	struct fixture f;
+
+	setup(&f);
+	cmd(&f, 0x60);
+	out(&f, 0x47);
+	cmd(&f, 0x20);
+	CHECK_EQ(data(&f), 0x47);
+	i8042_destroy(&f.c);
+}
+
+static void i8042_aux_loopback_is_marked_as_mouse_data(int *failed)
+{
+	struct fixture f;
+
+	setup(&f);
+	cmd(&f, 0xd3);
+	out(&f, 0x5a);
+	CHECK_EQ(status(&f) & 0x21, 0x21);
+	CHECK(f.c.aux_level);
+	CHECK_EQ(data(&f), 0x5a);
+	CHECK(!f.c.aux_level);
+	i8042_destroy(&f.c);
+}
+
+static void i8042_keyboard_reset_acks_and_passes_self_test(int *failed)
+{
+	struct fixture f;
+
+	setup(&f);
+	out(&f, 0xff);
+	CHECK(f.c.kbd_level);
+	CHECK_EQ(data(&f), 0xfa);
+	CHECK(f.c.kbd_level); /* the next byte is a new interrupt */
+	CHECK_EQ(data(&f), 0xaa);
+	CHECK(!f.c.kbd_level);
+	i8042_destroy(&f.c);
+}
+
+static void i8042_mouse_identifies_as_ps2_mouse(int *failed)
+{
+	struct fixture f;
+
+	setup(&f);
+	cmd(&f, 0xd4);
+	out(&f, 0xf2);
+	CHECK_EQ(data(&f), 0xfa);
+	CHECK_EQ(data(&f), 0x00);
+	i8042_destroy(&f.c);
+}
+
+static void i8042_reset_line_resets_the_cpu(int *failed)
+{
+	struct fixture f;
+
+	setup(&f);
+	cmd(&f, 0xfe);
+	CHECK_EQ(f.resets, 1);
+	cmd(&f, 0xd1);
+	out(&f, 0x02); /* output port with bit 0 low */
+	CHECK_EQ(f.resets, 2);
+	cmd(&f, 0xd1);
+	out(&f, 0x03);
+	CHECK_EQ(f.resets, 2);
+	i8042_destroy(&f.c);
+}
+
+static void i8042_queue_is_bounded(int *failed)
+{
+	struct fixture f;
+	int n = 0;
+
+	setup(&f);
+	for (int i = 0; i < 1000; i++)
+		i8042_kbd_input(&f.c, 0x1c);
+	while (status(&f) & 0x01) {
+		data(&f);
+		n++;
+	}
+	CHECK_EQ(n, I8042_QUEUE_SIZE + 1); /* the queue plus the output buffer */
+	i8042_destroy(&f.c);
+}
+
+const struct unit_test i8042_tests[] = {
+	{ "i8042_self_test_answers_0x55", i8042_self_test_answers_0x55 },
+	{ "i8042_command_byte_reads_back", i8042_command_byte_reads_back },
+	{ "i8042_aux_loopback_is_marked_as_mouse_data", i8042_aux_loopback_is_marked_as_mouse_data },
+	{ "i8042_keyboard_reset_acks_and_passes_self_test", i8042_keyboard_reset_acks_and_passes_self_test },
+	{ "i8042_mouse_identifies_as_ps2_mouse", i8042_mouse_identifies_as_ps2_mouse },
+	{ "i8042_reset_line_resets_the_cpu", i8042_reset_line_resets_the_cpu },
+	{ "i8042_queue_is_bounded", i8042_queue_is_bounded },
+	{ NULL, NULL },
+};

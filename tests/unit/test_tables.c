@@ -1,0 +1,157 @@
+/* AML encoding, ACPI tables and the port bus. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "tests/unit/unit.h"
+#include "vmm/bus.h"
+#include "vmm/x86/acpi.h"
+#include "vmm/x86/aml.h"
+#include "vmm/x86/layout.h"
+
+static void aml_integers_use_the_shortest_encoding(int *failed)
+{
+	static const struct { uint64_t v; uint8_t bytes[9]; size_t len; } cases[] = {
+		{ 0, { 0x00 }, 1 },
+		{ 1, { 0x01 }, 1 },
+		{ 5, { 0x0a, 0x05 }, 2 },
+		{ 0x1234, { 0x0b, 0x34, 0x12 }, 3 },
+		{ 0x12345678, { 0x0c, 0x78, 0x56, 0x34, 0x12 }, 5 },
+		{ 0x100000000ULL, { 0x0e, 0, 0, 0, 0, 1, 0, 0, 0 }, 9 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct aml a = { .len = 0 };
+
+		aml_integer(&a, cases[i].v);
+		CHECK_EQ(a.len, cases[i].len);
+		CHECK(memcmp(a.data, cases[i].bytes, cases[i].len) == 0);
+	}
+}
+
+static void aml_package_length_grows_at_63_bytes(int *failed)
+{
+	/* A scope around n bytes: 4 for the name, the rest filler. */
+	static const struct { size_t body; uint8_t lead; size_t pkglen_bytes; } cases[] = {
+		{ 58, 0x3f, 1 },  /* 1 + 4 + 58 = 63 */
+		{ 59, 0x41, 2 },  /* 2 + 4 + 59 = 65 = 0x41 */
+		{ 4000, 0x40 | ((2 + 4 + 4000) & 0xf), 2 },  /* 2 bytes reach 4095 */
+		{ 5000, 0x80 | ((3 + 4 + 5000) & 0xf), 3 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct aml *body = calloc(1, sizeof(*body)), *a = calloc(1, sizeof(*a));
+
+		memset(body->data, 0xa3, cases[i].body);
+		body->len = cases[i].body;
+		aml_scope(a, "TEST", body);
+		CHECK_EQ(a->data[0], 0x10);
+		CHECK_EQ(a->data[1], cases[i].lead);
+		CHECK_EQ(a->len, 1 + cases[i].pkglen_bytes + 4 + cases[i].body);
+		free(body);
+		free(a);
+	}
+}
+
+static void aml_overflow_is_reported(int *failed)
+{
+	struct aml *a = calloc(1, sizeof(*a));
+	uint8_t junk[AML_MAX / 2 + 1] = { 0 };
+
+	aml_bytes(a, junk, sizeof(junk));
+	CHECK(!a->overflow);
+	aml_bytes(a, junk, sizeof(junk));
+	CHECK(a->overflow);
+	free(a);
+}
+
+static uint8_t sum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+
+	while (n--)
+		s += *p++;
+	return s;
+}
+
+static void check_tables(int *failed, unsigned int ncpus)
+{
+	struct guest_mem mem;
+	uint64_t rsdp_gpa;
+	uint8_t *rsdp, *xsdt;
+	unsigned int lapics = 0;
+
+	CHECK_EQ(mem_init(&mem, 16 * MiB), 0);
+	CHECK_EQ(acpi_build(&mem, ncpus, &rsdp_gpa), 0);
+	rsdp = mem_ptr(&mem, rsdp_gpa, 36);
+	CHECK(rsdp_gpa % 16 == 0 && rsdp_gpa >= LAYOUT_ACPI && rsdp_gpa < LAYOUT_ACPI_END);
+	CHECK(memcmp(rsdp, "RSD PTR ", 8) == 0);
+	CHECK_EQ(sum(rsdp, 20), 0);
+	CHECK_EQ(sum(rsdp, 36), 0);
+	xsdt = mem_ptr(&mem, *(uint64_t *)(rsdp + 24), 36);
+	CHECK(memcmp(xsdt, "XSDT", 4) == 0);
+	CHECK_EQ(sum(xsdt, get_le32(xsdt + 4)), 0);
+	for (uint32_t off = 36; off < get_le32(xsdt + 4); off += 8) {
+		uint8_t *t = mem_ptr(&mem, *(uint64_t *)(xsdt + off), 36);
+
+		CHECK_EQ(sum(t, get_le32(t + 4)), 0);
+		if (memcmp(t, "FACP", 4) == 0) {
+			uint8_t *dsdt = mem_ptr(&mem, *(uint64_t *)(t + 140), 36);
+
+			CHECK_EQ(get_le32(t + 4), 276);
+			CHECK(memcmp(dsdt, "DSDT", 4) == 0);
+			CHECK_EQ(sum(dsdt, get_le32(dsdt + 4)), 0);
+			CHECK(memmem(dsdt, get_le32(dsdt + 4), "_S5_", 4) != NULL);
+			CHECK(memmem(dsdt, get_le32(dsdt + 4), "PNP0501", 7) != NULL);
+		}
+		if (memcmp(t, "APIC", 4) == 0)
+			for (uint32_t e = 44; e < get_le32(t + 4); e += t[e + 1])
+				lapics += t[e] == 0;
+	}
+	CHECK_EQ(lapics, ncpus);
+	mem_destroy(&mem);
+}
+
+static void acpi_tables_checksum_for_1_and_254_cpus(int *failed)
+{
+	check_tables(failed, 1);
+	check_tables(failed, 254);
+}
+
+static void io_record(void *opaque, uint16_t offset, bool is_write, uint8_t *data,
+		      unsigned int len)
+{
+	*(int *)opaque = offset + (is_write ? 1000 : 0);
+}
+
+static void bus_dispatches_and_refuses_overlaps(int *failed)
+{
+	struct bus bus = { .ndevices = 0 };
+	uint8_t d[4] = { 0 };
+	int seen = -1;
+
+	CHECK_EQ(bus_add(&bus, "a", 0x100, 8, io_record, &seen), 0);
+	CHECK(bus_add(&bus, "b", 0x107, 2, io_record, &seen) < 0);
+	CHECK_EQ(bus_add(&bus, "c", 0x108, 2, io_record, &seen), 0);
+	bus_pio(&bus, 0x103, true, d, 1);
+	CHECK_EQ(seen, 1003);
+	bus_pio(&bus, 0x200, false, d, 4);
+	CHECK_EQ(get_le32(d), 0xffffffff); /* nobody there: the bus floats high */
+}
+
+const struct unit_test aml_tests[] = {
+	{ "aml_integers_use_the_shortest_encoding", aml_integers_use_the_shortest_encoding },
+	{ "aml_package_length_grows_at_63_bytes", aml_package_length_grows_at_63_bytes },
+	{ "aml_overflow_is_reported", aml_overflow_is_reported },
+	{ NULL, NULL },
+};
+
+const struct unit_test acpi_tests[] = {
+	{ "acpi_tables_checksum_for_1_and_254_cpus", acpi_tables_checksum_for_1_and_254_cpus },
+	{ NULL, NULL },
+};
+
+const struct unit_test bus_tests[] = {
+	{ "bus_dispatches_and_refuses_overlaps", bus_dispatches_and_refuses_overlaps },
+	{ NULL, NULL },
+};
