@@ -63,6 +63,31 @@ static void i8042_command_byte_reads_back(int *failed)
 	i8042_destroy(&f.c);
 }
 
+/* Linux's i8042_check_aux: ports disabled in the command byte, then 0xa7, 0x20. */
+static void i8042_replies_while_ports_are_disabled(int *failed)
+{
+	struct fixture f;
+
+	setup(&f);
+	cmd(&f, 0x60);
+	out(&f, 0x56); /* keyboard port disabled */
+	cmd(&f, 0xd3);
+	out(&f, 0x5a);
+	CHECK_EQ(status(&f) & 0x21, 0x21);
+	CHECK_EQ(data(&f), 0x5a);
+	cmd(&f, 0xa7);
+	cmd(&f, 0x20);
+	CHECK(status(&f) & 0x01);
+	CHECK_EQ(data(&f), 0x76);
+	/* device bytes wait until their port is enabled again */
+	i8042_kbd_input(&f.c, 0x1c);
+	CHECK_EQ(status(&f) & 0x01, 0);
+	cmd(&f, 0xae);
+	CHECK(status(&f) & 0x01);
+	CHECK_EQ(data(&f), 0x1c);
+	i8042_destroy(&f.c);
+}
+
 static void i8042_aux_loopback_is_marked_as_mouse_data(int *failed)
 {
 	struct fixture f;
@@ -138,6 +163,7 @@ static void i8042_queue_is_bounded(int *failed)
 const struct unit_test i8042_tests[] = {
 	{ "i8042_self_test_answers_0x55", i8042_self_test_answers_0x55 },
 	{ "i8042_command_byte_reads_back", i8042_command_byte_reads_back },
+	{ "i8042_replies_while_ports_are_disabled", i8042_replies_while_ports_are_disabled },
 	{ "i8042_aux_loopback_is_marked_as_mouse_data", i8042_aux_loopback_is_marked_as_mouse_data },
 	{ "i8042_keyboard_reset_acks_and_passes_self_test", i8042_keyboard_reset_acks_and_passes_self_test },
 	{ "i8042_mouse_identifies_as_ps2_mouse", i8042_mouse_identifies_as_ps2_mouse },

@@ -30,7 +30,7 @@
 
 #define ACK 0xfa
 
-static void queue_push(struct i8042_queue *q, uint8_t v)
+static void queue_push(struct i8042_queue *q, uint16_t v)
 {
 	if (q->count == I8042_QUEUE_SIZE)
 		return; /* a real keyboard drops too when its buffer is full */
@@ -38,9 +38,9 @@ static void queue_push(struct i8042_queue *q, uint8_t v)
 	q->count++;
 }
 
-static uint8_t queue_pop(struct i8042_queue *q)
+static uint16_t queue_pop(struct i8042_queue *q)
 {
-	uint8_t v = q->data[q->head];
+	uint16_t v = q->data[q->head];
 
 	q->head = (q->head + 1) % I8042_QUEUE_SIZE;
 	q->count--;
@@ -63,7 +63,14 @@ static void i8042_update(struct i8042 *c)
 	bool new_byte = false;
 
 	if (!c->obf) {
-		if (c->kbd_queue.count && !(c->cmd_byte & CB_KBD_DISABLE)) {
+		if (c->ctrl_queue.count) {
+			uint16_t v = queue_pop(&c->ctrl_queue);
+
+			c->out = v & 0xff;
+			c->obf = true;
+			c->obf_aux = v & I8042_FROM_AUX;
+			new_byte = true;
+		} else if (c->kbd_queue.count && !(c->cmd_byte & CB_KBD_DISABLE)) {
 			c->out = queue_pop(&c->kbd_queue);
 			c->obf = true;
 			c->obf_aux = false;
@@ -81,10 +88,10 @@ static void i8042_update(struct i8042 *c)
 		 new_byte && c->obf_aux);
 }
 
-/* A byte the controller itself answers with goes out as keyboard data. */
+/* A byte the controller itself answers with: keyboard data, never held back. */
 static void controller_reply(struct i8042 *c, uint8_t v)
 {
-	queue_push(&c->kbd_queue, v);
+	queue_push(&c->ctrl_queue, v);
 }
 
 static void kbd_command(struct i8042 *c, uint8_t v)
@@ -257,10 +264,10 @@ static void write_data(struct i8042 *c, uint8_t v)
 			reset_cpu(c);
 		break;
 	case 0xd2: /* as if the keyboard had sent it */
-		queue_push(&c->kbd_queue, v);
+		queue_push(&c->ctrl_queue, v);
 		break;
 	case 0xd3: /* as if the mouse had sent it */
-		queue_push(&c->aux_queue, v);
+		queue_push(&c->ctrl_queue, v | I8042_FROM_AUX);
 		break;
 	case 0xd4:
 		aux_command(c, v);

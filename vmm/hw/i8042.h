@@ -10,11 +10,13 @@
 
 #define I8042_QUEUE_SIZE 64
 
-/* Bytes waiting for the guest from one device. */
+/* Bytes waiting for the guest from one source. */
 struct i8042_queue {
-	uint8_t data[I8042_QUEUE_SIZE];
+	uint16_t data[I8042_QUEUE_SIZE]; /* the byte; I8042_FROM_AUX marks mouse data */
 	unsigned int head, count;
 };
+
+#define I8042_FROM_AUX 0x100
 
 struct i8042 {
 	pthread_mutex_t lock;
@@ -33,7 +35,11 @@ struct i8042 {
 	bool obf;
 	bool obf_aux;
 	uint8_t out;
-	struct i8042_queue kbd_queue, aux_queue;
+	/*
+	 * The controller's own replies (and 0xd2/0xd3 loopback bytes) go out
+	 * even while a port is disabled; device bytes wait for their port.
+	 */
+	struct i8042_queue ctrl_queue, kbd_queue, aux_queue;
 };
 
 void i8042_init(struct i8042 *c, struct irq_line kbd_irq, struct irq_line aux_irq,
