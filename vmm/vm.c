@@ -2,13 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/util.h"
 #include "vmm/vcpu.h"
 #include "vmm/x86/acpi.h"
@@ -17,18 +17,6 @@
 #include "vmm/x86/layout.h"
 
 #define KVM_API_VERSION_EXPECTED 12
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 int vm_open_kvm(int *ret_fd, unsigned int *ret_max_cpus, char *err, size_t errlen)
 {
@@ -47,23 +35,23 @@ int vm_open_kvm(int *ret_fd, unsigned int *ret_max_cpus, char *err, size_t errle
 		int r = -errno;
 
 		if (r == -ENOENT)
-			return fail(err, errlen, r,
+			return error_set(err, errlen, r,
 				    "cannot open /dev/kvm: no such device (load the kvm module; the CPU "
 				    "needs VT-x or AMD-V enabled)");
 		if (r == -EACCES || r == -EPERM)
-			return fail(err, errlen, r,
+			return error_set(err, errlen, r,
 				    "cannot open /dev/kvm: permission denied (run as root or as a "
 				    "member of the kvm group)");
-		return fail(err, errlen, r, "cannot open /dev/kvm: %s", strerror(-r));
+		return error_set(err, errlen, r, "cannot open /dev/kvm: %s", strerror(-r));
 	}
 	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION_EXPECTED) {
 		close(fd);
-		return fail(err, errlen, -ENOTSUP, "/dev/kvm speaks an unknown KVM API version");
+		return error_set(err, errlen, -ENOTSUP, "/dev/kvm speaks an unknown KVM API version");
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
 		if (ioctl(fd, KVM_CHECK_EXTENSION, required[i].cap) <= 0) {
 			close(fd);
-			return fail(err, errlen, -ENOTSUP, "this host's KVM lacks the %s capability",
+			return error_set(err, errlen, -ENOTSUP, "this host's KVM lacks the %s capability",
 				    required[i].name);
 		}
 	}
@@ -145,12 +133,12 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 
 	vm->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
-		return fail(err, errlen, -errno, "cannot create a VM: %s", strerror(errno));
+		return error_set(err, errlen, -errno, "cannot create a VM: %s", strerror(errno));
 	fcntl(vm->vm_fd, F_SETFD, FD_CLOEXEC);
 
 	r = mem_init(&vm->mem, cfg->mem_size);
 	if (r < 0) {
-		fail(err, errlen, r, "cannot map %llu MiB of guest memory: %s",
+		error_set(err, errlen, r, "cannot map %llu MiB of guest memory: %s",
 		     (unsigned long long)(cfg->mem_size / MiB), strerror(-r));
 		goto undo;
 	}
@@ -158,30 +146,30 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){ LAYOUT_KVM_IDENTITY_MAP }) < 0 ||
 	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS) < 0) {
 		r = -errno;
-		fail(err, errlen, r, "cannot set KVM's TSS area: %s", strerror(-r));
+		error_set(err, errlen, r, "cannot set KVM's TSS area: %s", strerror(-r));
 		goto undo;
 	}
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0 ||
 	    ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
 		r = -errno;
-		fail(err, errlen, r, "cannot create the in-kernel interrupt controller and timer: %s",
+		error_set(err, errlen, r, "cannot create the in-kernel interrupt controller and timer: %s",
 		     strerror(-r));
 		goto undo;
 	}
 	r = vm_add_memory(vm);
 	if (r < 0) {
-		fail(err, errlen, r, "KVM refused %llu MiB of guest memory: %s",
+		error_set(err, errlen, r, "KVM refused %llu MiB of guest memory: %s",
 		     (unsigned long long)(cfg->mem_size / MiB), strerror(-r));
 		goto undo;
 	}
 	r = vm_add_devices(vm, console, serial_wake_fd);
 	if (r < 0) {
-		fail(err, errlen, r, "cannot place the legacy devices: %s", strerror(-r));
+		error_set(err, errlen, r, "cannot place the legacy devices: %s", strerror(-r));
 		goto undo;
 	}
 	r = acpi_build(&vm->mem, cfg->ncpus, &boot.rsdp);
 	if (r < 0) {
-		fail(err, errlen, r, "cannot build the ACPI tables: %s", strerror(-r));
+		error_set(err, errlen, r, "cannot build the ACPI tables: %s", strerror(-r));
 		goto undo;
 	}
 	r = boot_load_linux(&vm->mem, &boot, err, errlen);
@@ -190,19 +178,19 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 
 	r = cpuid_get_supported(kvm_fd, &vm->cpuid);
 	if (r < 0) {
-		fail(err, errlen, r, "cannot read the CPUID KVM supports: %s", strerror(-r));
+		error_set(err, errlen, r, "cannot read the CPUID KVM supports: %s", strerror(-r));
 		goto undo;
 	}
 	for (unsigned int i = 0; i < cfg->ncpus; i++) {
 		r = vcpu_create(vm, &vm->vcpus[i], i);
 		if (r < 0) {
-			fail(err, errlen, r, "cannot create vCPU %u: %s", i, strerror(-r));
+			error_set(err, errlen, r, "cannot create vCPU %u: %s", i, strerror(-r));
 			goto undo;
 		}
 	}
 	r = boot_setup_bsp(vm->vcpus[0].fd);
 	if (r < 0) {
-		fail(err, errlen, r, "cannot set the boot CPU's registers: %s", strerror(-r));
+		error_set(err, errlen, r, "cannot set the boot CPU's registers: %s", strerror(-r));
 		goto undo;
 	}
 	return 0;

@@ -143,7 +143,7 @@ bed_run() {
 	bed_cpio "$work/run" "$work/run.cpio"
 	cat "$base" "$work/run.cpio" >"$work/initrd"
 	timeout -s KILL "${BED_TIMEOUT:-900}" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu qemu64,+svm -m 4096 -smp 2 \
+		-accel tcg,thread=multi -cpu qemu64,+svm -m 4096 -smp ${BED_OUTER_CPUS:-1} \
 		-kernel "$(bed_kernel)" -initrd "$work/initrd" \
 		-append "console=ttyS0 quiet panic=-1" \
 		-display none -monitor none -serial "file:$log" -no-reboot </dev/null

@@ -18,13 +18,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/util.h"
 #include "vmm/x86/layout.h"
 
@@ -44,18 +44,6 @@
 
 #define E820_RAM 1
 #define E820_RESERVED 2
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 static int pread_full(int fd, void *buf, size_t len, off_t off)
 {
@@ -151,23 +139,23 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 
 	fd = open_regular(cfg->kernel, &ksize);
 	if (fd < 0)
-		return fail(err, errlen, fd, "cannot read kernel %s: %s", cfg->kernel, strerror(-fd));
+		return error_set(err, errlen, fd, "cannot read kernel %s: %s", cfg->kernel, strerror(-fd));
 	memset(head, 0, sizeof(head));
 	r = pread_full(fd, head, MIN(ksize, sizeof(head)), 0);
 	if (r < 0) {
 		close(fd);
-		return fail(err, errlen, r, "cannot read kernel %s: %s", cfg->kernel, strerror(-r));
+		return error_set(err, errlen, r, "cannot read kernel %s: %s", cfg->kernel, strerror(-r));
 	}
 	hdr = (struct setup_header *)(head + SETUP_HDR_OFFSET);
 	if (ksize < sizeof(head) || hdr->boot_flag != BOOT_FLAG_MAGIC || hdr->header != HDRS_MAGIC) {
 		close(fd);
-		return fail(err, errlen, -ENOEXEC,
+		return error_set(err, errlen, -ENOEXEC,
 			    "kernel %s is not a bzImage (no Linux boot protocol header)", cfg->kernel);
 	}
 	if (hdr->version < MIN_PROTOCOL || !(hdr->xloadflags & XLF_KERNEL_64) ||
 	    !(hdr->loadflags & LOADED_HIGH)) {
 		close(fd);
-		return fail(err, errlen, -ENOEXEC,
+		return error_set(err, errlen, -ENOEXEC,
 			    "kernel %s has boot protocol %u.%02u without a 64-bit entry; "
 			    "2.12 or later with a 64-bit entry is required",
 			    cfg->kernel, hdr->version >> 8, hdr->version & 0xff);
@@ -175,7 +163,7 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 	setup_len = ((hdr->setup_sects ? hdr->setup_sects : 4) + 1) * 512ULL;
 	if (setup_len >= ksize) {
 		close(fd);
-		return fail(err, errlen, -ENOEXEC, "kernel %s is truncated: no code after its %llu-byte setup",
+		return error_set(err, errlen, -ENOEXEC, "kernel %s is truncated: no code after its %llu-byte setup",
 			    cfg->kernel, (unsigned long long)setup_len);
 	}
 	payload_len = ksize - setup_len;
@@ -183,7 +171,7 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 	kernel_end = MAX(LAYOUT_KERNEL, hdr->pref_address) + MAX(hdr->init_size, payload_len);
 	if (LAYOUT_KERNEL + payload_len > mem->low_end || kernel_end > mem->low_end) {
 		close(fd);
-		return fail(err, errlen, -ENOMEM,
+		return error_set(err, errlen, -ENOMEM,
 			    "kernel %s needs %llu MiB of memory to unpack; the guest has %llu MiB",
 			    cfg->kernel, (unsigned long long)(kernel_end / MiB + 1),
 			    (unsigned long long)(mem->total / MiB));
@@ -192,11 +180,11 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 	r = pread_full(fd, dst, payload_len, setup_len);
 	close(fd);
 	if (r < 0)
-		return fail(err, errlen, r, "cannot read kernel %s: %s", cfg->kernel, strerror(-r));
+		return error_set(err, errlen, r, "cannot read kernel %s: %s", cfg->kernel, strerror(-r));
 
 	cmdline_len = strlen(cfg->cmdline);
 	if (cmdline_len >= LAYOUT_CMDLINE_MAX || (hdr->cmdline_size && cmdline_len > hdr->cmdline_size))
-		return fail(err, errlen, -E2BIG,
+		return error_set(err, errlen, -E2BIG,
 			    "kernel command line is %llu bytes; this kernel takes at most %u",
 			    (unsigned long long)cmdline_len,
 			    (unsigned int)MIN(hdr->cmdline_size ? hdr->cmdline_size : 255,
@@ -208,11 +196,11 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 
 		fd = open_regular(cfg->initrd, &initrd_size);
 		if (fd < 0)
-			return fail(err, errlen, fd, "cannot read initrd %s: %s", cfg->initrd,
+			return error_set(err, errlen, fd, "cannot read initrd %s: %s", cfg->initrd,
 				    strerror(-fd));
 		if (initrd_size > top || ALIGN_DOWN(top - initrd_size, 4096) < kernel_end) {
 			close(fd);
-			return fail(err, errlen, -ENOMEM,
+			return error_set(err, errlen, -ENOMEM,
 				    "initrd %s (%llu MiB) does not fit in guest memory below %llu MiB "
 				    "next to the kernel; give the guest more memory",
 				    cfg->initrd, (unsigned long long)(initrd_size / MiB),
@@ -222,7 +210,7 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 		r = pread_full(fd, mem_ptr(mem, initrd_addr, initrd_size), initrd_size, 0);
 		close(fd);
 		if (r < 0)
-			return fail(err, errlen, r, "cannot read initrd %s: %s", cfg->initrd,
+			return error_set(err, errlen, r, "cannot read initrd %s: %s", cfg->initrd,
 				    strerror(-r));
 	}
 
@@ -241,7 +229,7 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 
 	r = build_boot_tables(mem);
 	if (r < 0)
-		return fail(err, errlen, r, "guest memory is too small for the boot page tables");
+		return error_set(err, errlen, r, "guest memory is too small for the boot page tables");
 	return 0;
 }
 
