@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "vmm/x86/cpuid.h"
 
 #define APIC_LVT0 0x350
@@ -53,13 +54,15 @@ void vcpu_setup_kick_signal(void)
 static int setup_lapic(int fd)
 {
 	struct kvm_lapic_state lapic;
-	uint32_t *lvt0 = (uint32_t *)&lapic.regs[APIC_LVT0];
-	uint32_t *lvt1 = (uint32_t *)&lapic.regs[APIC_LVT1];
+	uint8_t *lvt0 = (uint8_t *)&lapic.regs[APIC_LVT0];
+	uint8_t *lvt1 = (uint8_t *)&lapic.regs[APIC_LVT1];
+	/* clear the delivery mode (bits 8-10) and the mask bit (16) */
+	const uint32_t keep = ~(0x700u | 1u << 16);
 
 	if (ioctl(fd, KVM_GET_LAPIC, &lapic) < 0)
 		return -errno;
-	*lvt0 = (*lvt0 & ~0x1ff00u & ~(1u << 16)) | APIC_MODE_EXTINT << 8;
-	*lvt1 = (*lvt1 & ~0x1ff00u & ~(1u << 16)) | APIC_MODE_NMI << 8;
+	put_le32(lvt0, (get_le32(lvt0) & keep) | APIC_MODE_EXTINT << 8);
+	put_le32(lvt1, (get_le32(lvt1) & keep) | APIC_MODE_NMI << 8);
 	if (ioctl(fd, KVM_SET_LAPIC, &lapic) < 0)
 		return -errno;
 	return 0;

@@ -88,15 +88,15 @@ static void check_tables(int *failed, unsigned int ncpus)
 	CHECK(memcmp(rsdp, "RSD PTR ", 8) == 0);
 	CHECK_EQ(sum(rsdp, 20), 0);
 	CHECK_EQ(sum(rsdp, 36), 0);
-	xsdt = mem_ptr(&mem, *(uint64_t *)(rsdp + 24), 36);
+	xsdt = mem_ptr(&mem, get_le64(rsdp + 24), 36);
 	CHECK(memcmp(xsdt, "XSDT", 4) == 0);
 	CHECK_EQ(sum(xsdt, get_le32(xsdt + 4)), 0);
 	for (uint32_t off = 36; off < get_le32(xsdt + 4); off += 8) {
-		uint8_t *t = mem_ptr(&mem, *(uint64_t *)(xsdt + off), 36);
+		uint8_t *t = mem_ptr(&mem, get_le64(xsdt + off), 36);
 
 		CHECK_EQ(sum(t, get_le32(t + 4)), 0);
 		if (memcmp(t, "FACP", 4) == 0) {
-			uint8_t *dsdt = mem_ptr(&mem, *(uint64_t *)(t + 140), 36);
+			uint8_t *dsdt = mem_ptr(&mem, get_le64(t + 140), 36);
 
 			CHECK_EQ(get_le32(t + 4), 276);
 			CHECK(memcmp(dsdt, "DSDT", 4) == 0);
