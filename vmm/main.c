@@ -1,11 +1,13 @@
 /* vmm: one process per virtual machine. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -146,8 +148,27 @@ static int cmd_run(int argc, char **argv)
 	return run_vm(&opts);
 }
 
+/*
+ * A closed stdin, stdout or stderr would be handed out again by the next
+ * open() (/dev/kvm as "console input"): fill any gap with /dev/null.
+ */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", O_RDWR);
+
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
+	ensure_std_fds();
 	log_setup("vmm", LOG_LEVEL_INFO);
 	if (argc < 2) {
 		usage(stderr);

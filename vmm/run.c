@@ -121,7 +121,9 @@ static enum run_outcome run_until_event(struct run_state *st)
 			drain_eventfd(st->serial_wake_fd);
 		if (listen_idx >= 0 && (fds[listen_idx].revents & POLLIN))
 			chardev_accept(&st->console);
-		if (input_idx >= 0 && (fds[input_idx].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (input_idx >= 0 && (fds[input_idx].revents & POLLNVAL))
+			chardev_input_closed(&st->console);
+		else if (input_idx >= 0 && (fds[input_idx].revents & (POLLIN | POLLHUP | POLLERR)))
 			console_input(st);
 	}
 }

@@ -57,3 +57,14 @@ test_rtc_reads_the_host_date() {
 	[ $((host - guest)) -ge 0 ] && [ $((host - guest)) -le 5 ] ||
 		fail "guest RTC says $line, host says $(date -u '+%F %T')"
 }
+
+test_closed_stdin_is_not_reused_for_kvm() {
+	need_kvm
+	# stdin closed: the next open() would get fd 0; it must not be /dev/kvm
+	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=spin <&- >out 2>err &
+	local pid=$! fd0
+	wait_for out spinning
+	fd0=$(readlink /proc/$pid/fd/0)
+	kill -9 $pid
+	[ "$fd0" = /dev/null ] || fail "vmm's fd 0 is $fd0"
+}
