@@ -21,8 +21,11 @@ test_help_lists_every_flag() {
 }
 
 test_error_kernel_missing() {
+	need_kvm
 	expect_error "cannot read kernel /nonexistent: No such file or directory" \
 		run --kernel /nonexistent
+	mkdir dir
+	expect_error "cannot read kernel dir: Is a directory" run --kernel dir
 }
 
 test_error_kernel_not_bzimage() {

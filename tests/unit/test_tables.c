@@ -65,6 +65,23 @@ static void aml_overflow_is_reported(int *failed)
 	free(a);
 }
 
+static void aml_names_are_single_segments(int *failed)
+{
+	struct aml a = { .len = 0 };
+
+	aml_namestring(&a, "\\_SB_");
+	CHECK_EQ(a.len, 5);
+	CHECK(memcmp(a.data, "\\_SB_", 5) == 0);
+	aml_namestring(&a, "KB");
+	CHECK(memcmp(a.data + 5, "KB__", 4) == 0);
+	CHECK(!a.overflow);
+	aml_namestring(&a, "_SB_.COM1"); /* a path is not a segment */
+	CHECK(a.overflow);
+	a.overflow = 0;
+	aml_namestring(&a, "TOOLONG");
+	CHECK(a.overflow);
+}
+
 static uint8_t sum(const uint8_t *p, size_t n)
 {
 	uint8_t s = 0;
@@ -143,6 +160,7 @@ const struct unit_test aml_tests[] = {
 	{ "aml_integers_use_the_shortest_encoding", aml_integers_use_the_shortest_encoding },
 	{ "aml_package_length_grows_at_63_bytes", aml_package_length_grows_at_63_bytes },
 	{ "aml_overflow_is_reported", aml_overflow_is_reported },
+	{ "aml_names_are_single_segments", aml_names_are_single_segments },
 	{ NULL, NULL },
 };
 

@@ -262,7 +262,8 @@ unsigned int serial_receive(struct serial *s, const uint8_t *buf, unsigned int l
 	return n;
 }
 
-void serial_reset(struct serial *s)
+/* Power-on state. A guest reboot builds the devices anew, which comes here. */
+static void serial_reset(struct serial *s)
 {
 	pthread_mutex_lock(&s->lock);
 	s->ier = s->lcr = s->mcr = s->scr = s->fcr = 0;

@@ -26,8 +26,6 @@ struct serial {
 
 void serial_init(struct serial *s, struct chardev *backend, struct irq_line irq, int wake_fd);
 void serial_destroy(struct serial *s);
-/* Reset to power-on state (guest reboot). */
-void serial_reset(struct serial *s);
 void serial_io(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int len);
 
 /* Bytes of input the guest can take now. */

@@ -16,7 +16,6 @@
 #define AML_EXT_OP_PREFIX 0x5b
 #define AML_DEVICE_OP 0x82
 #define AML_ROOT_CHAR '\\'
-#define AML_ONES_OP 0xff
 
 void aml_bytes(struct aml *a, const void *p, size_t n)
 {
@@ -62,15 +61,19 @@ static void aml_nameseg(struct aml *a, const char *seg, size_t n)
 
 void aml_namestring(struct aml *a, const char *name)
 {
-	const char *dot;
+	size_t n;
 
 	if (*name == AML_ROOT_CHAR) {
 		aml_byte(a, AML_ROOT_CHAR);
 		name++;
 	}
-	/* Only single segments are needed here; dotted paths use Scope. */
-	dot = strchr(name, '.');
-	aml_nameseg(a, name, dot ? (size_t)(dot - name) : strlen(name));
+	/* One segment only: nested objects are reached through Scope(). */
+	n = strlen(name);
+	if (n == 0 || n > 4 || strchr(name, '.')) {
+		a->overflow = 1; /* not encodable here: make the result unusable */
+		return;
+	}
+	aml_nameseg(a, name, n);
 }
 
 void aml_integer(struct aml *a, uint64_t v)

@@ -15,12 +15,12 @@
 struct aml {
 	uint8_t data[AML_MAX];
 	size_t len;
-	int overflow; /* set when something did not fit; the result is unusable */
+	int overflow; /* set when something did not fit or was not encodable; the result is unusable */
 };
 
 void aml_bytes(struct aml *a, const void *p, size_t n);
 void aml_byte(struct aml *a, uint8_t b);
-/* A 4-character name segment or a path such as "\\_SB_" or "COM1". */
+/* One name segment of up to 4 characters, optionally rooted: "\\_SB_", "COM1". */
 void aml_namestring(struct aml *a, const char *name);
 void aml_integer(struct aml *a, uint64_t v);
 void aml_string(struct aml *a, const char *s);

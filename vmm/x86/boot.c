@@ -73,11 +73,15 @@ static int open_regular(const char *path, uint64_t *ret_size)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
 
 		close(fd);
 		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
 	*ret_size = st.st_size;
 	return fd;
