@@ -31,6 +31,10 @@ static void usage(FILE *out)
 	      "  --serial stdio|file:PATH|unix:PATH\n"
 	      "                       where COM1 goes (default stdio)\n"
 	      "  --no-reboot          end vmm (status 0) when the guest reboots\n"
+	      "  --disk FILE[,format=raw|qcow2][,readonly][,cache=none|writeback][,serial=S]\n"
+	      "                       a virtio-blk disk (repeatable); format= is needed for\n"
+	      "                       qcow2 images, cache=none opens the file O_DIRECT\n"
+	      "  --rng                a virtio-rng device fed from the host's getrandom()\n"
 	      "  -v, --verbose        more messages on stderr\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
@@ -68,7 +72,7 @@ static uint64_t host_memory(void)
 static int cmd_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL,
-	       OPT_NO_REBOOT };
+	       OPT_NO_REBOOT, OPT_DISK, OPT_RNG };
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -77,6 +81,8 @@ static int cmd_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -86,6 +92,7 @@ static int cmd_run(int argc, char **argv)
 		.serial = "stdio",
 	};
 	unsigned long long v;
+	char err[256];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
@@ -119,6 +126,21 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case OPT_NO_REBOOT:
 			opts.vm.no_reboot = true;
+			break;
+		case OPT_DISK:
+			if (opts.vm.ndisks == VM_MAX_DISKS) {
+				log_error("at most %d disks", VM_MAX_DISKS);
+				return 1;
+			}
+			if (disk_parse_options(optarg, &opts.vm.disks[opts.vm.ndisks], err,
+					       sizeof(err)) < 0) {
+				log_error("%s", err);
+				return 1;
+			}
+			opts.vm.ndisks++;
+			break;
+		case OPT_RNG:
+			opts.vm.rng = true;
 			break;
 		case 'v':
 			log_setup("vmm", LOG_LEVEL_DEBUG);

@@ -152,9 +152,12 @@ static bool handle_exit(struct vcpu *vcpu)
 		handle_io(vcpu);
 		return true;
 	case KVM_EXIT_MMIO:
-		/* Nothing is mapped there: reads float high, writes are lost. */
-		if (!run->mmio.is_write)
-			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+		/* Where no device decodes, reads float high and writes are lost. */
+		if (run->mmio.len > sizeof(run->mmio.data) ||
+		    !pci_mmio(&vcpu->vm->pci, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,
+			      run->mmio.len))
+			if (!run->mmio.is_write)
+				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 		return true;
 	case KVM_EXIT_HLT:
 	case KVM_EXIT_INTR:

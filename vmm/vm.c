@@ -11,6 +11,8 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "vmm/vcpu.h"
+#include "vmm/virtio/blk.h"
+#include "vmm/virtio/rng.h"
 #include "vmm/x86/acpi.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/cpuid.h"
@@ -99,6 +101,69 @@ static int vm_add_devices(struct vm *vm, struct chardev *console, int serial_wak
 	return 0;
 }
 
+/* The PCI bus and the virtio devices the configuration asks for. */
+static int vm_add_pci(struct vm *vm, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int r;
+
+	irq_routing_init(&vm->routing, vm->vm_fd);
+	pci_init(&vm->pci);
+	vm->pci_ready = true;
+	r = bus_add(&vm->pio, "pci", PORT_PCI_CONF1, 8, pci_conf1_io, &vm->pci);
+	if (r < 0)
+		return error_set(err, errlen, r, "cannot place the PCI host bridge: %s", strerror(-r));
+	for (unsigned int i = 0; i < cfg->ndisks; i++) {
+		struct disk *disk;
+
+		r = disk_open(&cfg->disks[i], &disk, err, errlen);
+		if (r < 0)
+			return r;
+		vm->blk[i] = calloc(1, sizeof(*vm->blk[i]));
+		if (!vm->blk[i]) {
+			disk_close(disk);
+			return error_set(err, errlen, -ENOMEM, "out of memory for disk %s",
+				    cfg->disks[i].path);
+		}
+		vm->nblk = i + 1;
+		r = virtio_blk_init(vm->blk[i], disk, cfg->disks[i].serial, &vm->pci, &vm->routing,
+				    &vm->mem, vm->vm_fd);
+		if (r < 0)
+			return error_set(err, errlen, r, "cannot add a virtio-blk device for %s: %s",
+				    cfg->disks[i].path, strerror(-r));
+	}
+	if (cfg->rng) {
+		vm->rng = calloc(1, sizeof(*vm->rng));
+		if (!vm->rng)
+			return error_set(err, errlen, -ENOMEM, "out of memory for virtio-rng");
+		r = virtio_rng_init(vm->rng, &vm->pci, &vm->routing, &vm->mem, vm->vm_fd);
+		if (r < 0)
+			return error_set(err, errlen, r, "cannot add the virtio-rng device: %s",
+				    strerror(-r));
+	}
+	return 0;
+}
+
+static void vm_remove_pci(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nblk; i++) {
+		virtio_blk_destroy(vm->blk[i]);
+		free(vm->blk[i]);
+		vm->blk[i] = NULL;
+	}
+	vm->nblk = 0;
+	if (vm->rng) {
+		virtio_rng_destroy(vm->rng);
+		free(vm->rng);
+		vm->rng = NULL;
+	}
+	if (vm->pci_ready) {
+		pci_destroy(&vm->pci);
+		irq_routing_destroy(&vm->routing);
+		vm->pci_ready = false;
+	}
+}
+
 static int vm_add_memory(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->mem.nregions; i++) {
@@ -167,6 +232,9 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 		error_set(err, errlen, r, "cannot place the legacy devices: %s", strerror(-r));
 		goto undo;
 	}
+	r = vm_add_pci(vm, err, errlen);
+	if (r < 0)
+		goto undo;
 	r = acpi_build(&vm->mem, cfg->ncpus, &boot.rsdp);
 	if (r < 0) {
 		error_set(err, errlen, r, "cannot build the ACPI tables: %s", strerror(-r));
@@ -201,8 +269,16 @@ undo:
 
 int vm_start(struct vm *vm)
 {
+	int r = 0;
+
+	for (unsigned int i = 0; i < vm->nblk && r == 0; i++)
+		r = virtio_dev_start(&vm->blk[i]->vdev);
+	if (r == 0 && vm->rng)
+		r = virtio_dev_start(&vm->rng->vdev);
+	if (r < 0)
+		return r;
 	for (unsigned int i = 0; i < vm->ncpus; i++) {
-		int r = vcpu_start(&vm->vcpus[i]);
+		r = vcpu_start(&vm->vcpus[i]);
 
 		if (r < 0) {
 			vm_stop(vm);
@@ -233,6 +309,7 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->cpuid);
 	vm->cpuid = NULL;
+	vm_remove_pci(vm);
 	if (vm->devices_ready) {
 		serial_destroy(&vm->com1);
 		i8042_destroy(&vm->i8042);

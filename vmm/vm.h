@@ -15,11 +15,16 @@
 #include "vmm/hw/pm.h"
 #include "vmm/hw/rtc.h"
 #include "vmm/hw/serial.h"
+#include "vmm/disk/disk.h"
+#include "vmm/irq.h"
 #include "vmm/mem.h"
+#include "vmm/pci.h"
 
 /* APIC IDs are 8 bits, 0xff is broadcast and the IOAPIC takes the next ID. */
 #define VM_MAX_CPUS 254
 #define VM_MIN_MEMORY (16 * 1024 * 1024ULL)
+/* PCI slots less the host bridge and the rng */
+#define VM_MAX_DISKS 24
 
 struct vm_config {
 	const char *kernel;
@@ -28,6 +33,9 @@ struct vm_config {
 	uint64_t mem_size;   /* bytes */
 	unsigned int ncpus;
 	bool no_reboot;
+	struct disk_options disks[VM_MAX_DISKS];
+	unsigned int ndisks;
+	bool rng;
 };
 
 /* What the guest or a device asked the main loop to do; stronger ones win. */
@@ -39,6 +47,8 @@ enum vm_request {
 };
 
 struct vm;
+struct virtio_blk;
+struct virtio_rng;
 
 struct vcpu {
 	struct vm *vm;
@@ -65,6 +75,12 @@ struct vm {
 	struct rtc rtc;
 	struct pm pm;
 	bool devices_ready;          /* the four above are initialised */
+	struct irq_routing routing;
+	struct pci pci;
+	bool pci_ready;              /* the two above are initialised */
+	struct virtio_blk *blk[VM_MAX_DISKS];
+	unsigned int nblk;
+	struct virtio_rng *rng;
 	int event_fd;                /* eventfd: a request is waiting for the main loop */
 	atomic_int request;          /* enum vm_request */
 	atomic_bool stopping;        /* vCPU threads leave their loop */

@@ -22,7 +22,7 @@ bed_log() { echo "bed: $*" >&2; }
 # Unpack Debian's kernel package into $BED_CACHE/kernel once.
 bed_fetch_kernel() {
 	local dir=$BED_CACHE/kernel pkg deb
-	[ -f "$dir/done" ] && return 0
+	[ -f "$dir/done" ] && ls "$dir"/root/lib/modules/*/modules.dep >/dev/null 2>&1 && return 0
 	mkdir -p "$BED_CACHE" || return 1
 	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
 		awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
@@ -38,12 +38,34 @@ bed_fetch_kernel() {
 	deb=$(ls "$dir"/deb/*.deb | head -n1)
 	dpkg-deb -x "$deb" "$dir/root" || return 1
 	rm -f "$deb"
+	# The package leaves modules.dep to its postinst; make it for modprobe -D.
+	depmod -b "$dir/root" "$(ls "$dir/root/lib/modules")" || return 1
 	touch "$dir/done"
 }
 
 bed_kernel() { ls "$BED_CACHE"/kernel/root/boot/vmlinuz-* 2>/dev/null | head -n1; }
-bed_module() {
-	find "$BED_CACHE"/kernel/root/lib/modules -name "$1.ko*" 2>/dev/null | head -n1
+
+# bed_add_modules ROOT MODULE...: copy the modules with what they depend on
+# into ROOT/lib/modules, and list them in load order in ROOT/lib/modules/order.
+bed_add_modules() {
+	local root=$1 kroot=$BED_CACHE/kernel/root ver m ko name
+	shift
+	ver=$(ls "$kroot/lib/modules")
+	mkdir -p "$root/lib/modules"
+	for m in "$@"; do
+		modprobe -d "$kroot" -S "$ver" --show-depends "$m" >"$root/deps" 2>/dev/null || {
+			bed_log "module $m is not in the kernel package"
+			rm -f "$root/deps"
+			return 1
+		}
+		while read -r _ ko; do
+			[ -n "$ko" ] || continue
+			name=$(basename "$ko")
+			grep -qx "$name" "$root/lib/modules/order" 2>/dev/null && continue
+			cp "$ko" "$root/lib/modules/$name" && echo "$name" >>"$root/lib/modules/order"
+		done <"$root/deps"
+	done
+	rm -f "$root/deps"
 }
 
 # Copy a binary and the shared libraries ldd lists into a root folder.
@@ -73,9 +95,8 @@ bed_build_inner() {
 	local out=$1 root
 	root=$(mktemp -d) || return 1
 	bed_busybox_root "$root"
-	for m in evdev button; do
-		cp "$(bed_module $m)" "$root/lib/modules/" || { rm -rf "$root"; return 1; }
-	done
+	bed_add_modules "$root" evdev button virtio_pci virtio_blk virtio-rng ||
+		{ rm -rf "$root"; return 1; }
 	cp "$BED_SRCDIR/tests/nested/inner-init" "$root/init"
 	chmod 755 "$root/init"
 	bed_cpio "$root" "$out"
@@ -87,9 +108,7 @@ bed_build_outer() {
 	local builddir=$1 out=$2 root m
 	root=$(mktemp -d) || return 1
 	bed_busybox_root "$root"
-	for m in irqbypass ccp kvm kvm-amd; do
-		cp "$(bed_module $m)" "$root/lib/modules/" || { rm -rf "$root"; return 1; }
-	done
+	bed_add_modules "$root" kvm-amd virtio_pci virtio_blk ext4 || { rm -rf "$root"; return 1; }
 	bed_copy_binary "$builddir/vmm/vmm" "$root" /usr/bin/vmm
 	mkdir -p "$root/inner"
 	cp "$(bed_kernel)" "$root/inner/vmlinuz"
@@ -114,9 +133,10 @@ bed_missing() {
 	bed_fetch_kernel 2>/dev/null || { echo "Debian's kernel package cannot be fetched"; return; }
 }
 
-# bed_run BUILDDIR SCRIPT LOG [extra files...]: run SCRIPT inside the
-# outer VM (or directly where the host has VT-x/AMD-V); its output, with
-# the inner guests', goes to LOG. Returns the script's exit status.
+# bed_run BUILDDIR SCRIPT LOG: run SCRIPT inside the outer VM (or directly
+# where the host has VT-x/AMD-V); its output, with the inner guests', goes
+# to LOG. Returns the script's exit status. With BED_OUTER_DISK set to an
+# ext4 image, the script finds that file system mounted at $BED_DISK_DIR.
 bed_run() {
 	local builddir=$1 script=$2 log=$3 work base status
 	work=$(mktemp -d) || return 1
@@ -124,9 +144,12 @@ bed_run() {
 		mkdir -p "$work/inner"
 		cp "$(bed_kernel)" "$work/inner/vmlinuz"
 		bed_build_inner "$work/inner/initrd"
-		(cd "$work" && BED_ROOT=$work VMM=$builddir/vmm/vmm \
+		mkdir -p "$work/disk"
+		[ -n "${BED_OUTER_DISK:-}" ] && mount -o loop "$BED_OUTER_DISK" "$work/disk"
+		(cd "$work" && BED_ROOT=$work BED_DISK_DIR=$work/disk VMM=$builddir/vmm/vmm \
 			sh -c ". '$BED_SRCDIR/tests/nested/lib.sh'; . '$script'") >"$log" 2>&1
 		status=$?
+		[ -n "${BED_OUTER_DISK:-}" ] && umount "$work/disk"
 		rm -rf "$work"
 		return $status
 	fi
@@ -146,6 +169,7 @@ bed_run() {
 		-accel tcg,thread=multi -cpu qemu64,+svm -m 4096 -smp ${BED_OUTER_CPUS:-1} \
 		-kernel "$(bed_kernel)" -initrd "$work/initrd" \
 		-append "console=ttyS0 quiet panic=-1" \
+		${BED_OUTER_DISK:+-drive file=$BED_OUTER_DISK,format=raw,if=virtio,cache=unsafe} \
 		-display none -monitor none -serial "file:$log" -no-reboot </dev/null
 	rm -rf "$work"
 	status=$(sed -n 's/^BED-EXIT \([0-9]*\).*/\1/p' "$log" | tail -n1)

@@ -13,6 +13,8 @@
  *   IOAPIC with GSI base 0, and one interrupt source override: the SCI,
  *   level-triggered and active high as the in-kernel IOAPIC drives it.
  *   ISA IRQ 0 stays identity-mapped, matching KVM's default routing.
+ * - The DSDT's PCI0 is a PCI Express root bridge for bus 0; the MCFG
+ *   gives its ECAM, which the e820 map reserves so the guest trusts it.
  * - Tables live in 0xe0000-0xfffff, which the e820 map marks reserved;
  *   the RSDP is on a 16-byte boundary there so a scan finds it too.
  */
@@ -33,6 +35,8 @@
 #define HEADER_LEN 36
 #define FADT_LEN 276
 #define FACS_LEN 64
+#define MCFG_LEN (HEADER_LEN + 8 + 16)
+#define XSDT_ENTRIES 3
 
 /* FADT flags (§5.2.9, table 5.10) */
 #define FADT_WBINVD (1u << 0)
@@ -126,6 +130,38 @@ static void dsdt_device(struct aml *scope, const char *name, const char *hid,
 	aml_device(scope, name, &dev);
 }
 
+/*
+ * The PCI root bridge: PCI Express (so the guest uses ECAM from the MCFG
+ * for extended config space), bus 0 only, the config ports, and the
+ * windows its devices' BARs may use.
+ */
+static void dsdt_pci_root(struct aml *scope)
+{
+	struct aml dev = { .len = 0 }, obj = { .len = 0 }, res = { .len = 0 };
+
+	aml_string(&obj, "PNP0A08");
+	aml_name(&dev, "_HID", &obj);
+	obj.len = 0;
+	aml_string(&obj, "PNP0A03");
+	aml_name(&dev, "_CID", &obj);
+	obj.len = 0;
+	aml_integer(&obj, 0);
+	aml_name(&dev, "_SEG", &obj);
+	aml_name(&dev, "_BBN", &obj);
+	aml_name(&dev, "_UID", &obj);
+
+	aml_res_word(&res, AML_RES_BUS, 0, 0);
+	aml_res_io(&res, PORT_PCI_CONF1, 8);
+	aml_res_word(&res, AML_RES_IO, 0x0000, PORT_PCI_CONF1 - 1);
+	aml_res_word(&res, AML_RES_IO, 0x0d00, 0xffff);
+	aml_res_dword(&res, AML_RES_MEMORY, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_END - 1);
+	aml_res_end(&res);
+	obj.len = 0;
+	aml_buffer(&obj, res.data, res.len);
+	aml_name(&dev, "_CRS", &obj);
+	aml_device(scope, "PCI0", &dev);
+}
+
 static int build_dsdt(struct aml *body)
 {
 	struct aml s5 = { .len = 0 }, pkg = { .len = 0 }, sb = { .len = 0 }, res = { .len = 0 };
@@ -161,6 +197,8 @@ static int build_dsdt(struct aml *body)
 	aml_res_end(&res);
 	dsdt_device(&sb, "RTC_", "PNP0B00", &res);
 
+	dsdt_pci_root(&sb);
+
 	aml_scope(body, "\\_SB_", &sb);
 	return body->overflow ? -ENOSPC : 0;
 }
@@ -190,6 +228,17 @@ static void build_fadt(uint8_t *t, uint64_t facs, uint64_t dsdt)
 	gas_io(t + 172, PORT_ACPI_PM1_CNT, 16, GAS_ACCESS_WORD);
 	gas_io(t + 208, PORT_ACPI_PM_TMR, 32, GAS_ACCESS_DWORD);
 	memcpy(t + 268, "WEBKVM\0\0", 8); /* hypervisor vendor identity */
+	table_finish(t);
+}
+
+/* §5.2.6 and PCI Firmware 3.3 §4.1.2: ECAM for segment 0, bus 0. */
+static void build_mcfg(uint8_t *t)
+{
+	table_header(t, "MCFG", MCFG_LEN, 1);
+	put_le64(t + 44, LAYOUT_PCI_ECAM);
+	put_le16(t + 52, 0); /* segment */
+	t[54] = 0;           /* start bus */
+	t[55] = (LAYOUT_PCI_ECAM_SIZE >> 20) - 1; /* end bus */
 	table_finish(t);
 }
 
@@ -237,8 +286,8 @@ static void build_madt(uint8_t *t, unsigned int ncpus)
 int acpi_build(struct guest_mem *mem, unsigned int ncpus, uint64_t *ret_rsdp)
 {
 	struct acpi_area area = { .size = LAYOUT_ACPI_END - LAYOUT_ACPI };
-	uint64_t rsdp_gpa, xsdt_gpa, fadt_gpa, facs_gpa, dsdt_gpa, madt_gpa;
-	uint8_t *rsdp, *xsdt, *fadt, *facs, *dsdt, *madt;
+	uint64_t rsdp_gpa, xsdt_gpa, fadt_gpa, facs_gpa, dsdt_gpa, madt_gpa, mcfg_gpa;
+	uint8_t *rsdp, *xsdt, *fadt, *facs, *dsdt, *madt, *mcfg;
 	struct aml body = { .len = 0 };
 	int r;
 
@@ -251,12 +300,13 @@ int acpi_build(struct guest_mem *mem, unsigned int ncpus, uint64_t *ret_rsdp)
 		return r;
 
 	rsdp = area_alloc(&area, 36, 16, &rsdp_gpa);
-	xsdt = area_alloc(&area, HEADER_LEN + 2 * 8, 16, &xsdt_gpa);
+	xsdt = area_alloc(&area, HEADER_LEN + XSDT_ENTRIES * 8, 16, &xsdt_gpa);
 	fadt = area_alloc(&area, FADT_LEN, 16, &fadt_gpa);
 	facs = area_alloc(&area, FACS_LEN, 64, &facs_gpa); /* §5.2.10: 64-byte aligned */
 	dsdt = area_alloc(&area, HEADER_LEN + body.len, 16, &dsdt_gpa);
 	madt = area_alloc(&area, madt_len(ncpus), 16, &madt_gpa);
-	if (!rsdp || !xsdt || !fadt || !facs || !dsdt || !madt)
+	mcfg = area_alloc(&area, MCFG_LEN, 16, &mcfg_gpa);
+	if (!rsdp || !xsdt || !fadt || !facs || !dsdt || !madt || !mcfg)
 		return -ENOSPC;
 
 	memcpy(facs, "FACS", 4);
@@ -269,10 +319,12 @@ int acpi_build(struct guest_mem *mem, unsigned int ncpus, uint64_t *ret_rsdp)
 
 	build_fadt(fadt, facs_gpa, dsdt_gpa);
 	build_madt(madt, ncpus);
+	build_mcfg(mcfg);
 
-	table_header(xsdt, "XSDT", HEADER_LEN + 2 * 8, 1);
+	table_header(xsdt, "XSDT", HEADER_LEN + XSDT_ENTRIES * 8, 1);
 	put_le64(xsdt + HEADER_LEN, fadt_gpa);
 	put_le64(xsdt + HEADER_LEN + 8, madt_gpa);
+	put_le64(xsdt + HEADER_LEN + 16, mcfg_gpa);
 	table_finish(xsdt);
 
 	memcpy(rsdp, "RSD PTR ", 8);

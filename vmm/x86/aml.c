@@ -1,5 +1,7 @@
 #include "vmm/x86/aml.h"
 
+#include "common/util.h"
+
 #include <string.h>
 
 #define AML_ZERO_OP 0x00
@@ -179,6 +181,40 @@ void aml_res_irq(struct aml *res, unsigned int irq)
 	uint16_t mask = 1u << irq;
 	uint8_t d[3] = { 0x22, mask, mask >> 8 };
 
+	aml_bytes(res, d, sizeof(d));
+}
+
+/*
+ * General flags: producer, min and max fixed (MIF|MAF), positive decode.
+ * Type-specific flags: read-write, non-cacheable memory; ISA and non-ISA
+ * ranges for I/O; none for bus numbers.
+ */
+#define AML_ADDR_GENERAL_FLAGS 0x0c
+static uint8_t addr_type_flags(uint8_t type)
+{
+	return type == AML_RES_MEMORY ? 0x01 : type == AML_RES_IO ? 0x03 : 0x00;
+}
+
+void aml_res_word(struct aml *res, uint8_t type, uint16_t min, uint16_t max)
+{
+	/* §6.4.3.5.3 Word Address Space Descriptor */
+	uint8_t d[16] = { 0x88, 13, 0, type, AML_ADDR_GENERAL_FLAGS, addr_type_flags(type) };
+	uint16_t len = max - min + 1;
+
+	put_le16(d + 8, min);
+	put_le16(d + 10, max);
+	put_le16(d + 14, len);
+	aml_bytes(res, d, sizeof(d));
+}
+
+void aml_res_dword(struct aml *res, uint8_t type, uint32_t min, uint32_t max)
+{
+	/* §6.4.3.5.2 DWord Address Space Descriptor */
+	uint8_t d[26] = { 0x87, 23, 0, type, AML_ADDR_GENERAL_FLAGS, addr_type_flags(type) };
+
+	put_le32(d + 10, min);
+	put_le32(d + 14, max);
+	put_le32(d + 22, max - min + 1);
 	aml_bytes(res, d, sizeof(d));
 }
 

@@ -36,6 +36,12 @@ void aml_device(struct aml *a, const char *name, const struct aml *body);
 /* Resource template items (ACPI 6.5 §6.4), appended to a plain byte list. */
 void aml_res_io(struct aml *res, uint16_t base, uint8_t len);
 void aml_res_irq(struct aml *res, unsigned int irq);
+/* Address space descriptors (§6.4.3.5): what a PCI root bridge passes on to its bus. */
+#define AML_RES_MEMORY 0
+#define AML_RES_IO 1
+#define AML_RES_BUS 2
+void aml_res_word(struct aml *res, uint8_t type, uint16_t min, uint16_t max);
+void aml_res_dword(struct aml *res, uint8_t type, uint32_t min, uint32_t max);
 void aml_res_end(struct aml *res);
 
 #endif

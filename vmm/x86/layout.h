@@ -9,8 +9,9 @@
  *   0x000e_0000  ACPI tables, reserved, up to 1 MiB (RSDP found by scan too)
  *   0x0010_0000  protected-mode kernel (bzImage payload)
  *   ...          RAM up to 3 GiB
- *   0xc000_0000  hole for MMIO (PCI later), IOAPIC at 0xfec00000,
- *                local APIC at 0xfee00000, KVM's TSS/identity map below 4 GiB
+ *   0xc000_0000  MMIO hole: PCI BARs up to 0xe0000000, then ECAM for
+ *                bus 0 (1 MiB), IOAPIC at 0xfec00000, local APIC at
+ *                0xfee00000, KVM's TSS/identity map below 4 GiB
  *   0x1_0000_0000 the rest of RAM when the guest has more than 3 GiB
  */
 #ifndef WEBKVM_VMM_X86_LAYOUT_H
@@ -29,6 +30,10 @@
 #define LAYOUT_ACPI_END 0x100000ULL
 #define LAYOUT_KERNEL 0x100000ULL
 #define LAYOUT_MMIO_HOLE 0xc0000000ULL
+#define LAYOUT_PCI_MMIO 0xc0000000ULL
+#define LAYOUT_PCI_MMIO_END 0xe0000000ULL
+#define LAYOUT_PCI_ECAM 0xe0000000ULL
+#define LAYOUT_PCI_ECAM_SIZE 0x100000ULL /* bus 0 only */
 #define LAYOUT_IOAPIC 0xfec00000ULL
 #define LAYOUT_LAPIC 0xfee00000ULL
 #define LAYOUT_KVM_IDENTITY_MAP 0xfeffc000ULL
@@ -49,5 +54,6 @@
 #define PORT_ACPI_PM1_CNT (PORT_ACPI_PM + 4)
 #define PORT_ACPI_PM_TMR (PORT_ACPI_PM + 8)
 #define IRQ_SCI 9
+#define PORT_PCI_CONF1 0xcf8 /* address at 0xcf8, data at 0xcfc-0xcff */
 
 #endif

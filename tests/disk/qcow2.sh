@@ -1,0 +1,199 @@
+# qcow2 in vmm's disk layer against images qemu-img and qemu-io made.
+
+test_qcow2_reads_qemu_img_convert_at_several_cluster_sizes() {
+	need_qemu_img
+	make_data data.raw 5
+	for cs in 512 4096 65536 2M; do
+		qemu-img convert -f raw -O qcow2 -o cluster_size=$cs data.raw img-$cs.qcow2
+		reads_as "img-$cs.qcow2,format=qcow2" data.raw
+	done
+}
+
+test_qcow2_reads_compressed_clusters() {
+	need_qemu_img
+	make_data data.raw 4
+	qemu-img convert -c -f raw -O qcow2 data.raw c.qcow2
+	qemu-img check -f qcow2 c.qcow2 | grep -q '[1-9][0-9.]*% compressed' || fail "no compressed clusters"
+	reads_as "c.qcow2,format=qcow2" data.raw
+}
+
+test_qcow2_reads_zero_clusters() {
+	need_qemu_img
+	make_data data.raw 2
+	qemu-img convert -f raw -O qcow2 data.raw z.qcow2
+	qemu-io -f qcow2 -c "write -z 64K 128K" z.qcow2 >/dev/null
+	qemu-io -f raw -c "write -z 64K 128K" data.raw >/dev/null
+	reads_as "z.qcow2,format=qcow2" data.raw
+}
+
+test_qcow2_backing_chain_reads_through_three_levels() {
+	need_qemu_img
+	make_data base.raw 3
+	qemu-img create -q -f qcow2 -b base.raw -F raw mid.qcow2 3M
+	qemu-io -f qcow2 -c "write -P 0x11 1M 64K" -c "write -P 0x12 2500K 3K" mid.qcow2 >/dev/null
+	qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top.qcow2 3M
+	qemu-io -f qcow2 -c "write -P 0x21 1040K 8K" -c "write -z 0 4K" top.qcow2 >/dev/null
+	qemu-img convert -f qcow2 -O raw top.qcow2 expect.raw
+	reads_as "top.qcow2,format=qcow2" expect.raw
+}
+
+test_qcow2_backing_file_larger_or_smaller_than_overlay() {
+	need_qemu_img
+	make_data base.raw 1
+	qemu-img create -q -f qcow2 -b base.raw -F raw big.qcow2 3M
+	qemu-img convert -f qcow2 -O raw big.qcow2 expect.raw
+	reads_as "big.qcow2,format=qcow2" expect.raw
+}
+
+# Random-looking writes of every shape, the same through qemu-io on a raw copy.
+write_script() {
+	echo "write 0 4K 1"
+	echo "write 5000 3000 2"
+	echo "write 70K 200K 3"
+	echo "write 1M 1M 4"
+	echo "write 1500K 512 5"
+	echo "write 3M 64K 6"
+	echo "write 4095K 1K 7"
+}
+
+apply_writes() { # SPEC: through disk-io; RAW: through qemu-io
+	local args=() line
+	while read -r line; do args+=($line); done < <(write_script)
+	"$DISKIO" "$1" "${args[@]}" flush || fail "disk-io writes"
+	write_script | while read -r _ off len byte; do
+		qemu-io -f raw -c "write -P $byte $off $len" "$2" >/dev/null
+	done
+}
+
+test_qcow2_writes_pass_qemu_img_check_and_compare() {
+	need_qemu_img
+	for cs in 512 4096 65536; do
+		qemu-img create -q -f qcow2 -o cluster_size=$cs w.qcow2 4M
+		qemu-img create -q -f raw expect.raw 4M
+		apply_writes w.qcow2,format=qcow2 expect.raw
+		qemu_check w.qcow2
+		same w.qcow2 qcow2 expect.raw
+		rm -f w.qcow2 expect.raw
+	done
+}
+
+test_qcow2_v2_image_read_and_write() {
+	need_qemu_img
+	make_data data.raw 4
+	qemu-img convert -f raw -O qcow2 -o compat=0.10 data.raw v2.qcow2
+	reads_as "v2.qcow2,format=qcow2" data.raw
+	apply_writes v2.qcow2,format=qcow2 data.raw
+	"$DISKIO" v2.qcow2,format=qcow2 zero 2M 64K zero 100 1000 discard 3M 128K
+	qemu-io -f raw -c "write -z 2M 64K" -c "write -z 100 1000" data.raw >/dev/null
+	qemu_check v2.qcow2
+	# discard may leave the old data: compare what it must keep
+	qemu-img convert -f qcow2 -O raw v2.qcow2 got.raw
+	cmp -n 3M got.raw data.raw || fail "v2 image differs"
+}
+
+test_qcow2_overlay_writes_leave_the_base_unchanged() {
+	need_qemu_img
+	make_data base.raw 2
+	qemu-img convert -f raw -O qcow2 base.raw base.qcow2
+	md5sum base.qcow2 >base.md5
+	qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 top.qcow2 2M
+	cp base.raw expect.raw
+	write_script | head -n 5 | while read -r _ off len byte; do
+		[ "${len%K}" != "$len" ] || true
+	done
+	"$DISKIO" top.qcow2,format=qcow2 write 5000 3000 2 write 70K 200K 3 write 1500K 512 5
+	qemu-io -f raw -c "write -P 2 5000 3000" -c "write -P 3 70K 200K" -c "write -P 5 1500K 512" \
+		expect.raw >/dev/null
+	md5sum -c --quiet base.md5 || fail "the base image changed"
+	qemu_check top.qcow2
+	same top.qcow2 qcow2 expect.raw
+}
+
+test_qcow2_write_into_compressed_cluster_frees_it() {
+	need_qemu_img
+	make_data data.raw 2
+	qemu-img convert -c -f raw -O qcow2 data.raw c.qcow2
+	"$DISKIO" c.qcow2,format=qcow2 write 100K 10 9 write 1M 64K 8
+	qemu-io -f raw -c "write -P 9 100K 10" -c "write -P 8 1M 64K" data.raw >/dev/null
+	qemu_check c.qcow2
+	same c.qcow2 qcow2 data.raw
+}
+
+test_qcow2_zero_and_discard_whole_and_partial_clusters() {
+	need_qemu_img
+	make_data data.raw 4
+	for extra in "" "-b base.qcow2 -F qcow2"; do
+		qemu-img convert -f raw -O qcow2 data.raw base.qcow2
+		if [ -n "$extra" ]; then
+			qemu-img create -q -f qcow2 $extra z.qcow2 4M
+		else
+			cp base.qcow2 z.qcow2
+		fi
+		cp data.raw expect.raw
+		"$DISKIO" z.qcow2,format=qcow2 zero 64K 128K zero 300K 5000 zero-unmap 1M 1M \
+			write 2M 64K 3 discard 2M 64K
+		qemu-io -f raw -c "write -z 64K 128K" -c "write -z 300K 5000" -c "write -z 1M 1M" \
+			expect.raw >/dev/null
+		qemu_check z.qcow2
+		# a discarded range may read as anything: compare around it
+		qemu-img convert -f qcow2 -O raw z.qcow2 got.raw
+		cmp -n 2M got.raw expect.raw || fail "zeroed ranges differ ($extra)"
+		cmp -i 2112K got.raw expect.raw || fail "data after the discard differs ($extra)"
+	done
+}
+
+test_qcow2_refcount_table_grows() {
+	need_qemu_img
+	# 512-byte clusters: the first refcount table covers 8 MiB of file.
+	qemu-img create -q -f qcow2 -o cluster_size=512 g.qcow2 64M
+	qemu-img create -q -f raw expect.raw 64M
+	"$DISKIO" g.qcow2,format=qcow2 write 0 20M 7 write 40M 3M 9
+	qemu-io -f raw -c "write -P 7 0 20M" -c "write -P 9 40M 3M" expect.raw >/dev/null
+	qemu_check g.qcow2
+	same g.qcow2 qcow2 expect.raw
+}
+
+test_qcow2_refcount_widths_1_and_64_bits() {
+	need_qemu_img
+	for bits in 1 8 64; do
+		qemu-img create -q -f qcow2 -o refcount_bits=$bits r.qcow2 4M
+		qemu-img create -q -f raw expect.raw 4M
+		apply_writes r.qcow2,format=qcow2 expect.raw
+		qemu_check r.qcow2
+		same r.qcow2 qcow2 expect.raw
+		rm -f r.qcow2 expect.raw
+	done
+}
+
+test_qcow2_readonly_refuses_writes() {
+	need_qemu_img
+	qemu-img create -q -f qcow2 ro.qcow2 1M
+	md5sum ro.qcow2 >ro.md5
+	! "$DISKIO" ro.qcow2,format=qcow2,readonly write 0 4K 1 2>err || fail "a read-only write succeeded"
+	grep -q "Read-only" err || { cat err; fail "no read-only error"; }
+	md5sum -c --quiet ro.md5 || fail "the image changed"
+}
+
+test_qcow2_sigkill_during_writes_leaves_no_corruption() {
+	need_qemu_img
+	local args=() i status
+	qemu-img create -q -f qcow2 -o cluster_size=4096 k.qcow2 256M
+	for i in $(seq 0 4000); do args+=(write $((i * 61440)) 6000 $((i % 250))); done
+	for i in 1 2 3; do
+		"$DISKIO" k.qcow2,format=qcow2 "${args[@]}" &
+		sleep 0.$((i * 2))
+		kill -9 $! 2>/dev/null || true
+		wait $! 2>/dev/null || true
+		status=0
+		qemu-img check -f qcow2 k.qcow2 >check.out 2>&1 || status=$?
+		# 0: clean, 3: leaked clusters only; 2 would be corruption
+		[ "$status" -eq 0 ] || [ "$status" -eq 3 ] || { cat check.out; fail "qemu-img check says $status"; }
+	done
+}
+
+test_qcow2_probe_refused_without_format() {
+	need_qemu_img
+	qemu-img create -q -f qcow2 p.qcow2 1M
+	expect_refused p.qcow2 "looks like qcow2: say format=qcow2"
+	"$DISKIO" p.qcow2,format=raw size >/dev/null || fail "format=raw was refused"
+}

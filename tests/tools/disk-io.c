@@ -1,0 +1,130 @@
+/*
+ * disk-io: drive vmm's disk layer (vmm/disk) from the shell, so tests can
+ * hold it against qemu-img and qemu-io on the same files.
+ *
+ *   disk-io DISK-SPEC COMMAND...
+ *
+ * DISK-SPEC is what vmm's --disk takes. Commands, run in order:
+ *   read OFF LEN          write the bytes read to stdout
+ *   write OFF LEN BYTE    write LEN bytes of BYTE (0-255)
+ *   copy OFF FILE         write FILE's contents at OFF
+ *   discard OFF LEN | zero OFF LEN | zero-unmap OFF LEN | flush
+ *   size                  print the virtual size
+ * Offsets and lengths take a K, M or G suffix. Exit 1 with one message
+ * on the first failure.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fd.h"
+#include "vmm/disk/disk.h"
+
+static int parse_size(const char *s, uint64_t *ret)
+{
+	char *end;
+	uint64_t v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'K': v <<= 10; end++; break;
+	case 'M': v <<= 20; end++; break;
+	case 'G': v <<= 30; end++; break;
+	}
+	if (*end || !*s)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int fail(const char *what, int r)
+{
+	fprintf(stderr, "disk-io: %s: %s\n", what, strerror(-r));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct disk_options opts;
+	struct disk *disk;
+	char err[512];
+	int i = 2, r;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: disk-io DISK-SPEC COMMAND...\n");
+		return 2;
+	}
+	if (disk_parse_options(argv[1], &opts, err, sizeof(err)) < 0 ||
+	    disk_open(&opts, &disk, err, sizeof(err)) < 0) {
+		fprintf(stderr, "disk-io: %s\n", err);
+		return 1;
+	}
+	while (i < argc) {
+		const char *cmd = argv[i++];
+		uint64_t off = 0, len = 0;
+
+		if (!strcmp(cmd, "flush")) {
+			if ((r = disk->ops->flush(disk)) < 0)
+				return fail("flush", r);
+			continue;
+		}
+		if (!strcmp(cmd, "size")) {
+			printf("%llu\n", (unsigned long long)disk->size);
+			continue;
+		}
+		if (i + 1 >= argc + (strcmp(cmd, "copy") == 0) || parse_size(argv[i], &off) < 0) {
+			fprintf(stderr, "disk-io: bad arguments to %s\n", cmd);
+			return 2;
+		}
+		i++;
+		if (!strcmp(cmd, "copy")) {
+			void *data;
+			size_t n;
+
+			if ((r = read_file(argv[i++], 1 << 30, &data, &n)) < 0)
+				return fail("copy", r);
+			struct iovec v = { data, n };
+			r = disk->ops->pwritev(disk, &v, 1, off);
+			free(data);
+			if (r < 0)
+				return fail("copy", r);
+			continue;
+		}
+		if (parse_size(argv[i++], &len) < 0) {
+			fprintf(stderr, "disk-io: bad length for %s\n", cmd);
+			return 2;
+		}
+		if (!strcmp(cmd, "read") || !strcmp(cmd, "write")) {
+			uint8_t *buf = malloc(len ? len : 1);
+			struct iovec v = { buf, len };
+
+			if (!buf)
+				return fail(cmd, -ENOMEM);
+			if (!strcmp(cmd, "write")) {
+				if (i >= argc)
+					return 2;
+				memset(buf, (int)strtoul(argv[i++], NULL, 0), len);
+				r = disk->ops->pwritev(disk, &v, 1, off);
+			} else {
+				r = disk->ops->preadv(disk, &v, 1, off);
+				if (r == 0 && write_all(1, buf, len) < 0)
+					r = -EIO;
+			}
+			free(buf);
+			if (r < 0)
+				return fail(cmd, r);
+		} else if (!strcmp(cmd, "discard")) {
+			if ((r = disk->ops->discard(disk, off, len)) < 0)
+				return fail(cmd, r);
+		} else if (!strcmp(cmd, "zero") || !strcmp(cmd, "zero-unmap")) {
+			if ((r = disk->ops->write_zeroes(disk, off, len, !strcmp(cmd, "zero-unmap"))) < 0)
+				return fail(cmd, r);
+		} else {
+			fprintf(stderr, "disk-io: unknown command %s\n", cmd);
+			return 2;
+		}
+	}
+	disk_close(disk);
+	return 0;
+}

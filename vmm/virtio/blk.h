@@ -1,0 +1,25 @@
+/* virtio-blk (virtio 1.2 §5.2) on a disk image. */
+#ifndef WEBKVM_VMM_VIRTIO_BLK_H
+#define WEBKVM_VMM_VIRTIO_BLK_H
+
+#include "vmm/disk/disk.h"
+#include "vmm/virtio/virtio.h"
+
+#define VIRTIO_BLK_CONFIG_LEN 60
+
+struct virtio_blk {
+	struct virtio_dev vdev;
+	struct disk *disk;                 /* owned */
+	char serial[DISK_SERIAL_MAX + 1];
+	uint8_t config[VIRTIO_BLK_CONFIG_LEN];
+	struct virtq_chain chain;          /* the request being served */
+	struct iovec data[VIRTQ_MAX_SEGS]; /* its data buffers */
+};
+
+/* Takes ownership of disk, also on failure. */
+int virtio_blk_init(struct virtio_blk *blk, struct disk *disk, const char *serial,
+		    struct pci *pci, struct irq_routing *routing, const struct guest_mem *mem,
+		    int vm_fd);
+void virtio_blk_destroy(struct virtio_blk *blk);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * A virtio device on the modern PCI transport (virtio 1.2 §4.1): what the
+ * transport keeps, and what each device type (blk.c, rng.c) provides.
+ */
+#ifndef WEBKVM_VMM_VIRTIO_VIRTIO_H
+#define WEBKVM_VMM_VIRTIO_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/irq.h"
+#include "vmm/mem.h"
+#include "vmm/msix.h"
+#include "vmm/pci.h"
+#include "vmm/virtio/queue.h"
+
+#define VIRTIO_MAX_QUEUES 8
+
+/* Device status bits (§2.1) */
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 64
+#define VIRTIO_STATUS_FAILED 128
+
+/* Transport feature bits (§6) */
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_RNG 4
+
+struct virtio_dev;
+
+struct virtio_dev_ops {
+	/*
+	 * The driver kicked queue q (on the device's I/O thread, device lock
+	 * held). 0, or -EINVAL when the driver broke the rules.
+	 */
+	int (*queue_notify)(struct virtio_dev *vdev, unsigned int q);
+	/* The driver reset the device (device lock held). */
+	void (*reset)(struct virtio_dev *vdev);
+};
+
+struct virtio_dev {
+	struct pci_device pci;
+	const struct virtio_dev_ops *ops;
+	void *opaque;                     /* the device type's state */
+	const struct guest_mem *mem;
+	int vm_fd;
+	pthread_mutex_t lock;             /* everything below */
+	uint64_t device_features, driver_features;
+	uint32_t device_feature_select, driver_feature_select;
+	uint16_t config_vector;
+	uint8_t status;
+	uint8_t config_generation;
+	uint16_t queue_select;
+	uint8_t isr;
+	unsigned int nqueues;
+	uint16_t queue_max_size;
+	struct virtq vq[VIRTIO_MAX_QUEUES];
+	uint8_t *config;                  /* device-specific config, read-only to the guest */
+	unsigned int config_len;
+	struct msix msix;
+	uint64_t bar_addr;                /* where BAR 0 decodes, 0 = nowhere */
+	int kick_fd[VIRTIO_MAX_QUEUES];   /* ioeventfds of the notify registers */
+	uint64_t kick_addr[VIRTIO_MAX_QUEUES]; /* where each is registered, 0 = nowhere */
+	int stop_fd;                      /* eventfd: the I/O thread leaves */
+	pthread_t thread;
+	bool thread_started;
+	bool ready;                       /* virtio_dev_init completed */
+};
+
+/*
+ * Set up the transport for a device of type device_id with nqueues queues
+ * of up to queue_max_size entries and config_len bytes of config at config,
+ * and put it on the bus. 0 or -errno.
+ */
+int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops, void *opaque,
+		    uint16_t device_id, uint32_t class_code, uint64_t device_features,
+		    unsigned int nqueues, uint16_t queue_max_size, uint8_t *config,
+		    unsigned int config_len, struct pci *pci, struct irq_routing *routing,
+		    const struct guest_mem *mem, int vm_fd);
+/* Start the I/O thread. */
+int virtio_dev_start(struct virtio_dev *vdev);
+void virtio_dev_destroy(struct virtio_dev *vdev);
+
+/* Interrupt the driver for queue q if it wants one (device lock held). */
+void virtio_dev_notify_queue(struct virtio_dev *vdev, unsigned int q);
+bool virtio_dev_has_feature(const struct virtio_dev *vdev, unsigned int bit);
+
+#endif
