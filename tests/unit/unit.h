@@ -35,5 +35,6 @@ extern const struct unit_test pm_tests[];
 extern const struct unit_test aml_tests[];
 extern const struct unit_test acpi_tests[];
 extern const struct unit_test bus_tests[];
+extern const struct unit_test virtq_tests[];
 
 #endif
