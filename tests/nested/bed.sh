@@ -97,6 +97,7 @@ bed_build_inner() {
 	bed_busybox_root "$root"
 	bed_add_modules "$root" evdev button virtio_pci virtio_blk virtio-rng ||
 		{ rm -rf "$root"; return 1; }
+	[ -n "${BED_INNER_HOOK:-}" ] && "$BED_INNER_HOOK" "$root"
 	cp "$BED_SRCDIR/tests/nested/inner-init" "$root/init"
 	chmod 755 "$root/init"
 	bed_cpio "$root" "$out"

@@ -1,0 +1,255 @@
+/*
+ * virtio-hostile: plays a guest driver against vmm's virtio-blk and
+ * virtio-rng (the real PCI, MSI-X and virtio code, on a KVM VM without
+ * vCPUs), breaks the virtqueue rules on the disk, and checks that
+ *   - the disk reports DEVICE_NEEDS_RESET and serves nothing more,
+ *   - the rng beside it keeps serving,
+ *   - after a reset the disk serves requests again.
+ * Prints "ok: ..." lines; exits 1 with a message on the first failure.
+ *
+ *   virtio-hostile MODE       MODE: outside-ram | loop | long-chain | bad-avail
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "vmm/disk/disk.h"
+#include "vmm/virtio/blk.h"
+#include "vmm/virtio/rng.h"
+
+#define RAM (16 * MiB)
+#define STATUS_OFF 20
+
+struct drv {
+	struct pci *pci;
+	struct guest_mem *mem;
+	unsigned int slot;
+	uint64_t bar;
+	uint64_t ring;    /* guest address of this device's rings */
+	uint16_t avail_idx;
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "virtio-hostile: %s\n", what);
+	exit(1);
+}
+
+static uint32_t cfg_read(struct drv *d, unsigned int reg)
+{
+	uint8_t addr[4], data[4];
+
+	put_le32(addr, 0x80000000u | d->slot << 11 | reg);
+	pci_conf1_io(d->pci, 0, true, addr, 4);
+	pci_conf1_io(d->pci, 4, false, data, 4);
+	return get_le32(data);
+}
+
+static void cfg_write(struct drv *d, unsigned int reg, uint32_t v)
+{
+	uint8_t addr[4], data[4];
+
+	put_le32(addr, 0x80000000u | d->slot << 11 | reg);
+	pci_conf1_io(d->pci, 0, true, addr, 4);
+	put_le32(data, v);
+	pci_conf1_io(d->pci, 4, true, data, 4);
+}
+
+static uint64_t mmio_read(struct drv *d, uint64_t off, unsigned int len)
+{
+	uint8_t data[8] = { 0 };
+
+	if (!pci_mmio(d->pci, d->bar + off, false, data, len))
+		die("a BAR read went nowhere");
+	return get_le64(data);
+}
+
+static void mmio_write(struct drv *d, uint64_t off, unsigned int len, uint64_t v)
+{
+	uint8_t data[8];
+
+	put_le64(data, v);
+	if (!pci_mmio(d->pci, d->bar + off, true, data, len))
+		die("a BAR write went nowhere");
+}
+
+static void desc(struct drv *d, unsigned int i, uint64_t addr, uint32_t len, uint16_t flags,
+		 uint16_t next)
+{
+	uint8_t *p = mem_ptr(d->mem, d->ring + 16 * i, 16);
+
+	put_le64(p, addr);
+	put_le32(p + 8, len);
+	put_le16(p + 12, flags);
+	put_le16(p + 14, next);
+}
+
+/* Reset, negotiate VERSION_1 only, set up queue 0 with 8 entries, DRIVER_OK. */
+static void drv_init(struct drv *d)
+{
+	mmio_write(d, STATUS_OFF, 1, 0);
+	if (mmio_read(d, STATUS_OFF, 1) != 0)
+		die("status did not read 0 after reset");
+	mmio_write(d, STATUS_OFF, 1, 1 | 2);
+	mmio_write(d, 8, 4, 1);  /* driver_feature_select: high word */
+	mmio_write(d, 12, 4, 1); /* VIRTIO_F_VERSION_1 */
+	mmio_write(d, STATUS_OFF, 1, 1 | 2 | 8);
+	if (!(mmio_read(d, STATUS_OFF, 1) & 8))
+		die("FEATURES_OK was refused");
+	mmio_write(d, 22, 2, 0);
+	mmio_write(d, 24, 2, 8);
+	memset(mem_ptr(d->mem, d->ring, 0x3000), 0, 0x3000);
+	mmio_write(d, 32, 8, d->ring);
+	mmio_write(d, 40, 8, d->ring + 0x1000);
+	mmio_write(d, 48, 8, d->ring + 0x2000);
+	mmio_write(d, 28, 2, 1);
+	mmio_write(d, STATUS_OFF, 1, 1 | 2 | 8 | 4);
+	d->avail_idx = 0;
+}
+
+static void offer(struct drv *d, uint16_t head)
+{
+	uint8_t *a = mem_ptr(d->mem, d->ring + 0x1000, 20);
+
+	put_le16(a + 4 + 2 * (d->avail_idx % 8), head);
+	put_le16(a + 2, ++d->avail_idx);
+	mmio_write(d, 0x3000, 2, 0); /* notify queue 0 */
+}
+
+static uint16_t used_idx(struct drv *d)
+{
+	return __atomic_load_n((uint16_t *)mem_ptr(d->mem, d->ring + 0x2002, 2), __ATOMIC_ACQUIRE);
+}
+
+/* Wait up to 5 s for cond. */
+#define WAIT_FOR(cond)                                                              \
+	({                                                                          \
+		int ok_ = 0;                                                        \
+		for (int i_ = 0; i_ < 500 && !(ok_ = (cond)); i_++)                 \
+			usleep(10000);                                              \
+		ok_;                                                                \
+	})
+
+static void drv_attach(struct drv *d, struct pci *pci, struct guest_mem *mem, unsigned int slot,
+		       uint64_t ring)
+{
+	d->pci = pci;
+	d->mem = mem;
+	d->slot = slot;
+	d->ring = ring;
+	cfg_write(d, 4, 0x6); /* memory decoding, bus master */
+	d->bar = cfg_read(d, 0x10) & ~0xfULL;
+	if ((cfg_read(d, 0) & 0xffff) != 0x1af4)
+		die("no virtio device in the slot");
+}
+
+int main(int argc, char **argv)
+{
+	struct disk_options opts = { .format = DISK_FORMAT_RAW };
+	struct irq_routing routing;
+	struct guest_mem mem;
+	struct drv blk_drv, rng_drv;
+	struct virtio_blk *blk = calloc(1, sizeof(*blk));
+	struct virtio_rng *rng = calloc(1, sizeof(*rng));
+	const char *mode = argc > 1 ? argv[1] : "outside-ram";
+	struct pci pci;
+	struct disk *disk;
+	char err[256];
+	int kvm, vm, fd;
+	uint8_t *id;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("cannot open /dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0 || ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0)
+		die("cannot create a VM with an irqchip");
+	if (mem_init(&mem, RAM) < 0)
+		die("cannot map memory");
+	snprintf(opts.path, sizeof(opts.path), "disk.img");
+	snprintf(opts.serial, sizeof(opts.serial), "HOSTILE-TEST");
+	fd = open("disk.img", O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, MiB) < 0)
+		die("cannot make disk.img");
+	close(fd);
+	if (disk_open(&opts, &disk, err, sizeof(err)) < 0)
+		die(err);
+	irq_routing_init(&routing, vm);
+	pci_init(&pci);
+	if (virtio_blk_init(blk, disk, opts.serial, &pci, &routing, &mem, vm) < 0 ||
+	    virtio_rng_init(rng, &pci, &routing, &mem, vm) < 0 || virtio_dev_start(&blk->vdev) < 0 ||
+	    virtio_dev_start(&rng->vdev) < 0)
+		die("cannot set up the devices");
+	drv_attach(&blk_drv, &pci, &mem, 1, 0x100000);
+	drv_attach(&rng_drv, &pci, &mem, 2, 0x200000);
+	drv_init(&blk_drv);
+	drv_init(&rng_drv);
+
+	/* The hostile request. */
+	if (!strcmp(mode, "outside-ram")) {
+		desc(&blk_drv, 0, RAM - 8, 16, 1, 1);
+		desc(&blk_drv, 1, 0x300000, 1, 2, 0);
+		offer(&blk_drv, 0);
+	} else if (!strcmp(mode, "loop")) {
+		desc(&blk_drv, 0, 0x300000, 16, 1, 1);
+		desc(&blk_drv, 1, 0x300100, 16, 1, 0);
+		offer(&blk_drv, 0);
+	} else if (!strcmp(mode, "long-chain")) {
+		/* An indirect table longer than any chain may be. */
+		for (unsigned int i = 0; i < 8; i++)
+			desc(&blk_drv, i, 0x300000, 16, 1, i + 1);
+		desc(&blk_drv, 0, 0x400000, 16 * 4096, 4, 0);
+		offer(&blk_drv, 0);
+	} else if (!strcmp(mode, "bad-avail")) {
+		put_le16(mem_ptr(&mem, blk_drv.ring + 0x1002, 2), 100);
+		mmio_write(&blk_drv, 0x3000, 2, 0);
+	} else {
+		die("unknown mode");
+	}
+	if (!WAIT_FOR(mmio_read(&blk_drv, STATUS_OFF, 1) & 64))
+		die("the disk did not set DEVICE_NEEDS_RESET");
+	printf("ok: %s sets DEVICE_NEEDS_RESET\n", mode);
+	if (used_idx(&blk_drv) != 0)
+		die("the disk completed the hostile request");
+
+	/* The rng beside it still serves: one 64-byte buffer. */
+	desc(&rng_drv, 0, 0x500000, 64, 2, 0);
+	memset(mem_ptr(&mem, 0x500000, 64), 0, 64);
+	offer(&rng_drv, 0);
+	if (!WAIT_FOR(used_idx(&rng_drv) == 1))
+		die("the rng stopped serving");
+	printf("ok: the rng beside it still serves\n");
+
+	/* After a reset the disk serves again: GET_ID. */
+	drv_init(&blk_drv);
+	put_le32(mem_ptr(&mem, 0x600000, 16), 8);
+	desc(&blk_drv, 0, 0x600000, 16, 1, 1);
+	desc(&blk_drv, 1, 0x600100, 20, 2 | 1, 2);
+	desc(&blk_drv, 2, 0x600200, 1, 2, 0);
+	*(uint8_t *)mem_ptr(&mem, 0x600200, 1) = 0xff;
+	offer(&blk_drv, 0);
+	if (!WAIT_FOR(used_idx(&blk_drv) == 1))
+		die("the disk did not serve after a reset");
+	id = mem_ptr(&mem, 0x600100, 20);
+	if (*(uint8_t *)mem_ptr(&mem, 0x600200, 1) != 0 || memcmp(id, "HOSTILE-TEST", 12))
+		die("GET_ID after the reset gave the wrong answer");
+	printf("ok: after a reset the disk serves again\n");
+
+	virtio_blk_destroy(blk);
+	virtio_rng_destroy(rng);
+	free(blk);
+	free(rng);
+	pci_destroy(&pci);
+	irq_routing_destroy(&routing);
+	mem_destroy(&mem);
+	close(vm);
+	close(kvm);
+	unlink("disk.img");
+	return 0;
+}
