@@ -21,11 +21,16 @@ guest_start() {
 	GUEST_PID=$!
 }
 
-# guest_wait PATTERN SECONDS: wait until the console shows PATTERN.
+# The console's complete lines: a line still being printed is not one yet.
+guest_lines() {
+	head -n "$(wc -l <guest.out 2>/dev/null || echo 0)" guest.out 2>/dev/null
+}
+
+# guest_wait PATTERN SECONDS: wait until the console shows PATTERN on a whole line.
 guest_wait() {
 	local i=0
 	while [ $i -lt $(($2 * 10)) ]; do
-		grep -q "$1" guest.out 2>/dev/null && return 0
+		guest_lines | grep -q "$1" && return 0
 		kill -0 "$GUEST_PID" 2>/dev/null || { grep -q "$1" guest.out; return; }
 		sleep 0.1
 		i=$((i + 1))
@@ -40,7 +45,7 @@ guest_send() {
 
 # guest_value KEY: the value of the first "KEY=value" the guest printed.
 guest_value() {
-	tr -d '\r' <guest.out | sed -n "s/^$1=//p" | head -n1
+	guest_lines | tr -d '\r' | sed -n "s/^$1=//p" | head -n1
 }
 
 # guest_end SECONDS: wait for vmm to end and set GUEST_STATUS to its exit
