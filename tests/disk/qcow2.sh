@@ -98,9 +98,6 @@ test_qcow2_overlay_writes_leave_the_base_unchanged() {
 	md5sum base.qcow2 >base.md5
 	qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 top.qcow2 2M
 	cp base.raw expect.raw
-	write_script | head -n 5 | while read -r _ off len byte; do
-		[ "${len%K}" != "$len" ] || true
-	done
 	"$DISKIO" top.qcow2,format=qcow2 write 5000 3000 2 write 70K 200K 3 write 1500K 512 5
 	qemu-io -f raw -c "write -P 2 5000 3000" -c "write -P 3 70K 200K" -c "write -P 5 1500K 512" \
 		expect.raw >/dev/null
