@@ -15,6 +15,8 @@
 
 #define DEFAULT_MEMORY_MIB 256
 #define DEFAULT_CMDLINE "console=ttyS0"
+#define DEFAULT_FB_WIDTH 1024
+#define DEFAULT_FB_HEIGHT 768
 
 static void usage(FILE *out)
 {
@@ -35,6 +37,11 @@ static void usage(FILE *out)
 	      "                       a virtio-blk disk (repeatable); format= is needed for\n"
 	      "                       qcow2 images, cache=none opens the file O_DIRECT\n"
 	      "  --rng                a virtio-rng device fed from the host's getrandom()\n"
+	      "  --vnc unix:PATH|tcp:HOST:PORT[,password=FILE]\n"
+	      "                       a screen (linear framebuffer, PS/2 keyboard and mouse,\n"
+	      "                       virtio tablet) served to VNC viewers; password= asks\n"
+	      "                       for the first line of FILE (VNC authentication)\n"
+	      "  --fb WIDTHxHEIGHT    the screen's size (default 1024x768)\n"
 	      "  -v, --verbose        more messages on stderr\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
@@ -72,7 +79,7 @@ static uint64_t host_memory(void)
 static int cmd_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL,
-	       OPT_NO_REBOOT, OPT_DISK, OPT_RNG };
+	       OPT_NO_REBOOT, OPT_DISK, OPT_RNG, OPT_VNC, OPT_FB };
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -83,6 +90,8 @@ static int cmd_run(int argc, char **argv)
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "vnc", required_argument, NULL, OPT_VNC },
+		{ "fb", required_argument, NULL, OPT_FB },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -90,8 +99,11 @@ static int cmd_run(int argc, char **argv)
 	struct run_options opts = {
 		.vm = { .cmdline = DEFAULT_CMDLINE, .mem_size = DEFAULT_MEMORY_MIB * MiB, .ncpus = 1 },
 		.serial = "stdio",
+		.fb_width = DEFAULT_FB_WIDTH,
+		.fb_height = DEFAULT_FB_HEIGHT,
 	};
 	unsigned long long v;
+	bool fb_given = false;
 	char err[256];
 	int c;
 
@@ -142,6 +154,22 @@ static int cmd_run(int argc, char **argv)
 		case OPT_RNG:
 			opts.vm.rng = true;
 			break;
+		case OPT_VNC:
+			if (vnc_parse_options(optarg, &opts.vnc_options, err, sizeof(err)) < 0) {
+				log_error("%s", err);
+				return 1;
+			}
+			opts.vnc = true;
+			break;
+		case OPT_FB:
+			fb_given = true;
+			if (framebuffer_parse_size(optarg, &opts.fb_width, &opts.fb_height) < 0) {
+				log_error("--fb %s is not WIDTHxHEIGHT from %dx%d to %dx%d, the width a "
+					  "multiple of 8", optarg, FB_MIN_WIDTH, FB_MIN_HEIGHT,
+					  FB_MAX_WIDTH, FB_MAX_HEIGHT);
+				return 1;
+			}
+			break;
 		case 'v':
 			log_setup("vmm", LOG_LEVEL_DEBUG);
 			break;
@@ -155,6 +183,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc) {
 		log_error("unexpected argument %s; see vmm --help", argv[optind]);
+		return 1;
+	}
+	if (fb_given && !opts.vnc) {
+		log_error("--fb sizes the screen of --vnc, which is missing");
 		return 1;
 	}
 	if (!opts.vm.kernel) {

@@ -30,6 +30,9 @@ enum run_outcome { RUN_POWEROFF, RUN_RESET, RUN_STOPPED, RUN_ERROR };
 struct run_state {
 	struct vm vm;
 	struct chardev console;
+	struct framebuffer fb;       /* the screen, when there is one */
+	bool has_fb;
+	struct vnc *vnc;
 	int kvm_fd;
 	int signal_fd;
 	int event_fd;
@@ -190,11 +193,28 @@ int run_vm(const struct run_options *opts)
 		goto out;
 	}
 
+	if (opts->vnc) {
+		r = framebuffer_init(&st->fb, opts->fb_width, opts->fb_height);
+		if (r < 0) {
+			log_error("cannot map a %ux%u framebuffer: %s", opts->fb_width,
+				  opts->fb_height, strerror(-r));
+			goto out_console;
+		}
+		st->has_fb = true;
+		r = vnc_start(&st->vnc, &opts->vnc_options, &st->fb, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s", err);
+			goto out_console;
+		}
+	}
+
+	/* The screen and its viewers outlive each VM: a guest reset builds a new one. */
 	for (;;) {
 		enum run_outcome outcome;
 
-		r = vm_create(&st->vm, st->kvm_fd, &opts->vm, &st->console, st->event_fd,
-			      st->serial_wake_fd, err, sizeof(err));
+		r = vm_create(&st->vm, st->kvm_fd, &opts->vm, &st->console,
+			      st->has_fb ? &st->fb : NULL, st->event_fd, st->serial_wake_fd, err,
+			      sizeof(err));
 		if (r < 0) {
 			log_error("%s", err);
 			break;
@@ -205,7 +225,11 @@ int run_vm(const struct run_options *opts)
 			vm_destroy(&st->vm);
 			break;
 		}
+		if (st->vnc)
+			vnc_attach(st->vnc, &st->vm.i8042, st->vm.tablet);
 		outcome = run_until_event(st);
+		if (st->vnc)
+			vnc_detach(st->vnc);
 		vm_destroy(&st->vm);
 		if (outcome == RUN_RESET && !opts->vm.no_reboot) {
 			st->sigterms = 0;
@@ -214,6 +238,10 @@ int run_vm(const struct run_options *opts)
 		status = outcome == RUN_ERROR ? 1 : 0;
 		break;
 	}
+out_console:
+	vnc_stop(st->vnc);
+	if (st->has_fb)
+		framebuffer_destroy(&st->fb);
 	chardev_close(&st->console);
 out:
 	if (st->serial_wake_fd >= 0)

@@ -2,11 +2,15 @@
 #ifndef WEBKVM_VMM_RUN_H
 #define WEBKVM_VMM_RUN_H
 
+#include "vmm/display/vnc.h"
 #include "vmm/vm.h"
 
 struct run_options {
 	struct vm_config vm;
 	const char *serial; /* "stdio", "file:PATH" or "unix:PATH" */
+	bool vnc;           /* a screen, served as vnc_options say */
+	struct vnc_options vnc_options;
+	unsigned int fb_width, fb_height;
 };
 
 /* The process's exit status: 0 when the guest ended the VM, 1 on error. */

@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "vmm/vcpu.h"
 #include "vmm/virtio/blk.h"
+#include "vmm/virtio/input.h"
 #include "vmm/virtio/rng.h"
 #include "vmm/x86/acpi.h"
 #include "vmm/x86/boot.h"
@@ -141,6 +142,19 @@ static int vm_add_pci(struct vm *vm, char *err, size_t errlen)
 			return error_set(err, errlen, r, "cannot add the virtio-rng device: %s",
 				    strerror(-r));
 	}
+	if (vm->fb) {
+		/* An absolute pointer for the screen's viewers. */
+		vm->tablet = calloc(1, sizeof(*vm->tablet));
+		if (!vm->tablet)
+			return error_set(err, errlen, -ENOMEM, "out of memory for virtio-input");
+		r = virtio_input_tablet_init(vm->tablet, &vm->pci, &vm->routing, &vm->mem, vm->vm_fd);
+		if (r < 0) {
+			free(vm->tablet);
+			vm->tablet = NULL;
+			return error_set(err, errlen, r, "cannot add the virtio-input tablet: %s",
+				    strerror(-r));
+		}
+	}
 	return 0;
 }
 
@@ -156,6 +170,11 @@ static void vm_remove_pci(struct vm *vm)
 		virtio_rng_destroy(vm->rng);
 		free(vm->rng);
 		vm->rng = NULL;
+	}
+	if (vm->tablet) {
+		virtio_input_destroy(vm->tablet);
+		free(vm->tablet);
+		vm->tablet = NULL;
 	}
 	if (vm->pci_ready) {
 		pci_destroy(&vm->pci);
@@ -181,8 +200,9 @@ static int vm_add_memory(struct vm *vm)
 }
 
 int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct chardev *console,
-	      int event_fd, int serial_wake_fd, char *err, size_t errlen)
+	      struct framebuffer *fb, int event_fd, int serial_wake_fd, char *err, size_t errlen)
 {
+	struct screen_info screen;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	struct boot_config boot = { .kernel = cfg->kernel, .initrd = cfg->initrd,
 				    .cmdline = cfg->cmdline };
@@ -226,6 +246,17 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 		error_set(err, errlen, r, "KVM refused %llu MiB of guest memory: %s",
 		     (unsigned long long)(cfg->mem_size / MiB), strerror(-r));
 		goto undo;
+	}
+	if (fb) {
+		r = framebuffer_map(fb, vm->vm_fd, VM_FB_SLOT, LAYOUT_FB);
+		if (r < 0) {
+			error_set(err, errlen, r, "KVM refused the framebuffer's memory: %s",
+				  strerror(-r));
+			goto undo;
+		}
+		vm->fb = fb;
+		framebuffer_screen_info(fb, &screen);
+		boot.screen = &screen;
 	}
 	r = vm_add_devices(vm, console, serial_wake_fd);
 	if (r < 0) {
@@ -275,6 +306,8 @@ int vm_start(struct vm *vm)
 		r = virtio_dev_start(&vm->blk[i]->vdev);
 	if (r == 0 && vm->rng)
 		r = virtio_dev_start(&vm->rng->vdev);
+	if (r == 0 && vm->tablet)
+		r = virtio_dev_start(&vm->tablet->vdev);
 	if (r < 0)
 		return r;
 	for (unsigned int i = 0; i < vm->ncpus; i++) {
@@ -310,6 +343,10 @@ void vm_destroy(struct vm *vm)
 	free(vm->cpuid);
 	vm->cpuid = NULL;
 	vm_remove_pci(vm);
+	if (vm->fb) {
+		framebuffer_unmap(vm->fb);
+		vm->fb = NULL;
+	}
 	if (vm->devices_ready) {
 		serial_destroy(&vm->com1);
 		i8042_destroy(&vm->i8042);

@@ -11,6 +11,7 @@
 
 #include "vmm/bus.h"
 #include "vmm/chardev.h"
+#include "vmm/display/framebuffer.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pm.h"
 #include "vmm/hw/rtc.h"
@@ -25,6 +26,8 @@
 #define VM_MIN_MEMORY (16 * 1024 * 1024ULL)
 /* PCI slots less the host bridge and the rng */
 #define VM_MAX_DISKS 24
+/* KVM memory slots: RAM takes the first MEM_MAX_REGIONS. */
+#define VM_FB_SLOT MEM_MAX_REGIONS
 
 struct vm_config {
 	const char *kernel;
@@ -49,6 +52,7 @@ enum vm_request {
 struct vm;
 struct virtio_blk;
 struct virtio_rng;
+struct virtio_input;
 
 struct vcpu {
 	struct vm *vm;
@@ -81,6 +85,8 @@ struct vm {
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned int nblk;
 	struct virtio_rng *rng;
+	struct framebuffer *fb;      /* mapped into this VM, or NULL */
+	struct virtio_input *tablet; /* with fb: the viewers' pointer */
 	int event_fd;                /* eventfd: a request is waiting for the main loop */
 	atomic_int request;          /* enum vm_request */
 	atomic_bool stopping;        /* vCPU threads leave their loop */
@@ -91,11 +97,12 @@ int vm_open_kvm(int *ret_fd, unsigned int *ret_max_cpus, char *err, size_t errle
 
 /*
  * Build a powered-on machine ready to run: memory, irqchip, devices,
- * kernel loaded, vCPUs at reset. On failure everything is undone and err
+ * kernel loaded, vCPUs at reset. fb (or NULL) is the screen, which
+ * outlives the VM. On failure everything is undone and err
  * holds one sentence for the user.
  */
 int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct chardev *console,
-	      int event_fd, int serial_wake_fd, char *err, size_t errlen);
+	      struct framebuffer *fb, int event_fd, int serial_wake_fd, char *err, size_t errlen);
 int vm_start(struct vm *vm);
 /* Stop every vCPU thread and wait for them. */
 void vm_stop(struct vm *vm);

@@ -12,6 +12,11 @@
  *   reset   reset through the i8042
  *   triple  triple-fault
  *   spin    do nothing, forever
+ *   fb      paint a known pattern on the linear framebuffer, then report
+ *           every byte the i8042 delivers ("kbd XX" or "aux XX"); F1
+ *           repaints a square, F12 (pressed) turns scancode translation
+ *           off, and Escape (in set 2, after F12) powers off
+ *   fbanim  paint the pattern, then redraw a 64x64 square, forever
  */
 #include <stdint.h>
 
@@ -259,6 +264,118 @@ static void print_rtc(void)
 	puts_("\n");
 }
 
+/* Framebuffer: the pattern the test suite checks pixel by pixel. */
+
+struct fb {
+	uint32_t *base;
+	unsigned int width, height, pitch; /* pitch in pixels */
+};
+
+static uint32_t fb_pattern(unsigned int x, unsigned int y)
+{
+	return ((x * 3 + y * 5) & 0xff) << 16 | ((x ^ y) & 0xff) << 8 | ((x + y * 7) >> 2 & 0xff);
+}
+
+static int fb_find(const uint8_t *bp, struct fb *fb)
+{
+	const uint8_t *si = bp; /* screen_info opens boot_params */
+
+	if (si[0x0f] != 0x23 || (si[0x16] | si[0x17] << 8) != 32) {
+		puts_("fb: no 32-bit linear framebuffer\n");
+		return 0;
+	}
+	fb->width = si[0x12] | si[0x13] << 8;
+	fb->height = si[0x14] | si[0x15] << 8;
+	fb->pitch = (si[0x24] | si[0x25] << 8) / 4;
+	fb->base = (uint32_t *)(uint64_t)le32(si + 0x18);
+	puts_("fb ");
+	putdec(fb->width, 1);
+	putc_('x');
+	putdec(fb->height, 1);
+	puts_(" at ");
+	puthex((uint64_t)fb->base);
+	puts_("\n");
+	return 1;
+}
+
+static void fb_square(const struct fb *fb, unsigned int x0, unsigned int y0, uint32_t color)
+{
+	for (unsigned int y = y0; y < y0 + 64 && y < fb->height; y++)
+		for (unsigned int x = x0; x < x0 + 64 && x < fb->width; x++)
+			fb->base[y * fb->pitch + x] = color;
+}
+
+static void fb_paint(const struct fb *fb)
+{
+	for (unsigned int y = 0; y < fb->height; y++)
+		for (unsigned int x = 0; x < fb->width; x++)
+			fb->base[y * fb->pitch + x] = fb_pattern(x, y);
+	puts_("painted\n");
+}
+
+static void i8042_wait_write(void)
+{
+	while (inb(0x64) & 0x02)
+		;
+}
+
+static uint8_t i8042_read(void)
+{
+	while (!(inb(0x64) & 0x01))
+		;
+	return inb(0x60);
+}
+
+static void fb_keys(const struct fb *fb)
+{
+	int xlate = 1;
+
+	/* Mouse port on, mouse streaming. */
+	i8042_wait_write();
+	outb(0x64, 0xa8);
+	i8042_wait_write();
+	outb(0x64, 0xd4);
+	i8042_wait_write();
+	outb(0x60, 0xf4);
+	i8042_read(); /* its ACK */
+	puts_("keys ready\n");
+	for (;;) {
+		uint8_t st, v;
+
+		while (!((st = inb(0x64)) & 0x01))
+			;
+		v = inb(0x60);
+		puts_(st & 0x20 ? "aux " : "kbd ");
+		puthex(v);
+		puts_("\n");
+		if (st & 0x20)
+			continue;
+		if (xlate && v == 0x3b) {
+			fb_square(fb, 100, 100, 0x00ff8000);
+			puts_("repainted\n");
+		} else if (xlate && v == 0x58) {
+			uint8_t cb;
+
+			while (inb(0x64) & 0x01) { /* bytes behind F12, not the command byte */
+				puts_("kbd ");
+				puthex(inb(0x60));
+				puts_("\n");
+			}
+			i8042_wait_write();
+			outb(0x64, 0x20);
+			cb = i8042_read();
+			i8042_wait_write();
+			outb(0x64, 0x60);
+			i8042_wait_write();
+			outb(0x60, cb & ~0x40);
+			xlate = 0;
+			puts_("xlate off\n");
+		} else if (!xlate && v == 0x76) {
+			return;
+		}
+	}
+}
+
 void guest_main(const uint8_t *boot_params);
 void guest_main(const uint8_t *boot_params)
 {
@@ -317,6 +434,24 @@ void guest_main(const uint8_t *boot_params)
 
 		puts_("triple fault\n");
 		__asm__ volatile("lidt %0; ud2" : : "m"(idt));
+	} else if (streq_prefix(mode, "fbanim")) {
+		struct fb fb;
+
+		if (fb_find(boot_params, &fb)) {
+			fb_paint(&fb);
+			for (uint32_t i = 0;; i++) {
+				fb_square(&fb, 200, 200, i * 0x010203);
+				for (volatile int d = 0; d < 200000; d++)
+					;
+			}
+		}
+	} else if (streq_prefix(mode, "fb")) {
+		struct fb fb;
+
+		if (fb_find(boot_params, &fb)) {
+			fb_paint(&fb);
+			fb_keys(&fb);
+		}
 	} else if (streq_prefix(mode, "spin")) {
 		puts_("spinning\n");
 		for (;;)

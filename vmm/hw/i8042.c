@@ -9,7 +9,13 @@
  *   resets the CPU; that is how Linux reboots a PC when ACPI has no reset
  *   register.
  * - Keyboard and mouse answer the commands Linux's atkbd and psmouse send
- *   while probing, so both are found; key input itself comes in later.
+ *   while probing, so both are found.
+ * - Keys come in as XT (set 1) codes, 0x80 set for the E0-prefixed ones
+ *   (the numbering of QEMU's extended key event). The keyboard speaks set
+ *   2; with translation on (command byte bit 6, how PCs boot) the guest
+ *   sees set 1, so only an untranslated guest needs the set 2 table.
+ * - A key's bytes, and a mouse packet, go into the queue whole or not at
+ *   all, so a full queue never leaves the guest half a code.
  */
 #include "vmm/hw/i8042.h"
 
@@ -36,6 +42,11 @@ static void queue_push(struct i8042_queue *q, uint16_t v)
 		return; /* a real keyboard drops too when its buffer is full */
 	q->data[(q->head + q->count) % I8042_QUEUE_SIZE] = v;
 	q->count++;
+}
+
+static unsigned int queue_room(const struct i8042_queue *q)
+{
+	return I8042_QUEUE_SIZE - q->count;
 }
 
 static uint16_t queue_pop(struct i8042_queue *q)
@@ -325,6 +336,76 @@ void i8042_kbd_input(struct i8042 *c, uint8_t byte)
 	pthread_mutex_lock(&c->lock);
 	if (c->kbd_enabled)
 		queue_push(&c->kbd_queue, byte);
+	i8042_update(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Set 2 codes of the XT codes 0x00-0x7f; E0 keys use the same table. */
+static const uint8_t set2_of_xt[128] = {
+	[0x01] = 0x76, [0x02] = 0x16, [0x03] = 0x1e, [0x04] = 0x26, [0x05] = 0x25,
+	[0x06] = 0x2e, [0x07] = 0x36, [0x08] = 0x3d, [0x09] = 0x3e, [0x0a] = 0x46,
+	[0x0b] = 0x45, [0x0c] = 0x4e, [0x0d] = 0x55, [0x0e] = 0x66, [0x0f] = 0x0d,
+	[0x10] = 0x15, [0x11] = 0x1d, [0x12] = 0x24, [0x13] = 0x2d, [0x14] = 0x2c,
+	[0x15] = 0x35, [0x16] = 0x3c, [0x17] = 0x43, [0x18] = 0x44, [0x19] = 0x4d,
+	[0x1a] = 0x54, [0x1b] = 0x5b, [0x1c] = 0x5a, [0x1d] = 0x14, [0x1e] = 0x1c,
+	[0x1f] = 0x1b, [0x20] = 0x23, [0x21] = 0x2b, [0x22] = 0x34, [0x23] = 0x33,
+	[0x24] = 0x3b, [0x25] = 0x42, [0x26] = 0x4b, [0x27] = 0x4c, [0x28] = 0x52,
+	[0x29] = 0x0e, [0x2a] = 0x12, [0x2b] = 0x5d, [0x2c] = 0x1a, [0x2d] = 0x22,
+	[0x2e] = 0x21, [0x2f] = 0x2a, [0x30] = 0x32, [0x31] = 0x31, [0x32] = 0x3a,
+	[0x33] = 0x41, [0x34] = 0x49, [0x35] = 0x4a, [0x36] = 0x59, [0x37] = 0x7c,
+	[0x38] = 0x11, [0x39] = 0x29, [0x3a] = 0x58, [0x3b] = 0x05, [0x3c] = 0x06,
+	[0x3d] = 0x04, [0x3e] = 0x0c, [0x3f] = 0x03, [0x40] = 0x0b, [0x41] = 0x83,
+	[0x42] = 0x0a, [0x43] = 0x01, [0x44] = 0x09, [0x45] = 0x77, [0x46] = 0x7e,
+	[0x47] = 0x6c, [0x48] = 0x75, [0x49] = 0x7d, [0x4a] = 0x7b, [0x4b] = 0x6b,
+	[0x4c] = 0x73, [0x4d] = 0x74, [0x4e] = 0x79, [0x4f] = 0x69, [0x50] = 0x72,
+	[0x51] = 0x7a, [0x52] = 0x70, [0x53] = 0x71, [0x54] = 0x84, [0x56] = 0x61,
+	[0x57] = 0x78, [0x58] = 0x07, [0x5b] = 0x1f, [0x5c] = 0x27, [0x5d] = 0x2f,
+	[0x5e] = 0x37, [0x5f] = 0x3f, [0x63] = 0x5e, [0x70] = 0x13, [0x73] = 0x51,
+	[0x79] = 0x64, [0x7b] = 0x67, [0x7d] = 0x6a, [0x7e] = 0x6d,
+};
+
+void i8042_kbd_key(struct i8042 *c, unsigned int xt, bool down)
+{
+	uint8_t bytes[4];
+	unsigned int n = 0, code = xt & 0x7f;
+
+	if (xt > 0xff || code == 0)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (xt & 0x80)
+		bytes[n++] = 0xe0;
+	if (c->cmd_byte & CB_XLATE) {
+		bytes[n++] = code | (down ? 0 : 0x80);
+	} else if (set2_of_xt[code]) {
+		if (!down)
+			bytes[n++] = 0xf0;
+		bytes[n++] = set2_of_xt[code];
+	} else {
+		n = 0; /* no set 2 code: send nothing rather than garbage */
+	}
+	if (n && c->kbd_enabled && queue_room(&c->kbd_queue) >= n)
+		for (unsigned int i = 0; i < n; i++)
+			queue_push(&c->kbd_queue, bytes[i]);
+	i8042_update(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void i8042_aux_motion(struct i8042 *c, int dx, int dy, unsigned int buttons)
+{
+	pthread_mutex_lock(&c->lock);
+	/* Stream mode: one packet per 9-bit step, y counting upwards. */
+	do {
+		int x = dx < -256 ? -256 : dx > 255 ? 255 : dx;
+		int y = dy < -256 ? -256 : dy > 255 ? 255 : dy;
+
+		if (!c->aux_enabled || queue_room(&c->aux_queue) < 3)
+			break;
+		queue_push(&c->aux_queue, 0x08 | (buttons & 7) | (x < 0 ? 0x10 : 0) | (y < 0 ? 0x20 : 0));
+		queue_push(&c->aux_queue, (uint8_t)x);
+		queue_push(&c->aux_queue, (uint8_t)y);
+		dx -= x;
+		dy -= y;
+	} while (dx || dy);
 	i8042_update(c);
 	pthread_mutex_unlock(&c->lock);
 }

@@ -46,7 +46,14 @@ void i8042_init(struct i8042 *c, struct irq_line kbd_irq, struct irq_line aux_ir
 		void (*reset)(void *), void *reset_opaque);
 void i8042_destroy(struct i8042 *c);
 void i8042_io(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int len);
-/* A scancode byte from the host keyboard (set 2; the controller translates). */
+/* A raw byte from the keyboard, as it would go on the wire. */
 void i8042_kbd_input(struct i8042 *c, uint8_t byte);
+/*
+ * A key pressed or released, by its XT code (0x80 set for E0 keys). The
+ * guest gets set 1 or set 2 bytes, whichever the controller delivers.
+ */
+void i8042_kbd_key(struct i8042 *c, unsigned int xt, bool down);
+/* Relative mouse motion (y up) and buttons (bit 0 left, 1 right, 2 middle). */
+void i8042_aux_motion(struct i8042 *c, int dx, int dy, unsigned int buttons);
 
 #endif

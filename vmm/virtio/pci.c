@@ -78,6 +78,7 @@ static const char *virtio_name(const struct virtio_dev *vdev)
 	switch (get_le16(vdev->pci.cfg + PCI_DEVICE_ID) - VIRTIO_PCI_DEVICE_BASE) {
 	case VIRTIO_ID_BLOCK: return "virtio-blk";
 	case VIRTIO_ID_RNG: return "virtio-rng";
+	case VIRTIO_ID_INPUT: return "virtio-input";
 	default: return "virtio";
 	}
 }
@@ -105,6 +106,17 @@ static void virtio_needs_reset(struct virtio_dev *vdev, unsigned int q)
 	vdev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
 		virtio_config_interrupt(vdev);
+}
+
+bool virtio_dev_queue_live(const struct virtio_dev *vdev, unsigned int q)
+{
+	return (vdev->status & VIRTIO_STATUS_DRIVER_OK) &&
+	       !(vdev->status & VIRTIO_STATUS_NEEDS_RESET) && q < vdev->nqueues && vdev->vq[q].ready;
+}
+
+void virtio_dev_queue_broken(struct virtio_dev *vdev, unsigned int q)
+{
+	virtio_needs_reset(vdev, q);
 }
 
 void virtio_dev_notify_queue(struct virtio_dev *vdev, unsigned int q)
@@ -287,9 +299,10 @@ static void bar_access(struct virtio_dev *vdev, uint64_t off, bool is_write, uin
 			vdev->isr = 0;
 		}
 	} else if (off >= OFF_DEVICE && off - OFF_DEVICE + len <= vdev->config_len) {
-		/* Device config is read-only here: no device offers a writable field. */
 		if (!is_write)
 			memcpy(data, vdev->config + off - OFF_DEVICE, len);
+		else if (vdev->ops->config_write)
+			vdev->ops->config_write(vdev, off - OFF_DEVICE, data, len);
 	} else if (!is_write) {
 		memset(data, 0, len);
 	}
@@ -496,9 +509,7 @@ static void *virtio_io_thread(void *arg)
 			if (!pfd[q].revents || read(vdev->kick_fd[q], &v, sizeof(v)) < 0)
 				continue;
 			pthread_mutex_lock(&vdev->lock);
-			if ((vdev->status & VIRTIO_STATUS_DRIVER_OK) &&
-			    !(vdev->status & VIRTIO_STATUS_NEEDS_RESET) && vdev->vq[q].ready &&
-			    vdev->ops->queue_notify(vdev, q) < 0)
+			if (virtio_dev_queue_live(vdev, q) && vdev->ops->queue_notify(vdev, q) < 0)
 				virtio_needs_reset(vdev, q);
 			pthread_mutex_unlock(&vdev->lock);
 		}

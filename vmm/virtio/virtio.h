@@ -32,6 +32,7 @@
 
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_INPUT 18
 
 struct virtio_dev;
 
@@ -43,6 +44,12 @@ struct virtio_dev_ops {
 	int (*queue_notify)(struct virtio_dev *vdev, unsigned int q);
 	/* The driver reset the device (device lock held). */
 	void (*reset)(struct virtio_dev *vdev);
+	/*
+	 * The driver wrote len bytes at offset of the device config (device
+	 * lock held, in bounds). NULL: the config is read-only.
+	 */
+	void (*config_write)(struct virtio_dev *vdev, unsigned int offset, const uint8_t *data,
+			     unsigned int len);
 };
 
 struct virtio_dev {
@@ -62,7 +69,7 @@ struct virtio_dev {
 	unsigned int nqueues;
 	uint16_t queue_max_size;
 	struct virtq vq[VIRTIO_MAX_QUEUES];
-	uint8_t *config;                  /* device-specific config, read-only to the guest */
+	uint8_t *config;                  /* device-specific config */
 	unsigned int config_len;
 	struct msix msix;
 	uint64_t bar_addr;                /* where BAR 0 decodes, 0 = nowhere */
@@ -91,5 +98,12 @@ void virtio_dev_destroy(struct virtio_dev *vdev);
 /* Interrupt the driver for queue q if it wants one (device lock held). */
 void virtio_dev_notify_queue(struct virtio_dev *vdev, unsigned int q);
 bool virtio_dev_has_feature(const struct virtio_dev *vdev, unsigned int bit);
+/*
+ * For work the device starts on its own (not on a kick): whether queue q
+ * is live (driver OK, no reset pending, queue enabled), and marking the
+ * device broken when the driver's queue breaks the rules. Device lock held.
+ */
+bool virtio_dev_queue_live(const struct virtio_dev *vdev, unsigned int q);
+void virtio_dev_queue_broken(struct virtio_dev *vdev, unsigned int q);
 
 #endif

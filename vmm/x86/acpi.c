@@ -154,7 +154,8 @@ static void dsdt_pci_root(struct aml *scope)
 	aml_res_io(&res, PORT_PCI_CONF1, 8);
 	aml_res_word(&res, AML_RES_IO, 0x0000, PORT_PCI_CONF1 - 1);
 	aml_res_word(&res, AML_RES_IO, 0x0d00, 0xffff);
-	aml_res_dword(&res, AML_RES_MEMORY, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_END - 1);
+	/* The window holds the BARs and the framebuffer, as on a PC with a VGA BAR. */
+	aml_res_dword(&res, AML_RES_MEMORY, LAYOUT_PCI_MMIO, LAYOUT_FB + LAYOUT_FB_MAX - 1);
 	aml_res_end(&res);
 	obj.len = 0;
 	aml_buffer(&obj, res.data, res.len);

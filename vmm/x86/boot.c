@@ -229,6 +229,8 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 	bp->hdr.ramdisk_image = initrd_addr;
 	bp->hdr.ramdisk_size = initrd_size;
 	bp->hdr.vid_mode = 0xffff; /* "normal" */
+	if (cfg->screen)
+		bp->screen_info = *cfg->screen;
 	bp->acpi_rsdp_addr = cfg->rsdp;
 	build_e820(bp, mem);
 

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/screen_info.h>
+
 #include "vmm/mem.h"
 
 struct boot_config {
@@ -12,6 +14,7 @@ struct boot_config {
 	const char *initrd;  /* or NULL */
 	const char *cmdline; /* never NULL */
 	uint64_t rsdp;       /* guest address of the ACPI RSDP */
+	const struct screen_info *screen; /* a linear framebuffer, or NULL */
 };
 
 /*

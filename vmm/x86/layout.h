@@ -9,8 +9,9 @@
  *   0x000e_0000  ACPI tables, reserved, up to 1 MiB (RSDP found by scan too)
  *   0x0010_0000  protected-mode kernel (bzImage payload)
  *   ...          RAM up to 3 GiB
- *   0xc000_0000  MMIO hole: PCI BARs up to 0xe0000000, then ECAM for
- *                bus 0 (1 MiB), IOAPIC at 0xfec00000, local APIC at
+ *   0xc000_0000  MMIO hole: PCI BARs up to 0xd0000000, the linear
+ *                framebuffer (up to 256 MiB), then ECAM for bus 0 (1 MiB)
+ *                at 0xe0000000, IOAPIC at 0xfec00000, local APIC at
  *                0xfee00000, KVM's TSS/identity map below 4 GiB
  *   0x1_0000_0000 the rest of RAM when the guest has more than 3 GiB
  */
@@ -31,7 +32,9 @@
 #define LAYOUT_KERNEL 0x100000ULL
 #define LAYOUT_MMIO_HOLE 0xc0000000ULL
 #define LAYOUT_PCI_MMIO 0xc0000000ULL
-#define LAYOUT_PCI_MMIO_END 0xe0000000ULL
+#define LAYOUT_PCI_MMIO_END 0xd0000000ULL
+#define LAYOUT_FB 0xd0000000ULL
+#define LAYOUT_FB_MAX 0x10000000ULL
 #define LAYOUT_PCI_ECAM 0xe0000000ULL
 #define LAYOUT_PCI_ECAM_SIZE 0x100000ULL /* bus 0 only */
 #define LAYOUT_IOAPIC 0xfec00000ULL
