@@ -281,7 +281,7 @@ int main(int argc, char **argv)
 {
 	struct viewer v = { .server_fd = -1 };
 	pthread_t thread;
-	int pair[2];
+	int pair[2], status;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: vnc-client SOCKET COMMAND...\n");
@@ -306,13 +306,14 @@ int main(int argc, char **argv)
 	v.client->GetPassword = get_password;
 	v.client->sock = pair[0];
 	v.client->listenSpecified = TRUE; /* the socket is ours already */
+	free(v.client->serverHost);
 	v.client->serverHost = strdup(argv[1]);
 	if (!rfbInitClient(v.client, NULL, NULL)) {
 		fprintf(stderr, "vnc-client: the RFB handshake failed\n");
 		return 1;
 	}
-	if (!run(&v, argc - 2, argv + 2))
-		return 1;
+	status = run(&v, argc - 2, argv + 2) ? 0 : 1;
+	free(v.client->frameBuffer); /* the application's, says libvncclient */
 	rfbClientCleanup(v.client);
-	return 0;
+	return status;
 }

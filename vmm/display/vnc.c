@@ -329,6 +329,28 @@ static void ext_key_confirm(rfbClientPtr cl, int result)
 		rfbCloseClient(cl);
 }
 
+/*
+ * libvncserver 0.9.14 frees a viewer without the records of the
+ * extensions it enabled (rfbDisableExtension() leaks them too); free ours
+ * while the viewer still exists. Their data is always NULL.
+ */
+static void viewer_gone(rfbClientPtr cl)
+{
+	struct vnc *vnc = cl->screen->screenData;
+	rfbExtensionData **p = &cl->extensions;
+
+	while (*p) {
+		rfbExtensionData *e = *p;
+
+		if (e->extension == &vnc->ext_key) {
+			*p = e->next;
+			free(e);
+		} else {
+			p = &e->next;
+		}
+	}
+}
+
 static rfbBool ext_key_message(rfbClientPtr cl, void *data, const rfbClientToServerMsg *msg)
 {
 	struct vnc *vnc = cl->screen->screenData;
@@ -452,6 +474,7 @@ static void accept_viewer(struct vnc *vnc)
 	cl = rfbNewClient(vnc->screen, fd); /* closes fd itself on failure */
 	if (!cl)
 		return;
+	cl->clientGoneHook = viewer_gone;
 	/* Our reference keeps cl alive until we have its thread id. */
 	rfbIncrClientRef(cl);
 	rfbStartOnHoldClient(cl);
