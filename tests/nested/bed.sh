@@ -95,7 +95,7 @@ bed_build_inner() {
 	local out=$1 root
 	root=$(mktemp -d) || return 1
 	bed_busybox_root "$root"
-	bed_add_modules "$root" evdev button virtio_pci virtio_blk virtio-rng ||
+	bed_add_modules "$root" evdev button virtio_pci virtio_blk virtio-rng virtio_input ||
 		{ rm -rf "$root"; return 1; }
 	[ -n "${BED_INNER_HOOK:-}" ] && "$BED_INNER_HOOK" "$root"
 	cp "$BED_SRCDIR/tests/nested/inner-init" "$root/init"
@@ -111,6 +111,7 @@ bed_build_outer() {
 	bed_busybox_root "$root"
 	bed_add_modules "$root" kvm-amd virtio_pci virtio_blk ext4 || { rm -rf "$root"; return 1; }
 	bed_copy_binary "$builddir/vmm/vmm" "$root" /usr/bin/vmm
+	bed_copy_binary "$builddir/tests/tools/vnc-client" "$root" /usr/bin/vnc-client
 	mkdir -p "$root/inner"
 	cp "$(bed_kernel)" "$root/inner/vmlinuz"
 	bed_build_inner "$root/inner/initrd" || { rm -rf "$root"; return 1; }

@@ -14,6 +14,10 @@
  *   pointer X Y MASK   move the pointer with buttons MASK
  *   sleep MS           keep reading updates for MS milliseconds
  *   dump FILE          write the screen as binary PPM
+ *   rawdump FILE       write the screen as the guest's XRGB8888 (x = 0)
+ *   fbtext TEXT        wait (up to 20 s) until the screen's bytes, as XRGB8888,
+ *                      are TEXT and a newline repeated (what `yes TEXT` writes)
+ *   type TEXT          type TEXT (lower case, digits, space), then Return
  *   stats SECONDS      count what the server sends for SECONDS: prints
  *                      "bytes N updates U"
  *   password PW        (first) answer VNC authentication with PW
@@ -208,6 +212,67 @@ static bool dump(rfbClient *c, const char *path)
 	return fclose(f) == 0;
 }
 
+static bool rawdump(rfbClient *c, const char *path)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		return false;
+	for (int y = 0; y < c->height; y++)
+		for (int x = 0; x < c->width; x++) {
+			uint32_t p = pixel_rgb(c, x, y);
+			uint8_t b[4] = { p & 0xff, p >> 8 & 0xff, p >> 16, 0 };
+
+			fwrite(b, 1, 4, f);
+		}
+	return fclose(f) == 0;
+}
+
+/* First pixel whose bytes are not those of TEXT\n repeated, or -1. */
+static long text_mismatch(rfbClient *c, const char *text)
+{
+	size_t period = strlen(text) + 1;
+
+	for (long i = 0; i < (long)c->width * c->height; i++) {
+		uint32_t p = pixel_rgb(c, i % c->width, i / c->width), want = 0;
+
+		for (int k = 0; k < 3; k++) {
+			size_t off = (size_t)i * 4 + k;
+			char ch = off % period == period - 1 ? '\n' : text[off % period];
+
+			want |= (uint32_t)(uint8_t)ch << (8 * k);
+		}
+		if (p != want)
+			return i;
+	}
+	return -1;
+}
+
+static bool wait_text(struct viewer *v, const char *text)
+{
+	int64_t end = now_ms() + 20000;
+	long bad;
+
+	while ((bad = text_mismatch(v->client, text)) >= 0) {
+		if (now_ms() > end) {
+			fprintf(stderr, "vnc-client: pixel %ld is %06x, not the text's\n", bad,
+				pixel_rgb(v->client, bad % v->client->width, bad / v->client->width));
+			return false;
+		}
+		if (!pump(v, 100))
+			return false;
+	}
+	return true;
+}
+
+static bool type_text(rfbClient *c, const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if (!SendKeyEvent(c, (uint8_t)*p, TRUE) || !SendKeyEvent(c, (uint8_t)*p, FALSE))
+			return false;
+	return SendKeyEvent(c, 0xff0d, TRUE) && SendKeyEvent(c, 0xff0d, FALSE);
+}
+
 static unsigned long num(const char *s)
 {
 	return strtoul(s, NULL, 0);
@@ -251,6 +316,12 @@ static bool run(struct viewer *v, int argc, char **argv)
 			ok = pump(v, num(argv[i + 1]));
 		} else if (!strcmp(cmd, "dump")) {
 			ok = dump(c, argv[i + 1]);
+		} else if (!strcmp(cmd, "rawdump")) {
+			ok = rawdump(c, argv[i + 1]);
+		} else if (!strcmp(cmd, "fbtext")) {
+			ok = wait_text(v, argv[i + 1]);
+		} else if (!strcmp(cmd, "type")) {
+			ok = type_text(c, argv[i + 1]);
 		} else if (!strcmp(cmd, "stats")) {
 			unsigned long long b0 = v->bytes_in;
 			unsigned int u0 = v->updates;
