@@ -7,7 +7,8 @@
 # where CPU-MS is the engine's user+system time over the period.
 
 MEM=256
-CMDLINE="console=ttyS0 console=tty0"
+# The last console= is /dev/console, where init's shell talks: the serial port.
+CMDLINE="console=tty0 console=ttyS0 quiet"
 
 cpu_ms() { # cpu_ms PID: user+system time so far, in ms
 	awk '{ print ($14 + $15) * 10 }' /proc/$1/stat

@@ -358,6 +358,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vnc-client SOCKET COMMAND...\n");
 		return 2;
 	}
+	alarm(120); /* a test never waits forever on a server that went silent */
 	if (argc >= 4 && !strcmp(argv[2], "password"))
 		v.password = argv[3];
 	if (!getenv("VNC_CLIENT_VERBOSE")) {

@@ -160,7 +160,101 @@ static void i8042_queue_is_bounded(int *failed)
 	i8042_destroy(&f.c);
 }
 
+/* Read every byte waiting, into buf; how many. */
+static unsigned int drain(struct fixture *f, uint8_t *buf, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (n < max && (status(f) & 0x01))
+		buf[n++] = data(f);
+	return n;
+}
+
+static void i8042_keys_are_set_1_when_translating(int *failed)
+{
+	struct fixture f;
+	uint8_t b[8];
+
+	setup(&f);
+	i8042_kbd_key(&f.c, 0x1e, true);  /* A */
+	i8042_kbd_key(&f.c, 0x1e, false);
+	i8042_kbd_key(&f.c, 0xc8, true);  /* Up: E0 48 */
+	i8042_kbd_key(&f.c, 0xc8, false);
+	CHECK_EQ(drain(&f, b, sizeof(b)), 6);
+	CHECK_EQ(b[0], 0x1e);
+	CHECK_EQ(b[1], 0x9e);
+	CHECK_EQ(b[2], 0xe0);
+	CHECK_EQ(b[3], 0x48);
+	CHECK_EQ(b[4], 0xe0);
+	CHECK_EQ(b[5], 0xc8);
+	i8042_destroy(&f.c);
+}
+
+static void i8042_keys_are_set_2_without_translation(int *failed)
+{
+	struct fixture f;
+	uint8_t b[8];
+
+	setup(&f);
+	cmd(&f, 0x60);
+	out(&f, 0x07); /* interrupts and system flag, no translation */
+	i8042_kbd_key(&f.c, 0x1e, true);  /* A: 1C */
+	i8042_kbd_key(&f.c, 0x1e, false); /* F0 1C */
+	i8042_kbd_key(&f.c, 0x9c, false); /* keypad Enter up: E0 F0 5A */
+	CHECK_EQ(drain(&f, b, sizeof(b)), 6);
+	CHECK_EQ(b[0], 0x1c);
+	CHECK_EQ(b[1], 0xf0);
+	CHECK_EQ(b[2], 0x1c);
+	CHECK_EQ(b[3], 0xe0);
+	CHECK_EQ(b[4], 0xf0);
+	CHECK_EQ(b[5], 0x5a);
+	i8042_destroy(&f.c);
+}
+
+static void i8042_full_queue_drops_whole_keys(int *failed)
+{
+	struct fixture f;
+	uint8_t b[I8042_QUEUE_SIZE + 4];
+	unsigned int n;
+
+	setup(&f);
+	for (int i = 0; i < I8042_QUEUE_SIZE; i++)
+		i8042_kbd_key(&f.c, 0xc8, i % 2 == 0); /* two bytes each */
+	n = drain(&f, b, sizeof(b));
+	/* the output buffer took one byte, the rest fits in pairs: never a lone E0 */
+	CHECK(n % 2 == 0);
+	for (unsigned int i = 0; i < n; i += 2)
+		CHECK_EQ(b[i], 0xe0);
+	i8042_destroy(&f.c);
+}
+
+static void i8042_mouse_motion_makes_packets(int *failed)
+{
+	struct fixture f;
+	uint8_t b[16];
+
+	setup(&f);
+	i8042_aux_motion(&f.c, 5, -3, 1); /* nothing: streaming is off */
+	CHECK_EQ(status(&f) & 0x01, 0);
+	cmd(&f, 0xd4);
+	out(&f, 0xf4);
+	CHECK_EQ(data(&f), 0xfa);
+	i8042_aux_motion(&f.c, 300, -3, 1); /* more than 9 bits: two packets */
+	CHECK_EQ(drain(&f, b, sizeof(b)), 6);
+	CHECK_EQ(b[0], 0x29); /* left, bit 3, y negative */
+	CHECK_EQ(b[1], 0xff);  /* 255 */
+	CHECK_EQ(b[2], 0xfd);  /* -3 */
+	CHECK_EQ(b[3], 0x09);
+	CHECK_EQ(b[4], 45);
+	CHECK_EQ(b[5], 0);
+	i8042_destroy(&f.c);
+}
+
 const struct unit_test i8042_tests[] = {
+	{ "i8042_keys_are_set_1_when_translating", i8042_keys_are_set_1_when_translating },
+	{ "i8042_keys_are_set_2_without_translation", i8042_keys_are_set_2_without_translation },
+	{ "i8042_full_queue_drops_whole_keys", i8042_full_queue_drops_whole_keys },
+	{ "i8042_mouse_motion_makes_packets", i8042_mouse_motion_makes_packets },
 	{ "i8042_self_test_answers_0x55", i8042_self_test_answers_0x55 },
 	{ "i8042_command_byte_reads_back", i8042_command_byte_reads_back },
 	{ "i8042_replies_while_ports_are_disabled", i8042_replies_while_ports_are_disabled },
