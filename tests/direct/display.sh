@@ -10,7 +10,7 @@ start_fb_guest() {
 		--vnc unix:$PWD/vnc.sock --serial file:console.log "$@" </dev/null >out 2>err &
 	pid=$!
 	# A failing test must not leave its guest spinning.
-	trap 'kill -KILL $pid 2>/dev/null' EXIT
+	trap 'kill -KILL $pid 2>/dev/null || true' EXIT
 	wait_for console.log 'keys ready'
 }
 
@@ -139,7 +139,7 @@ test_vnc_on_tcp() {
 	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=fb --fb 320x240 \
 		--vnc tcp:127.0.0.1:0 --serial file:console.log </dev/null >out 2>err &
 	pid=$!
-	trap 'kill -KILL $pid 2>/dev/null' EXIT
+	trap 'kill -KILL $pid 2>/dev/null || true' EXIT
 	wait_for console.log 'keys ready'
 	local port
 	port=$(ss -Hltnp | grep "pid=$pid," | awk '{print $4}' | sed 's/.*://' | head -1)

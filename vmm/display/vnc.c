@@ -13,7 +13,10 @@
  *   only those rows with the shadow, copies what differs and marks that
  *   rectangle: a still screen costs one ioctl a refresh and sends nothing.
  *   Without a dirty log (no VM at the moment, or a KVM without it) the
- *   whole screen is compared.
+ *   whole screen is compared. The refresh slows down while nothing
+ *   changes, as QEMU's does, and speeds up again on a change or on a
+ *   viewer's input; with no viewer there is none at all (the dirty log
+ *   keeps what happened meanwhile).
  * - Keys: a plain key event names a keysym, mapped on a US layout
  *   (keymap.c); QEMU's extended key event names the key itself, so the
  *   guest's own layout applies. libvncserver has no server side of the
@@ -50,7 +53,8 @@
 #include "vmm/display/keymap.h"
 #include "vmm/virtio/input.h"
 
-#define VNC_REFRESH_MS 30
+#define VNC_REFRESH_MS 30       /* while the screen changes */
+#define VNC_REFRESH_IDLE_MS 240 /* the slowest, after a while of no change */
 #define VNC_MAX_VIEWERS 16
 #define VNC_PASSWORD_MAX 64
 #define QEMU_EXT_KEY_EVENT_LEN 12 /* type, subtype, down (2), keysym (4), keycode (4) */
@@ -70,6 +74,7 @@ struct vnc {
 	int listen_fd;
 	char *unix_path;            /* to unlink at the end */
 	int stop_fd;
+	int input_fd;               /* eventfd: a viewer typed or moved */
 	pthread_t thread;
 	bool thread_started;
 	pthread_t viewers[VNC_MAX_VIEWERS];
@@ -241,6 +246,16 @@ static int listen_tcp(struct vnc *vnc, const char *host, const char *port, char 
 
 /* Input */
 
+/* The guest will likely redraw soon: refresh at full speed. */
+static void input_arrived(struct vnc *vnc)
+{
+	uint64_t one = 1;
+
+	if (write(vnc->input_fd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the vnc thread wakes anyway */
+	}
+}
+
 static void deliver_key(struct vnc *vnc, unsigned int xt, bool down)
 {
 	if (!xt)
@@ -249,6 +264,7 @@ static void deliver_key(struct vnc *vnc, unsigned int xt, bool down)
 	if (vnc->kbd)
 		i8042_kbd_key(vnc->kbd, xt, down);
 	pthread_mutex_unlock(&vnc->input_lock);
+	input_arrived(vnc);
 }
 
 static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
@@ -288,6 +304,7 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 	vnc->pointer_y = y;
 	vnc->pointer_mask = mask;
 	pthread_mutex_unlock(&vnc->input_lock);
+	input_arrived(vnc);
 }
 
 /*
@@ -381,14 +398,16 @@ static rfbBool ext_key_message(rfbClientPtr cl, void *data, const rfbClientToSer
 
 /* The framebuffer */
 
-static void mark(struct vnc *vnc, int x0, int y0, int x1, int y1)
+static bool mark(struct vnc *vnc, int x0, int y0, int x1, int y1)
 {
-	if (x0 < x1)
-		rfbMarkRectAsModified(vnc->screen, x0, y0, x1, y1);
+	if (x0 >= x1)
+		return false;
+	rfbMarkRectAsModified(vnc->screen, x0, y0, x1, y1);
+	return true;
 }
 
-/* Copy what changed in rows [y0, y1) into the shadow and mark it. */
-static void refresh_rows(struct vnc *vnc, unsigned int y0, unsigned int y1)
+/* Copy what changed in rows [y0, y1) into the shadow and mark it; whether anything did. */
+static bool refresh_rows(struct vnc *vnc, unsigned int y0, unsigned int y1)
 {
 	struct framebuffer *fb = vnc->fb;
 	size_t row = (size_t)fb->width * FB_BYTES_PER_PIXEL;
@@ -415,19 +434,19 @@ static void refresh_rows(struct vnc *vnc, unsigned int y0, unsigned int y1)
 		bx0 = MIN(bx0, (int)l);
 		bx1 = MAX(bx1, (int)r);
 	}
-	mark(vnc, bx0, by0, bx1, by1);
+	return mark(vnc, bx0, by0, bx1, by1);
 }
 
-static void refresh(struct vnc *vnc)
+/* Whether the screen changed. */
+static bool refresh(struct vnc *vnc)
 {
 	struct framebuffer *fb = vnc->fb;
 	size_t visible = (size_t)fb->stride * fb->height;
 	size_t pages = DIV_ROUND_UP(visible, FB_PAGE);
+	bool changed = false;
 
-	if (!framebuffer_take_dirty(fb, vnc->dirty)) {
-		refresh_rows(vnc, 0, fb->height);
-		return;
-	}
+	if (!framebuffer_take_dirty(fb, vnc->dirty))
+		return refresh_rows(vnc, 0, fb->height);
 	for (size_t p = 0; p < pages;) {
 		size_t q;
 
@@ -437,10 +456,11 @@ static void refresh(struct vnc *vnc)
 		}
 		for (q = p + 1; q < pages && (vnc->dirty[q / 64] >> (q % 64) & 1); q++)
 			;
-		refresh_rows(vnc, p * FB_PAGE / fb->stride,
-			     MIN(DIV_ROUND_UP(q * FB_PAGE, fb->stride), (size_t)fb->height));
+		changed |= refresh_rows(vnc, p * FB_PAGE / fb->stride,
+					MIN(DIV_ROUND_UP(q * FB_PAGE, fb->stride), (size_t)fb->height));
 		p = q;
 	}
+	return changed;
 }
 
 /* Viewers */
@@ -510,26 +530,40 @@ static int64_t now_ms(void)
 static void *vnc_thread(void *arg)
 {
 	struct vnc *vnc = arg;
+	int interval = VNC_REFRESH_MS;
 	int64_t next = now_ms();
 
 	for (;;) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[3] = {
 			{ .fd = vnc->stop_fd, .events = POLLIN },
 			{ .fd = vnc->listen_fd, .events = POLLIN },
+			{ .fd = vnc->input_fd, .events = POLLIN },
 		};
 		int64_t wait = next - now_ms();
 
-		if (poll(pfd, 2, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR) {
+		reap_viewers(vnc, false);
+		if (poll(pfd, 3, vnc->nviewers == 0 ? -1 : wait < 0 ? 0 : (int)wait) < 0 &&
+		    errno != EINTR) {
 			log_error("vnc: cannot wait: %s", strerror(errno));
 			return NULL;
 		}
 		if (pfd[0].revents)
 			return NULL;
-		if (pfd[1].revents & POLLIN)
+		if (pfd[1].revents & POLLIN) {
 			accept_viewer(vnc);
-		if (now_ms() >= next) {
-			refresh(vnc);
-			next = now_ms() + VNC_REFRESH_MS;
+			next = now_ms();
+		}
+		if (pfd[2].revents & POLLIN) {
+			uint64_t v;
+
+			if (read(vnc->input_fd, &v, sizeof(v)) > 0 && interval > VNC_REFRESH_MS) {
+				interval = VNC_REFRESH_MS;
+				next = MIN(next, now_ms() + VNC_REFRESH_MS);
+			}
+		}
+		if (vnc->nviewers && now_ms() >= next) {
+			interval = refresh(vnc) ? VNC_REFRESH_MS : MIN(interval * 2, VNC_REFRESH_IDLE_MS);
+			next = now_ms() + interval;
 		}
 	}
 }
@@ -586,12 +620,13 @@ int vnc_start(struct vnc **ret, const struct vnc_options *o, struct framebuffer 
 	if (!vnc)
 		return error_set(err, errlen, -ENOMEM, "out of memory for the VNC server");
 	vnc->fb = fb;
-	vnc->listen_fd = vnc->stop_fd = -1;
+	vnc->listen_fd = vnc->stop_fd = vnc->input_fd = -1;
 	pthread_mutex_init(&vnc->input_lock, NULL);
 	vnc->shadow = calloc((size_t)fb->width * fb->height, FB_BYTES_PER_PIXEL);
 	vnc->dirty = calloc(framebuffer_bitmap_words(fb), sizeof(uint64_t));
 	vnc->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!vnc->shadow || !vnc->dirty || vnc->stop_fd < 0) {
+	vnc->input_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!vnc->shadow || !vnc->dirty || vnc->stop_fd < 0 || vnc->input_fd < 0) {
 		r = error_set(err, errlen, -ENOMEM, "out of memory for the VNC server");
 		goto fail;
 	}
@@ -657,6 +692,8 @@ void vnc_stop(struct vnc *vnc)
 		rfbUnregisterProtocolExtension(&vnc->ext_key);
 	if (vnc->stop_fd >= 0)
 		close(vnc->stop_fd);
+	if (vnc->input_fd >= 0)
+		close(vnc->input_fd);
 	pthread_mutex_destroy(&vnc->input_lock);
 	free(vnc->shadow);
 	free(vnc->dirty);
