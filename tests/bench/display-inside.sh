@@ -14,8 +14,23 @@ cpu_ms() { # cpu_ms PID: user+system time so far, in ms
 	awk '{ print ($14 + $15) * 10 }' /proc/$1/stat
 }
 
+# measure SECONDS: a viewer connects, takes the whole screen, waits 2 s,
+# then counts for SECONDS; prints "BYTES UPDATES CPU-MS", the engine's CPU
+# time taken over the counted seconds only.
+measure() {
+	local c0 c1 viewer
+	vnc-client vnc.sock sleep 2000 stats $1 >stats.out &
+	viewer=$!
+	sleep 2
+	c0=$(cpu_ms $GUEST_PID)
+	wait $viewer
+	c1=$(cpu_ms $GUEST_PID)
+	set -- $(cat stats.out)
+	echo "${2:-0} ${4:-0} $((c1 - c0))"
+}
+
 run_engine() {
-	local engine=$1 mode c0 c1 out
+	local engine=$1 mode
 	rm -f guest.in guest.out guest.err vnc.sock
 	mkfifo guest.in
 	exec 3<>guest.in
@@ -40,20 +55,14 @@ run_engine() {
 	guest_wait '^MODE=' 30
 	mode=$(guest_value MODE | tr , x)
 	sleep 2
-	c0=$(cpu_ms $GUEST_PID)
-	out=$(vnc-client vnc.sock sleep 2000 stats 10)
-	c1=$(cpu_ms $GUEST_PID)
-	set -- $out
-	echo "BENCH display $engine ${mode:-none} still ${2:-0} $((c1 - c0))"
+	set -- $(measure 10)
+	echo "BENCH display $engine ${mode:-none} still $1 $3"
 
 	# 64 lines of 1024 pixels at 32 bits, rewritten with fresh noise, forever
 	guest_send 'while :; do dd if=/dev/urandom of=/dev/fb0 bs=4096 count=64 seek=128 2>/dev/null; done &'
 	sleep 2
-	c0=$(cpu_ms $GUEST_PID)
-	out=$(vnc-client vnc.sock sleep 1000 stats 5)
-	c1=$(cpu_ms $GUEST_PID)
-	set -- $out
-	echo "BENCH display $engine ${mode:-none} redraw ${4:-0} ${2:-0} $((c1 - c0))"
+	set -- $(measure 5)
+	echo "BENCH display $engine ${mode:-none} redraw $2 $1 $3"
 	guest_send 'kill %1; poweroff -f'
 	guest_end 60
 }
