@@ -9,32 +9,10 @@
 #include <unistd.h>
 
 #include "common/fd.h"
-
-static int open_unix_listener(const char *path, int *ret_fd)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
+#include "common/sock.h"
 
 int chardev_open(struct chardev *ch, const char *spec)
 {
-	int r;
 
 	memset(ch, 0, sizeof(*ch));
 	ch->out_fd = ch->in_fd = ch->listen_fd = -1;
@@ -63,9 +41,9 @@ int chardev_open(struct chardev *ch, const char *spec)
 	}
 	if (strncmp(spec, "unix:", 5) == 0 && spec[5]) {
 		ch->kind = CHARDEV_UNIX;
-		r = open_unix_listener(spec + 5, &ch->listen_fd);
-		if (r < 0)
-			return r;
+		ch->listen_fd = unix_listen(spec + 5, 4);
+		if (ch->listen_fd < 0)
+			return ch->listen_fd;
 		ch->path = strdup(spec + 5);
 		return ch->path ? 0 : -ENOMEM;
 	}

@@ -42,6 +42,10 @@ static void usage(FILE *out)
 	      "                       virtio tablet) served to VNC viewers; password= asks\n"
 	      "                       for the first line of FILE (VNC authentication)\n"
 	      "  --fb WIDTHxHEIGHT    the screen's size (default 1024x768)\n"
+	      "  --name NAME          the VM's name, for logs and status replies\n"
+	      "  --control unix:PATH  a control socket (JSON lines: vm.status, vm.stats,\n"
+	      "                       vm.pause, vm.resume, vm.powerdown, vm.reset, vm.quit)\n"
+	      "  --ready-fd N         write one byte to fd N and close it once the guest runs\n"
 	      "  -v, --verbose        more messages on stderr\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
@@ -79,7 +83,8 @@ static uint64_t host_memory(void)
 static int cmd_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL,
-	       OPT_NO_REBOOT, OPT_DISK, OPT_RNG, OPT_VNC, OPT_FB };
+	       OPT_NO_REBOOT, OPT_DISK, OPT_RNG, OPT_VNC, OPT_FB, OPT_NAME, OPT_CONTROL,
+	       OPT_READY_FD };
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -92,6 +97,9 @@ static int cmd_run(int argc, char **argv)
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "vnc", required_argument, NULL, OPT_VNC },
 		{ "fb", required_argument, NULL, OPT_FB },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -101,6 +109,7 @@ static int cmd_run(int argc, char **argv)
 		.serial = "stdio",
 		.fb_width = DEFAULT_FB_WIDTH,
 		.fb_height = DEFAULT_FB_HEIGHT,
+		.ready_fd = -1,
 	};
 	unsigned long long v;
 	bool fb_given = false;
@@ -169,6 +178,24 @@ static int cmd_run(int argc, char **argv)
 					  FB_MAX_WIDTH, FB_MAX_HEIGHT);
 				return 1;
 			}
+			break;
+		case OPT_NAME:
+			opts.name = optarg;
+			break;
+		case OPT_CONTROL:
+			if (strncmp(optarg, "unix:", 5) != 0 || !optarg[5]) {
+				log_error("--control %s is not unix:PATH", optarg);
+				return 1;
+			}
+			opts.control = optarg;
+			break;
+		case OPT_READY_FD:
+			if (parse_uint(optarg, 3, INT_MAX, &v) < 0 || fcntl((int)v, F_GETFD) < 0) {
+				log_error("--ready-fd %s is not an open file descriptor above 2", optarg);
+				return 1;
+			}
+			opts.ready_fd = v;
+			fcntl(opts.ready_fd, F_SETFD, FD_CLOEXEC);
 			break;
 		case 'v':
 			log_setup("vmm", LOG_LEVEL_DEBUG);

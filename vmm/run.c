@@ -10,22 +10,33 @@
  *   files (a fresh VM, fresh RAM), or ends vmm under --no-reboot.
  * - Console input is read only while the UART has room, so no byte the
  *   user typed is lost while the guest is busy.
+ * - The control socket is served from the same loop. Its requests act as
+ *   the signals do (vm.powerdown presses the button, vm.quit ends the VM),
+ *   or pause the vCPUs; a pause outlives a guest reset. When vmm ends, its
+ *   clients get a vm.event notification saying why.
  */
 #include "vmm/run.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/fd.h"
+#include "common/jsonrpc.h"
 #include "common/log.h"
+#include "vmm/control.h"
 #include "vmm/vcpu.h"
+#include "vmm/virtio/blk.h"
 
-enum run_outcome { RUN_POWEROFF, RUN_RESET, RUN_STOPPED, RUN_ERROR };
+enum run_outcome { RUN_NONE, RUN_POWEROFF, RUN_RESET, RUN_STOPPED, RUN_QUIT, RUN_ERROR };
 
 struct run_state {
 	struct vm vm;
@@ -33,6 +44,11 @@ struct run_state {
 	struct framebuffer fb;       /* the screen, when there is one */
 	bool has_fb;
 	struct vnc *vnc;
+	struct control *control;
+	const struct run_options *opts;
+	bool paused;                 /* the vCPUs wait; kept across a reset */
+	bool forced_reset;           /* vm.reset: build the VM again even under --no-reboot */
+	enum run_outcome requested;  /* what a control request asked the loop to do */
 	int kvm_fd;
 	int signal_fd;
 	int event_fd;
@@ -64,6 +80,134 @@ static void console_input(struct run_state *st)
 		chardev_input_closed(&st->console);
 }
 
+static int64_t thread_cpu_ns(pthread_t thread)
+{
+	struct timespec ts;
+	clockid_t clock;
+
+	if (pthread_getcpuclockid(thread, &clock) != 0 || clock_gettime(clock, &ts) < 0)
+		return 0;
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t resident_bytes(void)
+{
+	unsigned long long size, resident;
+	FILE *f = fopen("/proc/self/statm", "re");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	return n == 2 ? (int64_t)resident * sysconf(_SC_PAGESIZE) : 0;
+}
+
+static json_object *vm_stats(struct run_state *st)
+{
+	json_object *o = json_object_new_object(), *vcpus = json_object_new_array(),
+		    *disks = json_object_new_array();
+	struct timespec ts;
+
+	for (unsigned int i = 0; i < st->vm.ncpus; i++) {
+		json_object *v = json_object_new_object();
+		struct vcpu *vcpu = &st->vm.vcpus[i];
+
+		json_object_object_add(v, "cpu_time_ns",
+				       json_object_new_int64(vcpu->thread_started
+								     ? thread_cpu_ns(vcpu->thread)
+								     : 0));
+		json_object_array_add(vcpus, v);
+	}
+	for (unsigned int i = 0; i < st->vm.nblk; i++) {
+		struct virtio_blk_stats *bs = &st->vm.blk[i]->stats;
+		json_object *d = json_object_new_object();
+
+		json_object_object_add(d, "rd_reqs", json_object_new_int64(bs->rd_reqs));
+		json_object_object_add(d, "rd_bytes", json_object_new_int64(bs->rd_bytes));
+		json_object_object_add(d, "wr_reqs", json_object_new_int64(bs->wr_reqs));
+		json_object_object_add(d, "wr_bytes", json_object_new_int64(bs->wr_bytes));
+		json_object_object_add(d, "flush_reqs", json_object_new_int64(bs->flush_reqs));
+		json_object_array_add(disks, d);
+	}
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	json_object_object_add(o, "cpu_time_ns",
+			       json_object_new_int64(ts.tv_sec * 1000000000LL + ts.tv_nsec));
+	json_object_object_add(o, "vcpus", vcpus);
+	json_object_object_add(o, "memory_bytes", json_object_new_int64(st->opts->vm.mem_size));
+	json_object_object_add(o, "rss_bytes", json_object_new_int64(resident_bytes()));
+	json_object_object_add(o, "disks", disks);
+	return o;
+}
+
+static json_object *vm_status(struct run_state *st)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "state", json_object_new_string(st->paused ? "paused" : "running"));
+	json_object_object_add(o, "name", json_object_new_string(st->opts->name ? st->opts->name : ""));
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	return o;
+}
+
+/* The control socket's requests; see vmm/control.h. */
+static json_object *control_request(void *opaque, const char *method, json_object *params,
+				    bool *is_error)
+{
+	struct run_state *st = opaque;
+
+	if (strcmp(method, "vm.status") == 0)
+		return vm_status(st);
+	if (strcmp(method, "vm.stats") == 0)
+		return vm_stats(st);
+	if (strcmp(method, "vm.pause") == 0) {
+		if (!st->paused) {
+			vm_pause(&st->vm);
+			st->paused = true;
+			log_info("VM paused");
+		}
+		return vm_status(st);
+	}
+	if (strcmp(method, "vm.resume") == 0) {
+		if (st->paused) {
+			vm_resume(&st->vm);
+			st->paused = false;
+			log_info("VM resumed");
+		}
+		return vm_status(st);
+	}
+	if (strcmp(method, "vm.powerdown") == 0) {
+		pm_power_button(&st->vm.pm);
+		return vm_status(st);
+	}
+	if (strcmp(method, "vm.reset") == 0) {
+		st->forced_reset = true;
+		st->requested = RUN_RESET;
+		return json_object_new_object();
+	}
+	if (strcmp(method, "vm.quit") == 0) {
+		st->requested = RUN_QUIT;
+		return json_object_new_object();
+	}
+	*is_error = true;
+	return jsonrpc_error(NULL, JSONRPC_METHOD_NOT_FOUND, "vmm has no method %s", method);
+}
+
+static void send_exit_event(struct run_state *st, enum run_outcome outcome)
+{
+	static const char *const reasons[] = {
+		[RUN_POWEROFF] = "poweroff", [RUN_RESET] = "reboot", [RUN_STOPPED] = "signal",
+		[RUN_QUIT] = "quit", [RUN_ERROR] = "error", [RUN_NONE] = "error",
+	};
+	json_object *params = json_object_new_object(), *ev;
+
+	json_object_object_add(params, "event", json_object_new_string("shutdown"));
+	json_object_object_add(params, "reason", json_object_new_string(reasons[outcome]));
+	ev = jsonrpc_notification("vm.event", params);
+	control_broadcast(st->control, ev);
+	json_object_put(ev);
+}
+
 /* false when the loop must end; *outcome says how. */
 static bool handle_signal(struct run_state *st, enum run_outcome *outcome)
 {
@@ -85,8 +229,9 @@ static enum run_outcome run_until_event(struct run_state *st)
 	enum run_outcome outcome = RUN_ERROR;
 
 	for (;;) {
-		struct pollfd fds[5];
-		int nfds = 0, input_idx = -1, listen_idx = -1;
+		struct pollfd fds[5 + CONTROL_MAX_POLLFDS];
+		int nfds = 0, input_idx = -1, listen_idx = -1, control_idx = -1;
+		unsigned int ncontrol = 0;
 
 		fds[nfds++] = (struct pollfd){ .fd = st->signal_fd, .events = POLLIN };
 		fds[nfds++] = (struct pollfd){ .fd = st->event_fd, .events = POLLIN };
@@ -98,6 +243,11 @@ static enum run_outcome run_until_event(struct run_state *st)
 		if (st->console.in_fd >= 0 && serial_rx_room(&st->vm.com1)) {
 			input_idx = nfds;
 			fds[nfds++] = (struct pollfd){ .fd = st->console.in_fd, .events = POLLIN };
+		}
+		if (st->control) {
+			control_idx = nfds;
+			ncontrol = control_pollfds(st->control, fds + nfds);
+			nfds += ncontrol;
 		}
 		if (poll(fds, nfds, -1) < 0) {
 			if (errno == EINTR)
@@ -128,6 +278,14 @@ static enum run_outcome run_until_event(struct run_state *st)
 			chardev_input_closed(&st->console);
 		else if (input_idx >= 0 && (fds[input_idx].revents & (POLLIN | POLLHUP | POLLERR)))
 			console_input(st);
+		if (control_idx >= 0) {
+			control_dispatch(st->control, fds + control_idx, ncontrol);
+			if (st->requested != RUN_NONE) {
+				outcome = st->requested;
+				st->requested = RUN_NONE;
+				return outcome;
+			}
+		}
 	}
 }
 
@@ -154,6 +312,7 @@ int run_vm(const struct run_options *opts)
 {
 	struct run_state *st;
 	unsigned int max_cpus;
+	bool ready_sent = false;
 	char err[512];
 	int status = 1, r;
 
@@ -163,6 +322,7 @@ int run_vm(const struct run_options *opts)
 		return 1;
 	}
 	st->kvm_fd = st->signal_fd = st->event_fd = st->serial_wake_fd = -1;
+	st->opts = opts;
 
 	r = vm_open_kvm(&st->kvm_fd, &max_cpus, err, sizeof(err));
 	if (r < 0) {
@@ -193,6 +353,13 @@ int run_vm(const struct run_options *opts)
 		goto out;
 	}
 
+	if (opts->control) {
+		r = control_open(&st->control, opts->control, control_request, st, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s", err);
+			goto out_console;
+		}
+	}
 	if (opts->vnc) {
 		r = framebuffer_init(&st->fb, opts->fb_width, opts->fb_height);
 		if (r < 0) {
@@ -210,20 +377,30 @@ int run_vm(const struct run_options *opts)
 
 	/* The screen and its viewers outlive each VM: a guest reset builds a new one. */
 	for (;;) {
-		enum run_outcome outcome;
+		enum run_outcome outcome = RUN_ERROR;
 
 		r = vm_create(&st->vm, st->kvm_fd, &opts->vm, &st->console,
 			      st->has_fb ? &st->fb : NULL, st->event_fd, st->serial_wake_fd, err,
 			      sizeof(err));
 		if (r < 0) {
 			log_error("%s", err);
+			send_exit_event(st, RUN_ERROR);
 			break;
 		}
+		if (st->paused)
+			atomic_store(&st->vm.paused, true);
 		r = vm_start(&st->vm);
 		if (r < 0) {
 			log_error("cannot start vCPU threads: %s", strerror(-r));
 			vm_destroy(&st->vm);
+			send_exit_event(st, RUN_ERROR);
 			break;
+		}
+		if (opts->ready_fd >= 0 && !ready_sent) {
+			if (write_all(opts->ready_fd, "1", 1) < 0)
+				log_warn("cannot tell the supervisor the VM runs: %s", strerror(errno));
+			close(opts->ready_fd);
+			ready_sent = true;
 		}
 		if (st->vnc)
 			vnc_attach(st->vnc, &st->vm.i8042, st->vm.tablet);
@@ -231,14 +408,17 @@ int run_vm(const struct run_options *opts)
 		if (st->vnc)
 			vnc_detach(st->vnc);
 		vm_destroy(&st->vm);
-		if (outcome == RUN_RESET && !opts->vm.no_reboot) {
+		if (outcome == RUN_RESET && (!opts->vm.no_reboot || st->forced_reset)) {
 			st->sigterms = 0;
+			st->forced_reset = false;
 			continue;
 		}
+		send_exit_event(st, outcome);
 		status = outcome == RUN_ERROR ? 1 : 0;
 		break;
 	}
 out_console:
+	control_close(st->control);
 	vnc_stop(st->vnc);
 	if (st->has_fb)
 		framebuffer_destroy(&st->fb);

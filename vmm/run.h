@@ -11,6 +11,9 @@ struct run_options {
 	bool vnc;           /* a screen, served as vnc_options say */
 	struct vnc_options vnc_options;
 	unsigned int fb_width, fb_height;
+	const char *name;    /* for status replies and logs, or NULL */
+	const char *control; /* "unix:PATH", or NULL */
+	int ready_fd;        /* written and closed once the guest runs, or -1 */
 };
 
 /* The process's exit status: 0 when the guest ended the VM, 1 on error. */

@@ -7,9 +7,12 @@
  *   triple fault) which is handed to the main loop as a request.
  * - Application processors are left in KVM's wait-for-SIPI state; the
  *   guest wakes them with INIT/SIPI through the in-kernel local APIC.
- * - Stopping: the main loop sets vm->stopping, then sets immediate_exit
- *   and sends VCPU_KICK_SIGNAL. A signal that lands just before KVM_RUN is
- *   covered by immediate_exit, one that lands inside it by EINTR.
+ * - Stopping and pausing: the main loop sets vm->stopping or vm->paused,
+ *   then sets immediate_exit and sends VCPU_KICK_SIGNAL. A signal that
+ *   lands just before KVM_RUN is covered by immediate_exit, one that lands
+ *   inside it by EINTR. The vCPU clears immediate_exit after each EINTR and
+ *   only then reads the flags, so no kick is lost. A paused vCPU waits in
+ *   vcpu_park() until resumed or stopped.
  * - A guest that makes KVM fail (emulation failure, failed entry) stops
  *   with one line naming the vCPU, the reason and RIP; it cannot take the
  *   host or other VMs with it.
@@ -197,6 +200,20 @@ static bool handle_exit(struct vcpu *vcpu)
 	return false;
 }
 
+/* Wait while the VM is paused; the main thread counts parked vCPUs. */
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->parked_cond);
+	while (atomic_load(&vm->paused) && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->resume_cond, &vm->pause_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -208,9 +225,19 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (!atomic_load(&vm->stopping)) {
+		if (atomic_load(&vm->paused)) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/*
+				 * A kick: clear it before looking at the flags again, so a
+				 * kick after this store is seen by the next KVM_RUN.
+				 */
+				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 				continue;
+			}
 			log_error("vCPU %u stopped: KVM_RUN failed: %s", vcpu->index, strerror(errno));
 			vm_request(vm, VM_REQUEST_ERROR);
 			break;

@@ -215,6 +215,10 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 	vm->ncpus = cfg->ncpus;
 	atomic_init(&vm->request, VM_REQUEST_NONE);
 	atomic_init(&vm->stopping, false);
+	atomic_init(&vm->paused, false);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->parked_cond, NULL);
+	pthread_cond_init(&vm->resume_cond, NULL);
 
 	vm->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
@@ -321,9 +325,37 @@ int vm_start(struct vm *vm)
 	return 0;
 }
 
+void vm_pause(struct vm *vm)
+{
+	unsigned int running = 0;
+
+	atomic_store(&vm->paused, true);
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i].thread_started) {
+			vcpu_kick(&vm->vcpus[i]);
+			running++;
+		}
+	}
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->parked < running && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->parked_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->paused, false);
+	pthread_cond_broadcast(&vm->resume_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 void vm_stop(struct vm *vm)
 {
+	pthread_mutex_lock(&vm->pause_lock);
 	atomic_store(&vm->stopping, true);
+	pthread_cond_broadcast(&vm->resume_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].thread_started)
 			vcpu_kick(&vm->vcpus[i]);
@@ -358,6 +390,9 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	vm->vm_fd = -1;
 	mem_destroy(&vm->mem);
+	pthread_cond_destroy(&vm->resume_cond);
+	pthread_cond_destroy(&vm->parked_cond);
+	pthread_mutex_destroy(&vm->pause_lock);
 }
 
 void vm_request(struct vm *vm, enum vm_request request)

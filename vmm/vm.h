@@ -90,6 +90,11 @@ struct vm {
 	int event_fd;                /* eventfd: a request is waiting for the main loop */
 	atomic_int request;          /* enum vm_request */
 	atomic_bool stopping;        /* vCPU threads leave their loop */
+	atomic_bool paused;          /* vCPU threads wait in vcpu_park() */
+	pthread_mutex_t pause_lock;  /* guards parked; with the two conditions */
+	pthread_cond_t parked_cond;  /* a vCPU parked */
+	pthread_cond_t resume_cond;  /* paused went false, or stopping true */
+	unsigned int parked;         /* vCPU threads waiting in vcpu_park() */
 };
 
 /* Open /dev/kvm and check what webkvm needs. -errno, with a sentence in err. */
@@ -104,6 +109,12 @@ int vm_open_kvm(int *ret_fd, unsigned int *ret_max_cpus, char *err, size_t errle
 int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct chardev *console,
 	      struct framebuffer *fb, int event_fd, int serial_wake_fd, char *err, size_t errlen);
 int vm_start(struct vm *vm);
+/*
+ * Pause every vCPU and wait until each has left KVM_RUN; resume them.
+ * Called by the main thread only. A VM paused before vm_start starts paused.
+ */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
 /* Stop every vCPU thread and wait for them. */
 void vm_stop(struct vm *vm);
 void vm_destroy(struct vm *vm);

@@ -84,8 +84,14 @@ static uint8_t blk_rw(struct virtio_blk *blk, struct virtq_chain *c, uint64_t se
 			  write ? "write" : "read", len, (unsigned long long)sector, strerror(-r));
 		return VIRTIO_BLK_S_IOERR;
 	}
-	if (!write)
+	if (write) {
+		blk->stats.wr_reqs++;
+		blk->stats.wr_bytes += len;
+	} else {
 		*ret_written = len;
+		blk->stats.rd_reqs++;
+		blk->stats.rd_bytes += len;
+	}
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -143,6 +149,7 @@ static uint8_t blk_request(struct virtio_blk *blk, struct virtq_chain *c, uint32
 	case VIRTIO_BLK_T_OUT:
 		return blk_rw(blk, c, sector, true, ret_written);
 	case VIRTIO_BLK_T_FLUSH:
+		blk->stats.flush_reqs++;
 		return blk->disk->ops->flush(blk->disk) < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_GET_ID: {
 		char id[DISK_SERIAL_MAX] = { 0 };

@@ -7,8 +7,14 @@
 
 #define VIRTIO_BLK_CONFIG_LEN 60
 
+/* Served requests, for statistics; read by other threads. */
+struct virtio_blk_stats {
+	_Atomic uint64_t rd_reqs, rd_bytes, wr_reqs, wr_bytes, flush_reqs;
+};
+
 struct virtio_blk {
 	struct virtio_dev vdev;
+	struct virtio_blk_stats stats;
 	struct disk *disk;                 /* owned */
 	char serial[DISK_SERIAL_MAX + 1];
 	uint8_t config[VIRTIO_BLK_CONFIG_LEN];
