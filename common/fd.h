@@ -16,4 +16,10 @@ int read_file(const char *path, size_t max_size, void **ret_buf, size_t *ret_len
 
 int fd_set_nonblock(int fd, int on);
 
+/*
+ * Replace the file at path with buf, all or nothing: a temporary file
+ * beside it, fsync, rename, and fsync of the folder. 0 or -errno.
+ */
+int write_file_atomic(const char *path, const void *buf, size_t len, unsigned int mode);
+
 #endif

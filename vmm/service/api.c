@@ -1,0 +1,318 @@
+/*
+ * vmmd's API: one function per method, each checking its params.
+ *
+ * NOTES
+ * - Methods: domain.list, domain.define, domain.undefine, domain.dumpxml,
+ *   domain.info, domain.start, domain.shutdown, domain.destroy,
+ *   domain.reboot, domain.reset, domain.suspend, domain.resume,
+ *   domain.autostart, domain.stats, host.info.
+ * - Every method that changes something is logged with the caller's uid.
+ * - domain.reboot presses the power button and starts the VM again once
+ *   the guest has shut down, as libvirt does without a guest agent.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "vmm/service/vmmd.h"
+
+struct api_ctx {
+	struct vmmd *d;
+	json_object *params;
+	const char *code;     /* on error */
+	char err[1024];
+};
+
+typedef json_object *(*api_fn)(struct api_ctx *c);
+
+static json_object *fail(struct api_ctx *c, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static json_object *fail(struct api_ctx *c, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->code = code;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+/* The domain named by params.name, or NULL with the error set. */
+static struct domain *param_domain(struct api_ctx *c)
+{
+	const char *name;
+	struct domain *dom;
+
+	if (!json_get_string(c->params, "name", &name)) {
+		fail(c, JSONRPC_INVALID_PARAMS, "params.name (a string) is missing");
+		return NULL;
+	}
+	dom = domain_find(c->d, name);
+	if (!dom)
+		fail(c, "no-domain", "no VM named '%s'", name);
+	return dom;
+}
+
+static json_object *domain_summary(struct domain *dom)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(dom->def->name));
+	json_object_object_add(o, "uuid", json_object_new_string(dom->def->uuid));
+	json_object_object_add(o, "id", json_object_new_int(dom->id));
+	json_object_object_add(o, "state", json_object_new_string(domain_state_name(dom->state)));
+	json_object_object_add(o, "reason", json_object_new_string(dom->reason));
+	json_object_object_add(o, "autostart", json_object_new_boolean(dom->autostart));
+	return o;
+}
+
+static json_object *api_list(struct api_ctx *c)
+{
+	json_object *arr = json_object_new_array(), *o = json_object_new_object();
+
+	for (unsigned int i = 0; i < c->d->ndomains; i++)
+		json_object_array_add(arr, domain_summary(c->d->domains[i]));
+	json_object_object_add(o, "domains", arr);
+	return o;
+}
+
+static json_object *api_define(struct api_ctx *c)
+{
+	struct domain *dom;
+	const char *xml;
+
+	if (!json_get_string(c->params, "xml", &xml))
+		return fail(c, JSONRPC_INVALID_PARAMS, "params.xml (a string) is missing");
+	if (domain_define(c->d, xml, strlen(xml), &dom, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return domain_summary(dom);
+}
+
+static json_object *api_undefine(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+
+	if (!dom || domain_undefine(c->d, dom, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return json_object_new_object();
+}
+
+static json_object *api_dumpxml(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	json_object *o;
+	char *xml;
+
+	if (!dom)
+		return NULL;
+	xml = domain_def_format(dom->def);
+	if (!xml)
+		return fail(c, JSONRPC_INTERNAL, "out of memory");
+	o = json_object_new_object();
+	json_object_object_add(o, "xml", json_object_new_string(xml));
+	free(xml);
+	return o;
+}
+
+static json_object *api_info(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	json_object *o, *stats = NULL;
+	const char *code;
+	char err[256];
+	int64_t cpu = 0;
+
+	if (!dom)
+		return NULL;
+	o = domain_summary(dom);
+	json_object_object_add(o, "vcpus", json_object_new_int(dom->def->vcpus));
+	json_object_object_add(o, "max_memory_kib", json_object_new_int64(dom->def->memory_kib));
+	json_object_object_add(o, "memory_kib",
+			       json_object_new_int64(dom->def->current_memory_kib));
+	json_object_object_add(o, "persistent", json_object_new_boolean(1));
+	if (dom->pid && domain_control(c->d, dom, "vm.stats", &stats, &code, err, sizeof(err)) == 0)
+		json_get_int64(stats, "cpu_time_ns", &cpu);
+	json_object_put(stats);
+	json_object_object_add(o, "cpu_time_ns", json_object_new_int64(cpu));
+	if (dom->def->title)
+		json_object_object_add(o, "title", json_object_new_string(dom->def->title));
+	return o;
+}
+
+static json_object *api_start(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+
+	if (!dom || domain_start(c->d, dom, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return domain_summary(dom);
+}
+
+static json_object *api_destroy(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+
+	if (!dom || domain_destroy(c->d, dom, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return domain_summary(dom);
+}
+
+/* A control request to vmm that returns vmm's status; the state follows it. */
+static json_object *control_and_update(struct api_ctx *c, const char *method)
+{
+	struct domain *dom = param_domain(c);
+	json_object *res;
+	const char *state;
+
+	if (!dom)
+		return NULL;
+	if (domain_control(c->d, dom, method, &res, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	if (json_get_string(res, "state", &state)) {
+		dom->state = strcmp(state, "paused") == 0 ? DOMAIN_PAUSED : DOMAIN_RUNNING;
+		if (strcmp(method, "vm.pause") == 0)
+			snprintf(dom->reason, sizeof(dom->reason), "user");
+		else if (strcmp(method, "vm.resume") == 0)
+			snprintf(dom->reason, sizeof(dom->reason), "unpaused");
+	}
+	json_object_put(res);
+	return domain_summary(dom);
+}
+
+static json_object *api_shutdown(struct api_ctx *c)
+{
+	return control_and_update(c, "vm.powerdown");
+}
+
+static json_object *api_suspend(struct api_ctx *c)
+{
+	return control_and_update(c, "vm.pause");
+}
+
+static json_object *api_resume(struct api_ctx *c)
+{
+	return control_and_update(c, "vm.resume");
+}
+
+static json_object *api_reset(struct api_ctx *c)
+{
+	return control_and_update(c, "vm.reset");
+}
+
+static json_object *api_reboot(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	json_object *r;
+
+	if (!dom)
+		return NULL;
+	r = control_and_update(c, "vm.powerdown");
+	if (r)
+		dom->rebooting = true;
+	return r;
+}
+
+static json_object *api_autostart(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	bool on = true;
+
+	if (!dom)
+		return NULL;
+	if (json_object_object_get_ex(c->params, "enable", NULL) &&
+	    !json_get_bool(c->params, "enable", &on))
+		return fail(c, JSONRPC_INVALID_PARAMS, "params.enable is not true or false");
+	if (domain_set_autostart(c->d, dom, on, c->err, sizeof(c->err)) < 0) {
+		c->code = "io-error";
+		return NULL;
+	}
+	return domain_summary(dom);
+}
+
+static json_object *api_stats(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	json_object *res = NULL, *disks;
+
+	if (!dom)
+		return NULL;
+	if (!dom->pid) {
+		res = json_object_new_object();
+	} else {
+		if (domain_control(c->d, dom, "vm.stats", &res, &c->code, c->err, sizeof(c->err)) < 0)
+			return NULL;
+		/* name vmm's disks, which it numbers in the definition's order */
+		if (json_object_object_get_ex(res, "disks", &disks) &&
+		    json_object_is_type(disks, json_type_array))
+			for (size_t i = 0; i < json_object_array_length(disks) &&
+					   i < dom->def->ndisks; i++)
+				json_object_object_add(json_object_array_get_idx(disks, i), "target",
+						       json_object_new_string(
+							       dom->def->disks[i].target));
+	}
+	json_object_object_add(res, "name", json_object_new_string(dom->def->name));
+	json_object_object_add(res, "state", json_object_new_string(domain_state_name(dom->state)));
+	return res;
+}
+
+static json_object *api_host_info(struct api_ctx *c)
+{
+	(void)c;
+	return host_info();
+}
+
+static const struct {
+	const char *name;
+	api_fn fn;
+	bool changes;  /* logged with the caller's uid */
+} methods[] = {
+	{ "domain.list", api_list, false },
+	{ "domain.define", api_define, true },
+	{ "domain.undefine", api_undefine, true },
+	{ "domain.dumpxml", api_dumpxml, false },
+	{ "domain.info", api_info, false },
+	{ "domain.start", api_start, true },
+	{ "domain.shutdown", api_shutdown, true },
+	{ "domain.destroy", api_destroy, true },
+	{ "domain.reboot", api_reboot, true },
+	{ "domain.reset", api_reset, true },
+	{ "domain.suspend", api_suspend, true },
+	{ "domain.resume", api_resume, true },
+	{ "domain.autostart", api_autostart, true },
+	{ "domain.stats", api_stats, false },
+	{ "host.info", api_host_info, false },
+};
+
+json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,
+		      bool *is_error)
+{
+	struct api_ctx c = { .d = d, .params = params };
+	const char *name = NULL;
+	json_object *res;
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (strcmp(methods[i].name, method) != 0)
+			continue;
+		res = methods[i].fn(&c);
+		if (methods[i].changes) {
+			if (!json_get_string(params, "name", &name) &&
+			    !(res && json_get_string(res, "name", &name)))
+				name = "";
+			if (res)
+				log_info("uid %u: %s %s", (unsigned int)peer_uid, method, name);
+			else
+				log_info("uid %u: %s %s failed: %s", (unsigned int)peer_uid, method,
+					 name, c.err);
+		}
+		if (res)
+			return res;
+		*is_error = true;
+		return jsonrpc_error(NULL, c.code ? c.code : JSONRPC_INTERNAL, "%s", c.err);
+	}
+	*is_error = true;
+	return jsonrpc_error(NULL, JSONRPC_METHOD_NOT_FOUND, "vmmd has no method '%s'", method);
+}

@@ -1,0 +1,429 @@
+/*
+ * vmmd: the main loop.
+ *
+ * NOTES
+ * - One thread, one epoll set: the API socket, its clients, signals, and
+ *   for each running VM its pidfd and its control connection.
+ * - The API socket is RUN/vmmd.sock, mode 0660, group webkvm when that
+ *   group exists. Each client's uid (SO_PEERCRED) goes into the log of
+ *   what it changes.
+ * - A request line may be DOMAIN_XML_MAX * 4 bytes (a definition escaped
+ *   in JSON); a longer one gets an error and the connection is closed. A
+ *   malformed request gets an error and the connection stays.
+ * - Replies are written with a send timeout, so a client that does not
+ *   read holds the service for at most that long and is then dropped.
+ * - SIGTERM and SIGINT end vmmd and leave the VMs running; the next vmmd
+ *   adopts them. One vmmd per run folder (a lock file says so).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fd.h"
+#include "common/log.h"
+#include "common/sock.h"
+#include "vmm/service/vmmd.h"
+
+#define API_MAX_LINE (4 * DOMAIN_XML_MAX)
+#define MAX_CLIENTS 256
+#define SEND_TIMEOUT_S 5
+
+struct client {
+	struct watch w;
+	struct line_buf in;
+	uid_t uid;
+};
+
+struct loop {
+	struct vmmd d;
+	struct watch listen;
+	struct watch signals;
+	unsigned int nclients;
+};
+
+int vmmd_watch(struct vmmd *d, struct watch *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+
+	return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
+}
+
+void vmmd_unwatch(struct vmmd *d, struct watch *w)
+{
+	if (w->fd < 0)
+		return;
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
+	close(w->fd);
+	w->fd = -1;
+}
+
+static void usage(FILE *out)
+{
+	fputs("Usage: vmmd [options]\n"
+	      "\n"
+	      "Keep VM definitions, run each VM in its own vmm process and supervise it,\n"
+	      "and answer the JSON API on a unix socket. Runs as root.\n"
+	      "\n"
+	      "  --state-dir DIR   definitions (default " LOCALSTATEDIR "/lib/webkvm)\n"
+	      "  --run-dir DIR     sockets and running VMs (default " RUNSTATEDIR "/webkvm)\n"
+	      "  --socket PATH     the API socket (default RUN-DIR/vmmd.sock)\n"
+	      "  --group NAME      the socket's group (default webkvm, when it exists)\n"
+	      "  --vmm PATH        the vmm binary (default: beside vmmd, else " BINDIR "/vmm)\n"
+	      "  -v, --verbose     more messages\n"
+	      "  -h, --help        show this help\n",
+	      out);
+}
+
+static int mkdirs(const char *base, const char *sub)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s%s%s", base, sub ? "/" : "", sub ? sub : "") >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, sub ? 0700 : 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static char *default_vmm(void)
+{
+	char self[PATH_MAX], *path = NULL;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		if (asprintf(&path, "%s/vmm", dirname(self)) > 0 && access(path, X_OK) == 0)
+			return path;
+		free(path);
+	}
+	return strdup(BINDIR "/vmm");
+}
+
+static void new_client(struct loop *l)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct timeval tv = { .tv_sec = SEND_TIMEOUT_S };
+	struct client *c;
+	int fd = accept4(l->listen.fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (l->nclients >= MAX_CLIENTS) {
+		log_warn("more than %d clients; one refused", MAX_CLIENTS);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred.uid = (uid_t)-1;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c->uid = cred.uid;
+	c->w = (struct watch){ .kind = FD_CLIENT, .fd = fd, .owner = c };
+	line_buf_init(&c->in, API_MAX_LINE);
+	if (vmmd_watch(&l->d, &c->w) < 0) {
+		close(fd);
+		line_buf_free(&c->in);
+		free(c);
+		return;
+	}
+	l->nclients++;
+	log_debug("client uid %u connected", (unsigned int)c->uid);
+}
+
+static void drop_client(struct loop *l, struct client *c)
+{
+	vmmd_unwatch(&l->d, &c->w);
+	line_buf_free(&c->in);
+	free(c);
+	l->nclients--;
+}
+
+/* false when the client must go */
+static bool serve_line(struct loop *l, struct client *c, const char *line)
+{
+	json_object *req, *params, *id, *reply;
+	const char *method;
+	bool is_error = false;
+	int r;
+
+	if (jsonrpc_parse_request(line, &req, &method, &params, &id, &reply) == 0) {
+		json_object *res = api_call(&l->d, method, params, c->uid, &is_error);
+
+		if (is_error) {
+			json_object_object_add(res, "id", id ? json_object_get(id) : NULL);
+			reply = res;
+		} else {
+			reply = jsonrpc_result(id, res);
+		}
+		json_object_put(req);
+	}
+	r = jsonrpc_send(c->w.fd, reply);
+	json_object_put(reply);
+	return r == 0;
+}
+
+static void serve_client(struct loop *l, struct client *c)
+{
+	ssize_t n = line_buf_fill(&c->in, c->w.fd);
+	char *line;
+
+	if (n == -EAGAIN)
+		return;
+	if (n == -EMSGSIZE) {
+		json_object *e = jsonrpc_error(NULL, JSONRPC_TOO_LARGE,
+					       "a request is longer than %d bytes", API_MAX_LINE);
+
+		jsonrpc_send(c->w.fd, e);
+		json_object_put(e);
+	}
+	if (n <= 0) {
+		drop_client(l, c);
+		return;
+	}
+	while ((line = line_buf_next(&c->in))) {
+		if (!serve_line(l, c, line)) {
+			drop_client(l, c);
+			return;
+		}
+	}
+}
+
+static int open_api_socket(struct loop *l, const char *path, const char *group, bool group_given)
+{
+	struct group *g = getgrnam(group);
+	mode_t old = umask(0117);
+	int fd = unix_listen(path, 64);
+
+	umask(old);
+	if (fd < 0) {
+		log_error("cannot listen on %s: %s", path, strerror(-fd));
+		return -1;
+	}
+	if (g) {
+		if (chown(path, 0, g->gr_gid) < 0 && geteuid() == 0)
+			log_warn("cannot give %s to group %s: %s", path, group, strerror(errno));
+	} else if (group_given) {
+		log_error("group %s does not exist", group);
+		close(fd);
+		return -1;
+	} else {
+		log_info("no group %s: only root can use %s", group, path);
+	}
+	chmod(path, 0660);
+	l->listen = (struct watch){ .kind = FD_LISTEN, .fd = fd };
+	return 0;
+}
+
+static int setup_signals(struct loop *l)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	l->signals.kind = FD_SIGNAL;
+	l->signals.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return l->signals.fd < 0 ? -errno : 0;
+}
+
+static int lock_run_dir(const char *run_dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/vmmd.lock", run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_error("another vmmd is running with the run folder %s", run_dir);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int run(struct loop *l)
+{
+	struct epoll_event evs[32];
+
+	for (;;) {
+		int n = epoll_wait(l->d.epoll_fd, evs, 32, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("epoll_wait failed: %s", strerror(errno));
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			struct watch *w = evs[i].data.ptr;
+			struct signalfd_siginfo si;
+
+			/*
+			 * Watches live in their domains; one handled earlier in this
+			 * batch may have closed this fd. Clients are freed only by
+			 * their own event.
+			 */
+			if (w->fd < 0)
+				continue;
+			switch (w->kind) {
+			case FD_SIGNAL:
+				if (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+					log_info("ending on signal %s; the VMs keep running",
+						 strsignal(si.ssi_signo));
+					return 0;
+				}
+				break;
+			case FD_LISTEN:
+				new_client(l);
+				break;
+			case FD_CLIENT:
+				serve_client(l, w->owner);
+				break;
+			case FD_PIDFD:
+				domain_pidfd_ready(&l->d, w->owner);
+				break;
+			case FD_EVENTS:
+				domain_events_ready(&l->d, w->owner);
+				break;
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "vmm", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct loop *l = calloc(1, sizeof(*l));
+	const char *socket_path = NULL, *group = "webkvm";
+	char *vmm = NULL, sockbuf[PATH_MAX];
+	bool group_given = false;
+	int c, r, lock_fd, status;
+
+	log_setup("vmmd", LOG_LEVEL_INFO);
+	if (!l) {
+		log_error("out of memory");
+		return 1;
+	}
+	l->d.state_dir = LOCALSTATEDIR "/lib/webkvm";
+	l->d.run_dir = RUNSTATEDIR "/webkvm";
+	l->d.next_id = 1;
+	while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			l->d.state_dir = optarg;
+			break;
+		case 'r':
+			l->d.run_dir = optarg;
+			break;
+		case 'S':
+			socket_path = optarg;
+			break;
+		case 'g':
+			group = optarg;
+			group_given = true;
+			break;
+		case 'm':
+			vmm = strdup(optarg);
+			break;
+		case 'v':
+			log_setup("vmmd", LOG_LEVEL_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			log_error("unknown option; see vmmd --help");
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument %s; see vmmd --help", argv[optind]);
+		return 1;
+	}
+	l->d.vmm_path = vmm ? vmm : default_vmm();
+	if (access(l->d.vmm_path, X_OK) < 0) {
+		log_error("cannot run %s: %s", l->d.vmm_path, strerror(errno));
+		return 1;
+	}
+	if ((r = mkdirs(l->d.state_dir, NULL)) < 0 || (r = mkdirs(l->d.state_dir, "domains")) < 0 ||
+	    (r = mkdirs(l->d.state_dir, "autostart")) < 0 || (r = mkdirs(l->d.run_dir, NULL)) < 0 ||
+	    (r = mkdirs(l->d.run_dir, "vms")) < 0) {
+		log_error("cannot create the folders under %s and %s: %s", l->d.state_dir,
+			  l->d.run_dir, strerror(-r));
+		return 1;
+	}
+	lock_fd = lock_run_dir(l->d.run_dir);
+	if (lock_fd < 0)
+		return 1;
+	if (!socket_path) {
+		snprintf(sockbuf, sizeof(sockbuf), "%s/vmmd.sock", l->d.run_dir);
+		socket_path = sockbuf;
+	}
+	l->d.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->d.epoll_fd < 0 || setup_signals(l) < 0) {
+		log_error("cannot set up the main loop: %s", strerror(errno));
+		return 1;
+	}
+	if (vmmd_watch(&l->d, &l->signals) < 0)
+		return 1;
+	r = domains_load(&l->d);
+	if (r < 0) {
+		log_error("cannot read the definitions in %s: %s", l->d.state_dir, strerror(-r));
+		return 1;
+	}
+	domains_adopt(&l->d);
+	if (open_api_socket(l, socket_path, group, group_given) < 0 ||
+	    vmmd_watch(&l->d, &l->listen) < 0)
+		return 1;
+	domains_autostart(&l->d);
+	log_info("ready on %s (%u VMs defined)", socket_path, l->d.ndomains);
+	status = run(l);
+	/* the socket goes; the VMs and their run folders stay for the next vmmd */
+	unlink(socket_path);
+	close(lock_fd);
+	return status;
+}

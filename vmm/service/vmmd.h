@@ -1,0 +1,88 @@
+/*
+ * vmmd: the service that keeps VM definitions, starts one vmm per running
+ * VM and supervises it, and answers a JSON API on a unix socket.
+ */
+#ifndef WEBKVM_VMMD_VMMD_H
+#define WEBKVM_VMMD_VMMD_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/jsonrpc.h"
+#include "vmm/service/domain_xml.h"
+
+enum domain_state { DOMAIN_SHUTOFF, DOMAIN_RUNNING, DOMAIN_PAUSED, DOMAIN_CRASHED };
+
+/* What kind of fd woke the main loop. */
+enum vmmd_fd_kind { FD_LISTEN, FD_SIGNAL, FD_CLIENT, FD_PIDFD, FD_EVENTS };
+
+/* One fd in the main loop's epoll set; epoll's data points here. */
+struct watch {
+	enum vmmd_fd_kind kind;
+	int fd;
+	void *owner;
+};
+
+struct domain {
+	struct domain_def *def;
+	bool autostart;
+	enum domain_state state;
+	char reason[128];          /* why it is in that state: "shutdown", "destroyed", ... */
+	int id;                    /* while it runs; else -1 */
+	pid_t pid;                 /* the vmm process, or 0 */
+	struct watch pidfd;        /* readable when it ends; fd -1 when none */
+	bool child;                /* started by this vmmd (not adopted): its status can be read */
+	struct watch events_conn;  /* a control connection that hears vm.event; fd -1 when none */
+	struct line_buf events;
+	char exit_reason[32];      /* the reason the last vm.event gave */
+	bool destroying;           /* vmmd ended it on purpose */
+	bool rebooting;            /* start again once the guest has shut down */
+};
+
+struct vmmd {
+	const char *state_dir;     /* definitions */
+	const char *run_dir;       /* sockets and per-VM run folders */
+	const char *vmm_path;
+	int epoll_fd;
+	struct domain **domains;
+	unsigned int ndomains;
+	int next_id;
+};
+
+/* domain.c */
+int domains_load(struct vmmd *d);
+struct domain *domain_find(struct vmmd *d, const char *name);
+/* Define or redefine from XML. 0, or -1 with an error code and message. */
+int domain_define(struct vmmd *d, const char *xml, size_t len, struct domain **ret,
+		  const char **code, char *err, size_t errlen);
+int domain_undefine(struct vmmd *d, struct domain *dom, const char **code, char *err,
+		    size_t errlen);
+int domain_set_autostart(struct vmmd *d, struct domain *dom, bool on, char *err, size_t errlen);
+int domain_start(struct vmmd *d, struct domain *dom, const char **code, char *err,
+		 size_t errlen);
+/* Ask vmm: method is a control method (vm.pause, ...). 0 or -1 with code and err. */
+int domain_control(struct vmmd *d, struct domain *dom, const char *method,
+		   json_object **ret_result, const char **code, char *err, size_t errlen);
+int domain_destroy(struct vmmd *d, struct domain *dom, const char **code, char *err,
+		   size_t errlen);
+/* The pidfd or the event connection of dom is ready. */
+void domain_pidfd_ready(struct vmmd *d, struct domain *dom);
+void domain_events_ready(struct vmmd *d, struct domain *dom);
+/* After a restart: take over the vmm processes that still run. */
+void domains_adopt(struct vmmd *d);
+void domains_autostart(struct vmmd *d);
+const char *domain_state_name(enum domain_state s);
+
+/* api.c: answer one request; a result or an error reply (then *is_error). */
+json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,
+		      bool *is_error);
+
+/* host.c */
+json_object *host_info(void);
+
+/* main.c: add w (its fd set) to the main loop, or take it out and close its fd. */
+int vmmd_watch(struct vmmd *d, struct watch *w);
+void vmmd_unwatch(struct vmmd *d, struct watch *w);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * Checking libvirt-style XML.
+ *
+ * NOTES
+ * - libxml2 does not load a DTD or substitute entities unless asked; we
+ *   refuse any DOCTYPE, so only the five predefined entities exist.
+ * - Comments are allowed and kept; processing instructions are refused.
+ */
+#include "vmm/service/xml.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+
+#define XML_MAX_DEPTH 16
+
+xmlDocPtr xml_parse(const char *buf, size_t len, const char *root_name, char *err,
+		    size_t errlen)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	const xmlError *e;
+
+	if (len > INT32_MAX) {
+		error_set(err, errlen, -EINVAL, "the XML is too large");
+		return NULL;
+	}
+	xmlResetLastError();
+	doc = xmlReadMemory(buf, (int)len, NULL, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+				    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	if (!doc) {
+		e = xmlGetLastError();
+		if (e && e->message) {
+			char msg[256];
+			size_t n;
+
+			snprintf(msg, sizeof(msg), "%s", e->message);
+			n = strlen(msg);
+			while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+				msg[--n] = '\0';
+			error_set(err, errlen, -EINVAL, "malformed XML at line %d: %s", e->line, msg);
+		} else {
+			error_set(err, errlen, -EINVAL, "malformed XML");
+		}
+		return NULL;
+	}
+	if (doc->intSubset || doc->extSubset) {
+		error_set(err, errlen, -EINVAL, "a DOCTYPE is not allowed in a definition");
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (!root || strcmp((const char *)root->name, root_name) != 0 || root->ns) {
+		error_set(err, errlen, -EINVAL, "the root element is <%s>, not <%s>",
+			  root ? (const char *)root->name : "", root_name);
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+static const struct xml_rule *find_rule(const struct xml_rule *rules, const char *path)
+{
+	for (; rules->path; rules++)
+		if (strcmp(rules->path, path) == 0)
+			return rules;
+	return NULL;
+}
+
+static bool word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	while (list && *list) {
+		const char *end = strchrnul(list, ' ');
+
+		if ((size_t)(end - list) == n && strncmp(list, word, n) == 0)
+			return true;
+		list = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+static int check_element(xmlNodePtr node, const char *parent_path, const struct xml_rule *rules,
+			 int depth, char *err, size_t errlen)
+{
+	char path[512];
+	const struct xml_rule *rule;
+
+	if (snprintf(path, sizeof(path), "%s%s%s", parent_path, *parent_path ? "/" : "",
+		     (const char *)node->name) >= (int)sizeof(path) ||
+	    depth > XML_MAX_DEPTH)
+		return error_set(err, errlen, -EINVAL, "the XML is nested too deeply");
+	rule = find_rule(rules, path);
+	if (!rule || node->ns)
+		return error_set(err, errlen, -EINVAL, "unsupported element <%s>%s%s%s",
+				 node->name, node->parent && node->parent->type == XML_ELEMENT_NODE
+						     ? " in <"
+						     : "",
+				 node->parent && node->parent->type == XML_ELEMENT_NODE
+					 ? (const char *)node->parent->name
+					 : "",
+				 node->parent && node->parent->type == XML_ELEMENT_NODE ? ">" : "");
+	if (rule->flags & XML_RULE_OPAQUE)
+		return 0;
+	for (xmlAttrPtr a = node->properties; a; a = a->next)
+		if (a->ns || !word_in(rule->attrs, (const char *)a->name))
+			return error_set(err, errlen, -EINVAL, "unsupported attribute %s on <%s>",
+					 a->name, node->name);
+	for (xmlNodePtr c = node->children; c; c = c->next) {
+		int r;
+
+		switch (c->type) {
+		case XML_ELEMENT_NODE:
+			{
+				char child_path[600];
+				const struct xml_rule *cr;
+
+				snprintf(child_path, sizeof(child_path), "%s/%s", path, c->name);
+				cr = find_rule(rules, child_path);
+				if (cr && !(cr->flags & XML_RULE_MANY) &&
+				    xml_next(c, (const char *)c->name))
+					return error_set(err, errlen, -EINVAL,
+							 "<%s> appears more than once in <%s>", c->name,
+							 node->name);
+			}
+			r = check_element(c, path, rules, depth + 1, err, errlen);
+			if (r < 0)
+				return r;
+			break;
+		case XML_TEXT_NODE:
+			if (!(rule->flags & XML_RULE_TEXT))
+				return error_set(err, errlen, -EINVAL, "unexpected text in <%s>",
+						 node->name);
+			break;
+		case XML_COMMENT_NODE:
+			break;
+		default:
+			return error_set(err, errlen, -EINVAL, "unsupported XML content in <%s>",
+					 node->name);
+		}
+	}
+	return 0;
+}
+
+int xml_check(xmlNodePtr root, const struct xml_rule *rules, char *err, size_t errlen)
+{
+	return check_element(root, "", rules, 0, err, errlen);
+}
+
+const char *xml_attr(xmlNodePtr node, const char *name)
+{
+	for (xmlAttrPtr a = node ? node->properties : NULL; a; a = a->next)
+		if (!a->ns && strcmp((const char *)a->name, name) == 0)
+			return a->children && a->children->type == XML_TEXT_NODE
+				       ? (const char *)a->children->content
+				       : "";
+	return NULL;
+}
+
+const char *xml_text(xmlNodePtr node)
+{
+	if (!node)
+		return NULL;
+	for (xmlNodePtr c = node->children; c; c = c->next)
+		if (c->type == XML_TEXT_NODE)
+			return (const char *)c->content;
+	return "";
+}
+
+xmlNodePtr xml_child(xmlNodePtr node, const char *name)
+{
+	for (xmlNodePtr c = node ? node->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+xmlNodePtr xml_next(xmlNodePtr node, const char *name)
+{
+	for (xmlNodePtr c = node->next; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+char *xml_format(xmlDocPtr doc)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	xmlBufferPtr buf = xmlBufferCreate();
+	char *s = NULL;
+
+	if (!buf)
+		return NULL;
+	/* the root element alone: no XML declaration, as libvirt prints */
+	if (xmlNodeDump(buf, doc, root, 0, 1) >= 0) {
+		size_t n = xmlBufferLength(buf);
+
+		s = malloc(n + 2);
+		if (s) {
+			memcpy(s, xmlBufferContent(buf), n);
+			s[n] = '\n';
+			s[n + 1] = '\0';
+		}
+	}
+	xmlBufferFree(buf);
+	return s;
+}

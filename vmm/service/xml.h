@@ -1,0 +1,43 @@
+/*
+ * Checking libvirt-style XML: a safe parse, and a table of the elements and
+ * attributes a kind of definition may use. Anything else is an error that
+ * names it: webkvm never silently drops part of a definition.
+ */
+#ifndef WEBKVM_VMMD_XML_H
+#define WEBKVM_VMMD_XML_H
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define XML_RULE_TEXT 1u  /* the element may hold text */
+#define XML_RULE_MANY 2u  /* it may appear more than once */
+#define XML_RULE_OPAQUE 4u /* anything may be inside it (kept as it is) */
+
+struct xml_rule {
+	const char *path;   /* from the root: "domain/devices/disk/source" */
+	const char *attrs;  /* allowed attribute names, space-separated, or NULL */
+	unsigned int flags;
+};
+
+/*
+ * Parse len bytes without network access, DTD or entity expansion (a
+ * document with a DOCTYPE is refused), blank text dropped. NULL with a
+ * sentence in err.
+ */
+xmlDocPtr xml_parse(const char *buf, size_t len, const char *root_name, char *err,
+		    size_t errlen);
+/* Every element and attribute is in rules, and appears as often as allowed. 0 or -EINVAL. */
+int xml_check(xmlNodePtr root, const struct xml_rule *rules, char *err, size_t errlen);
+
+/* Pointers into the document, or NULL when absent. */
+const char *xml_attr(xmlNodePtr node, const char *name);
+const char *xml_text(xmlNodePtr node);
+xmlNodePtr xml_child(xmlNodePtr node, const char *name);
+/* The next sibling element called name after node, or NULL. */
+xmlNodePtr xml_next(xmlNodePtr node, const char *name);
+
+/* The document, formatted with two-space indents; malloc'ed, or NULL. */
+char *xml_format(xmlDocPtr doc);
+
+#endif
