@@ -9,6 +9,8 @@
  *   rtc     print the RTC's date and time, then power off
  *   acpi    check the ACPI tables and print what they say, then power off
  *   button  wait for the ACPI power button, then power off
+ *   tick    print "tick N" after each fixed spin (some tens of ms) until
+ *           the power button, then power off
  *   reset   reset through the i8042
  *   triple  triple-fault
  *   spin    do nothing, forever
@@ -423,6 +425,19 @@ void guest_main(const uint8_t *boot_params)
 		while (!(inw(acpi.pm1a_evt) & 0x0100))
 			;
 		outw(acpi.pm1a_evt, 0x0100); /* write 1 to clear */
+		puts_("power button pressed\n");
+	} else if (streq_prefix(mode, "tick")) {
+		outw(acpi.pm1a_evt + 2, 0x0100); /* PWRBTN_EN */
+		puts_("ticking\n");
+		for (uint64_t n = 0; !(inw(acpi.pm1a_evt) & 0x0100); n++) {
+			puts_("tick ");
+			putdec(n, 1);
+			puts_("\n");
+			/* in registers: guest memory writes are slow on some hosts */
+			for (uint32_t d = 0; d < 100000; d++)
+				__asm__ volatile("" : "+r"(d));
+		}
+		outw(acpi.pm1a_evt, 0x0100);
 		puts_("power button pressed\n");
 	} else if (streq_prefix(mode, "reset")) {
 		puts_("resetting through the i8042\n");

@@ -779,3 +779,19 @@ void domains_autostart(struct vmmd *d)
 			log_error("autostart: %s", err);
 	}
 }
+
+void domains_release(struct vmmd *d)
+{
+	for (unsigned int i = 0; i < d->ndomains; i++) {
+		struct domain *dom = d->domains[i];
+
+		vmmd_unwatch(d, &dom->pidfd);
+		vmmd_unwatch(d, &dom->events_conn);
+		line_buf_free(&dom->events);
+		domain_def_free(dom->def);
+		free(dom);
+	}
+	free(d->domains);
+	d->domains = NULL;
+	d->ndomains = 0;
+}

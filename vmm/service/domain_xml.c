@@ -378,6 +378,8 @@ static int take_uuid(struct domain_def *def, xmlNodePtr root, xmlNodePtr name_no
 		for (int i = 0; i <= DOMAIN_UUID_LEN; i++)
 			def->uuid[i] = v[i] >= 'A' && v[i] <= 'F' ? v[i] - 'A' + 'a' : v[i];
 		def->uuid_given = true;
+		/* kept in lower case, as libvirt writes it */
+		xmlNodeSetContent(u, (const xmlChar *)def->uuid);
 		return 0;
 	}
 	uuid_generate(def->uuid);

@@ -42,6 +42,7 @@
 #define SEND_TIMEOUT_S 5
 
 struct client {
+	struct client *next;
 	struct watch w;
 	struct line_buf in;
 	uid_t uid;
@@ -51,6 +52,7 @@ struct loop {
 	struct vmmd d;
 	struct watch listen;
 	struct watch signals;
+	struct client *clients;
 	unsigned int nclients;
 };
 
@@ -153,12 +155,20 @@ static void new_client(struct loop *l)
 		free(c);
 		return;
 	}
+	c->next = l->clients;
+	l->clients = c;
 	l->nclients++;
 	log_debug("client uid %u connected", (unsigned int)c->uid);
 }
 
 static void drop_client(struct loop *l, struct client *c)
 {
+	for (struct client **p = &l->clients; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
 	vmmd_unwatch(&l->d, &c->w);
 	line_buf_free(&c->in);
 	free(c);
@@ -424,6 +434,14 @@ int main(int argc, char **argv)
 	status = run(l);
 	/* the socket goes; the VMs and their run folders stay for the next vmmd */
 	unlink(socket_path);
+	while (l->clients)
+		drop_client(l, l->clients);
+	vmmd_unwatch(&l->d, &l->listen);
+	vmmd_unwatch(&l->d, &l->signals);
+	domains_release(&l->d);
+	close(l->d.epoll_fd);
 	close(lock_fd);
+	free((char *)l->d.vmm_path);
+	free(l);
 	return status;
 }

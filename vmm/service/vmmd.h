@@ -72,6 +72,8 @@ void domain_events_ready(struct vmmd *d, struct domain *dom);
 /* After a restart: take over the vmm processes that still run. */
 void domains_adopt(struct vmmd *d);
 void domains_autostart(struct vmmd *d);
+/* Forget every domain (vmmd ends): close its fds, leave its VM running. */
+void domains_release(struct vmmd *d);
 const char *domain_state_name(enum domain_state s);
 
 /* api.c: answer one request; a result or an error reply (then *is_error). */

@@ -18,6 +18,30 @@
 
 #define XML_MAX_DEPTH 16
 
+static bool blank(const xmlChar *s)
+{
+	for (; s && *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return false;
+	return true;
+}
+
+/* Whitespace between elements is layout, not content: drop it everywhere. */
+static void drop_blank_text(xmlNodePtr node)
+{
+	xmlNodePtr c = node->children, next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->type == XML_TEXT_NODE && blank(c->content)) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		} else if (c->type == XML_ELEMENT_NODE) {
+			drop_blank_text(c);
+		}
+	}
+}
+
 xmlDocPtr xml_parse(const char *buf, size_t len, const char *root_name, char *err,
 		    size_t errlen)
 {
@@ -55,6 +79,8 @@ xmlDocPtr xml_parse(const char *buf, size_t len, const char *root_name, char *er
 		return NULL;
 	}
 	root = xmlDocGetRootElement(doc);
+	if (root)
+		drop_blank_text(root);
 	if (!root || strcmp((const char *)root->name, root_name) != 0 || root->ns) {
 		error_set(err, errlen, -EINVAL, "the root element is <%s>, not <%s>",
 			  root ? (const char *)root->name : "", root_name);

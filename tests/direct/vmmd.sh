@@ -1,0 +1,341 @@
+# vmmd and vmmctl with the tiny test guest: definitions, lifecycle,
+# supervision, adoption after a restart, and bad requests.
+
+VMMD=$BUILDDIR/vmm/vmmd
+VMMCTL=$BUILDDIR/vmm/vmmctl
+
+# start_vmmd: a vmmd with its folders under the test's folder.
+start_vmmd() {
+	need_kvm
+	export VMMD_SOCKET=$PWD/run/vmmd.sock
+	trap cleanup_vmmd EXIT
+	rm -f "$VMMD_SOCKET" # a killed vmmd leaves it
+	"$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" >>vmmd.log 2>&1 &
+	VMMD_PID=$!
+	local i
+	for i in $(seq 100); do
+		[ -S "$VMMD_SOCKET" ] && return 0
+		sleep 0.1
+	done
+	cat vmmd.log
+	fail "vmmd did not come up"
+}
+
+cleanup_vmmd() {
+	kill -9 "$VMMD_PID" 2>/dev/null || true
+	pkill -9 -f -- "--control=unix:$PWD/run/" 2>/dev/null || true
+	pkill -f -- "UNIX-CONNECT:$PWD/run/" 2>/dev/null || true
+}
+
+ctl() { "$VMMCTL" "$@"; }
+
+# domain_xml NAME MODE [EXTRA-DEVICES]: a definition of the test guest.
+domain_xml() {
+	cat <<EOF
+<domain type='kvm'>
+  <name>$1</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <kernel>$TESTGUEST</kernel>
+    <cmdline>guest=$2</cmdline>
+  </os>
+  <devices>
+    <console type='pty'/>${3:-}
+  </devices>
+</domain>
+EOF
+}
+
+define() { # define NAME MODE [EXTRA-DEVICES]
+	domain_xml "$@" >"$1.xml"
+	ctl define "$1.xml" >/dev/null
+}
+
+state_of() { ctl --json dominfo "$1" | sed -n 's/.*"state": *"\([^"]*\)".*/\1/p'; }
+field_of() { ctl --json dominfo "$1" | sed -n "s/.*\"$2\": *\"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
+
+# wait_state NAME STATE: within 20 s.
+wait_state() {
+	local i
+	for i in $(seq 200); do
+		[ "$(state_of "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	ctl dominfo "$1"
+	fail "$1 did not become $2"
+}
+
+# watch_serial NAME FILE: copy the VM's serial console into FILE.
+watch_serial() {
+	socat -u "UNIX-CONNECT:$PWD/run/vms/$1/serial.sock" "OPEN:$2,creat,append" &
+}
+
+ticks() { tr -d '\r' <"$1" | grep -c '^tick '; }
+
+vmm_pid() { cut -d' ' -f1 "run/vms/$1/pid"; }
+
+# alive PID: runs (a zombie that nobody has reaped yet does not count).
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
+# call JSON-LINE: one raw request to vmmd, the reply on stdout.
+call() { printf '%s\n' "$1" | socat -t5 - "UNIX-CONNECT:$VMMD_SOCKET"; }
+
+test_vmmd_define_dumpxml_and_undefine() {
+	start_vmmd
+	define web hello
+	ctl list --all >list
+	grep -q ' -  *web  *shut off' list || { cat list; fail "list --all does not show web shut off"; }
+	ctl list >list
+	! grep -q web list || fail "list without --all shows a VM that does not run"
+	ctl dumpxml web >dump.xml
+	grep -q '<name>web</name>' dump.xml || fail "dumpxml lost the name"
+	grep -q "<kernel>$TESTGUEST</kernel>" dump.xml || fail "dumpxml lost the kernel"
+	local uuid
+	uuid=$(sed -n 's|.*<uuid>\(.*\)</uuid>.*|\1|p' dump.xml)
+	[ ${#uuid} -eq 36 ] || fail "no uuid was given: '$uuid'"
+	# a redefinition without a uuid keeps it; the file is replaced whole
+	define web echo
+	[ "$(ctl dumpxml web | sed -n 's|.*<uuid>\(.*\)</uuid>.*|\1|p')" = "$uuid" ] || fail "redefinition changed the uuid"
+	ctl dumpxml web | grep -q 'guest=echo' || fail "redefinition not kept"
+	[ -z "$(ls state/domains | grep -v '^web.xml$')" ] || fail "stray files: $(ls state/domains)"
+	ctl undefine web >/dev/null
+	[ ! -e state/domains/web.xml ] || fail "undefine left the definition"
+	! ctl dominfo web 2>err || fail "dominfo of an undefined VM succeeded"
+	grep -q "error: no VM named 'web'" err || fail "wrong error: $(cat err)"
+}
+
+test_vmmd_refuses_what_it_cannot_run() {
+	start_vmmd
+	domain_xml bad hello "<hostdev mode='subsystem' type='pci'/>" >bad.xml
+	! ctl define bad.xml 2>err || fail "a hostdev was accepted"
+	[ "$(cat err)" = "error: unsupported element <hostdev> in <devices>" ] || fail "wrong error: $(cat err)"
+	domain_xml ok hello >ok.xml
+	sed -i "s/<name>ok</<name>ok</; s/<uuid>.*//" ok.xml
+	ctl define ok.xml >/dev/null
+	# another VM may not take its name with another uuid, nor its uuid
+	sed "s|<name>ok</name>|<name>ok</name><uuid>11111111-2222-4333-8444-555555555555</uuid>|" ok.xml >other.xml
+	! ctl define other.xml 2>err || fail "a second uuid for ok was accepted"
+	grep -q "a VM named ok exists with another uuid" err || fail "wrong error: $(cat err)"
+	ctl dumpxml ok >ok2.xml
+	sed -i 's|<name>ok</name>|<name>copy</name>|' ok2.xml
+	! ctl define ok2.xml 2>err || fail "a second VM with ok's uuid was accepted"
+	grep -q "belongs to the VM ok" err || fail "wrong error: $(cat err)"
+	[ "$(ls state/domains)" = "ok.xml" ] || fail "refused definitions left files: $(ls state/domains)"
+}
+
+test_vmmd_lifecycle_start_suspend_resume_shutdown_destroy() {
+	start_vmmd
+	define t1 tick
+	ctl start t1 | grep -q "Domain 't1' started" || fail "start did not say so"
+	[ "$(state_of t1)" = running ] || fail "not running after start"
+	ctl list | grep -q ' 1  *t1  *running' || { ctl list; fail "list does not show t1 running with id 1"; }
+	watch_serial t1 serial.out
+	wait_for serial.out 'tick 2'
+
+	ctl suspend t1 >/dev/null
+	[ "$(state_of t1)" = paused ] || fail "not paused after suspend"
+	sleep 0.5
+	local n
+	n=$(ticks serial.out)
+	sleep 1.5
+	[ "$(ticks serial.out)" -eq "$n" ] || fail "the guest ran while paused ($n, then $(ticks serial.out) ticks)"
+	ctl resume t1 >/dev/null
+	[ "$(state_of t1)" = running ] || fail "not running after resume"
+	wait_for serial.out "tick $((n + 2))"
+
+	# reset: the guest boots again in the same process
+	# (the first boot's greeting may have come before the console was watched)
+	local pid boots
+	pid=$(vmm_pid t1)
+	boots=$(grep -c ticking serial.out || true)
+	ctl reset t1 >/dev/null
+	for i in $(seq 200); do [ "$(grep -c ticking serial.out)" -gt "$boots" ] && break; sleep 0.1; done
+	[ "$(grep -c ticking serial.out)" -gt "$boots" ] || fail "the guest did not boot again after reset"
+	[ "$(vmm_pid t1)" = "$pid" ] || fail "reset started another process"
+
+	ctl shutdown t1 >/dev/null
+	wait_state t1 "shut off"
+	[ "$(field_of t1 reason)" = shutdown ] || fail "reason $(field_of t1 reason), not shutdown"
+	grep -q 'power button pressed' serial.out || fail "the guest did not see the power button"
+	! alive "$pid" || fail "vmm still runs after the guest powered off"
+	[ ! -e run/vms/t1/pid ] || fail "the run folder still names a process"
+
+	ctl start t1 >/dev/null
+	[ "$(field_of t1 id)" = 2 ] || fail "the second start did not get id 2"
+	pid=$(vmm_pid t1)
+	ctl destroy t1 >/dev/null
+	[ "$(state_of t1)" = "shut off" ] || fail "not shut off after destroy"
+	[ "$(field_of t1 reason)" = destroyed ] || fail "reason $(field_of t1 reason), not destroyed"
+	! alive "$pid" || fail "vmm still runs after destroy"
+	! ctl destroy t1 2>err || fail "destroying a shut-off VM succeeded"
+	grep -q "t1 is not running" err || fail "wrong error: $(cat err)"
+}
+
+test_vmmd_reboot_starts_the_guest_again() {
+	start_vmmd
+	define rb tick
+	ctl start rb >/dev/null
+	watch_serial rb serial.out
+	wait_for serial.out 'tick 1'
+	ctl reboot rb >/dev/null
+	local i
+	for i in $(seq 200); do [ "$(field_of rb id)" = 2 ] && break; sleep 0.1; done
+	[ "$(field_of rb id)" = 2 ] || fail "the VM did not start again (id $(field_of rb id))"
+	[ "$(state_of rb)" = running ] || fail "not running after reboot"
+}
+
+test_vmmd_killed_vmm_is_crashed() {
+	start_vmmd
+	define c1 tick
+	ctl start c1 >/dev/null
+	kill -9 "$(vmm_pid c1)"
+	wait_state c1 crashed
+	field_of c1 reason | grep -q 'killed by signal 9' || fail "reason: $(field_of c1 reason)"
+	grep -q 'c1 crashed' vmmd.log || fail "the crash is not in vmmd's log"
+	# a crashed VM starts again
+	ctl start c1 >/dev/null
+	[ "$(state_of c1)" = running ] || fail "a crashed VM did not start again"
+}
+
+test_vmmd_restart_after_sigkill_adopts_running_vms() {
+	start_vmmd
+	define a1 tick
+	define a2 tick
+	ctl start a1 >/dev/null
+	ctl start a2 >/dev/null
+	ctl suspend a2 >/dev/null
+	local p1 p2
+	p1=$(vmm_pid a1)
+	p2=$(vmm_pid a2)
+	kill -9 "$VMMD_PID"
+	wait "$VMMD_PID" 2>/dev/null || true
+	alive "$p1" && alive "$p2" || fail "a VM died with vmmd"
+	start_vmmd
+	grep -q 'a1 adopted' vmmd.log || { cat vmmd.log; fail "a1 was not adopted"; }
+	[ "$(state_of a1)" = running ] || fail "a1 is $(state_of a1)"
+	[ "$(state_of a2)" = paused ] || fail "a2 is $(state_of a2)"
+	[ "$(field_of a1 id)" = 1 ] && [ "$(field_of a2 id)" = 2 ] || fail "ids changed"
+	ctl domstats a1 | grep -q 'vcpu.0.time=[1-9]' || fail "no statistics from the adopted VM"
+	# a new VM gets a new id
+	define a3 tick
+	ctl start a3 >/dev/null
+	[ "$(field_of a3 id)" = 3 ] || fail "a3 got id $(field_of a3 id)"
+	# the adopted VMs are supervised: a crash and a destroy are seen
+	kill -9 "$p1"
+	wait_state a1 crashed
+	ctl resume a2 >/dev/null
+	ctl destroy a2 >/dev/null
+	! alive "$p2" || fail "destroy of an adopted VM left it running"
+	[ "$(state_of a2)" = "shut off" ] || fail "a2 is $(state_of a2)"
+}
+
+test_vmmd_twenty_vms_at_once() {
+	start_vmmd
+	local i pids=()
+	for i in $(seq 20); do define "m$i" tick; done
+	for i in $(seq 20); do ctl start "m$i" >"start$i.out" 2>&1 & pids+=($!); done
+	for i in "${pids[@]}"; do wait "$i" || true; done
+	[ "$(ctl list | grep -c ' running$')" -eq 20 ] || { ctl list; cat start*.out; fail "not 20 running"; }
+	[ "$(pgrep -f -- "--control=unix:$PWD/run/" | wc -l)" -eq 20 ] || fail "not 20 vmm processes"
+	for i in $(seq 20); do ctl destroy "m$i" >/dev/null; done
+	[ "$(ctl list | grep -c ' running$')" -eq 0 ] || fail "VMs left running"
+	[ -z "$(pgrep -f -- "--control=unix:$PWD/run/")" ] || fail "vmm processes left"
+}
+
+test_vmmd_start_failure_is_one_clear_error() {
+	start_vmmd
+	domain_xml nok hello | sed "s|<kernel>.*</kernel>|<kernel>$PWD/missing</kernel>|" >nok.xml
+	ctl define nok.xml >/dev/null
+	! ctl start nok 2>err || fail "start with a missing kernel succeeded"
+	[ "$(wc -l <err)" -eq 1 ] || { cat err; fail "not one line"; }
+	grep -q "nok did not start: .*missing" err || fail "the error does not give vmm's reason: $(cat err)"
+	[ "$(state_of nok)" = "shut off" ] || fail "state $(state_of nok)"
+	[ -z "$(pgrep -f -- "--control=unix:$PWD/run/")" ] || fail "a vmm process was left"
+}
+
+test_vmmd_bad_requests_get_errors_and_service_continues() {
+	start_vmmd
+	call 'not json' | grep -q '"code":"parse-error"' || fail "no parse-error"
+	call '[1,2]' | grep -q '"code":"invalid-request"' || fail "an array was not refused"
+	call '{"jsonrpc":"2.0","id":1}' | grep -q '"code":"invalid-request"' || fail "no method was not refused"
+	call '{"jsonrpc":"2.0","id":1,"method":"domain.nope"}' | grep -q '"code":"method-not-found"' || fail "an unknown method was not refused"
+	call '{"jsonrpc":"2.0","id":1,"method":"domain.start","params":[1]}' | grep -q '"code":"invalid-params"' || fail "array params were not refused"
+	call '{"jsonrpc":"2.0","id":1,"method":"domain.start","params":{}}' | grep -q '"code":"invalid-params"' || fail "a missing name was not refused"
+	call '{"jsonrpc":"2.0","id":1,"method":"domain.define","params":{"xml":"<domain"}}' | grep -q '"code":"invalid-xml"' || fail "malformed XML was not refused"
+	# several requests on one connection, one bad among them
+	printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"domain.list"}' '{oops' '{"jsonrpc":"2.0","id":3,"method":"host.info"}' |
+		socat -t5 - "UNIX-CONNECT:$VMMD_SOCKET" >replies
+	[ "$(wc -l <replies)" -eq 3 ] && grep -q '"id":3,"result"' replies || { cat replies; fail "a bad line broke the connection"; }
+	# a line longer than the limit: an error, then the connection closes
+	python3 - "$VMMD_SOCKET" >big <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+try:
+    s.sendall(b"x" * (5 << 20))
+except OSError:
+    pass  # vmmd closed the connection after its error
+print(s.recv(65536).decode())
+EOF
+	grep -q '"code":"request-too-large"' big || fail "an oversize request was not refused"
+	# a client that connects and says nothing does not hold others up
+	socat -u "UNIX-CONNECT:$VMMD_SOCKET" /dev/null &
+	local idle=$!
+	ctl list --all >/dev/null || fail "the service stopped answering"
+	kill $idle 2>/dev/null || true
+	kill -0 "$VMMD_PID" || fail "vmmd died"
+}
+
+test_vmmd_autostart_starts_marked_vms() {
+	start_vmmd
+	define on tick
+	define off tick
+	ctl autostart on | grep -q "marked as autostarted" || fail "autostart did not say so"
+	[ -e state/autostart/on ] || fail "no autostart mark"
+	kill -TERM "$VMMD_PID"
+	wait "$VMMD_PID" || fail "vmmd did not end cleanly on SIGTERM"
+	start_vmmd
+	[ "$(state_of on)" = running ] || fail "the marked VM did not start"
+	[ "$(state_of off)" = "shut off" ] || fail "the unmarked VM started"
+	ctl autostart --disable on >/dev/null
+	[ ! -e state/autostart/on ] || fail "the mark stayed"
+}
+
+test_vmmd_one_service_per_run_folder() {
+	start_vmmd
+	! "$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" 2>err || fail "a second vmmd started"
+	grep -q "another vmmd is running" err || fail "wrong error: $(cat err)"
+}
+
+test_vmmd_virt_install_kernel_boot_xml_defines_and_starts() {
+	command -v virt-install >/dev/null || skip "virt-install (Debian's virtinst) is not installed"
+	start_vmmd
+	qemu-img create -f qcow2 disk.qcow2 64M >/dev/null
+	virt-install --connect test:///default --print-xml --name vi --memory 64 --vcpus 1 \
+		--osinfo detect=off,require=off \
+		--boot "kernel=$TESTGUEST,kernel_args=guest=tick" \
+		--disk "path=$PWD/disk.qcow2,format=qcow2,bus=virtio" --network none \
+		--graphics vnc >vi.xml 2>vi.err || { cat vi.err; fail "virt-install failed"; }
+	sed -i 's/<domain type="test">/<domain type="kvm">/' vi.xml
+	ctl define vi.xml >/dev/null
+	ctl start vi >/dev/null
+	[ "$(state_of vi)" = running ] || fail "not running"
+	[ -S run/vms/vi/vnc.sock ] || fail "no VNC socket for the graphics element"
+	ctl domstats vi | grep -q 'block.0.name=vda' || fail "the disk is not there"
+	ctl dumpxml vi >dump.xml
+	for e in '<pae/>' '<clock offset="utc"/>' '<suspend-to-mem enabled="no"/>' \
+		'<controller type="usb" model="ich9-ehci1"/>' '<input type="tablet" bus="usb"/>' \
+		'<model type="vga"/>' '<emulator>'; do
+		grep -qF "$e" dump.xml || fail "dumpxml lost $e"
+	done
+}
+
+test_vmmctl_errors_are_one_line() {
+	! "$VMMCTL" --connect "$PWD/none.sock" list 2>err || fail "succeeded without vmmd"
+	[ "$(wc -l <err)" -eq 1 ] && grep -q "error: cannot connect to vmmd at $PWD/none.sock" err || fail "$(cat err)"
+	! "$VMMCTL" frobnicate 2>err || fail "an unknown command succeeded"
+	[ "$(cat err)" = "error: unknown command frobnicate; see vmmctl --help" ] || fail "$(cat err)"
+	"$VMMCTL" --help | grep -q 'dominfo NAME' || fail "--help does not list the commands"
+}
