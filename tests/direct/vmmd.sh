@@ -339,3 +339,16 @@ test_vmmctl_errors_are_one_line() {
 	[ "$(cat err)" = "error: unknown command frobnicate; see vmmctl --help" ] || fail "$(cat err)"
 	"$VMMCTL" --help | grep -q 'dominfo NAME' || fail "--help does not list the commands"
 }
+
+test_vmmctl_console_talks_to_the_guest() {
+	start_vmmd
+	define e1 echo
+	ctl start e1 >/dev/null
+	# the guest echoes upper-cased until 'q', then powers off, which ends the console
+	(sleep 0.5; printf 'hello q'; sleep 20) | timeout 30 "$VMMCTL" console e1 >out || true
+	tr -d '\r' <out | grep -q 'HELLO ' || { cat out; fail "the guest's echo did not come back"; }
+	grep -q 'echo done' out || fail "the console did not show the guest's last words"
+	wait_state e1 "shut off"
+	! ctl console e1 2>err || fail "console of a shut-off VM succeeded"
+	grep -q "e1 is not running" err || fail "wrong error: $(cat err)"
+}

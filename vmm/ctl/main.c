@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <termios.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,7 @@ static void usage(FILE *out)
 	      "  resume NAME               let them run again\n"
 	      "  autostart [--disable] NAME  start the VM when vmmd starts (or not)\n"
 	      "  domstats NAME             CPU, memory and disk statistics\n"
+	      "  console NAME              attach to the serial console (Ctrl-] leaves)\n"
 	      "  hostinfo                  the host's CPU, memory and KVM\n"
 	      "\n"
 	      "The socket defaults to $VMMD_SOCKET, else " RUNSTATEDIR "/webkvm/vmmd.sock.\n",
@@ -307,6 +310,87 @@ static int cmd_hostinfo(struct ctl *c)
 	return 0;
 }
 
+/* Copy bytes both ways until Ctrl-] on the terminal or the console closes. */
+static int console_loop(int sock)
+{
+	struct termios saved, raw;
+	bool tty = tcgetattr(STDIN_FILENO, &saved) == 0;
+	char buf[4096];
+	int r = 0;
+
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	for (;;) {
+		struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+					 { .fd = sock, .events = POLLIN } };
+		ssize_t n;
+
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[1].revents) {
+			n = read(sock, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			if (write_all(STDOUT_FILENO, buf, n) < 0)
+				break;
+		}
+		if (fds[0].revents) {
+			char *esc;
+
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n <= 0)
+				break; /* stdin closed: leave, the VM goes on */
+			esc = tty ? memchr(buf, 0x1d, n) : NULL;
+			if (esc)
+				n = esc - buf;
+			if (n > 0 && write_all(sock, buf, n) < 0) {
+				r = 1;
+				break;
+			}
+			if (esc)
+				break;
+		}
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	return r;
+}
+
+static int cmd_console(struct ctl *c, const char *name)
+{
+	json_object *res = call(c, "domain.console", name_params(name));
+	const char *path;
+	int sock, r;
+
+	if (!res)
+		return 1;
+	if (!json_get_string(res, "serial", &path)) {
+		json_object_put(res);
+		return die("vmmd gave no console for %s", name);
+	}
+	sock = unix_connect(path);
+	if (sock < 0) {
+		r = die("cannot attach to %s's console at %s: %s", name, path, strerror(-sock));
+		json_object_put(res);
+		return r;
+	}
+	json_object_put(res);
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "Connected to domain '%s'\r\nEscape character is ^] (Ctrl + ])\r\n",
+			name);
+	r = console_loop(sock);
+	close(sock);
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "\r\n");
+	return r;
+}
+
 static const struct {
 	const char *name, *method, *done;
 } simple_cmds[] = {
@@ -340,6 +424,8 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 		return cmd_dumpxml(c, argv[1]);
 	if (strcmp(cmd, "domstats") == 0)
 		return cmd_domstats(c, argv[1]);
+	if (strcmp(cmd, "console") == 0)
+		return cmd_console(c, argv[1]);
 	for (size_t i = 0; i < ARRAY_SIZE(simple_cmds); i++)
 		if (strcmp(cmd, simple_cmds[i].name) == 0)
 			return cmd_simple(c, simple_cmds[i].method, argv[1], simple_cmds[i].done);
@@ -349,7 +435,7 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 static bool known_command(const char *cmd)
 {
 	static const char *const others[] = { "list", "autostart", "hostinfo", "dominfo",
-					      "define", "dumpxml", "domstats" };
+					      "define", "dumpxml", "domstats", "console" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(others); i++)
 		if (strcmp(cmd, others[i]) == 0)

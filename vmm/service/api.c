@@ -5,7 +5,7 @@
  * - Methods: domain.list, domain.define, domain.undefine, domain.dumpxml,
  *   domain.info, domain.start, domain.shutdown, domain.destroy,
  *   domain.reboot, domain.reset, domain.suspend, domain.resume,
- *   domain.autostart, domain.stats, host.info.
+ *   domain.autostart, domain.stats, domain.console, host.info.
  * - Every method that changes something is logged with the caller's uid.
  * - domain.reboot presses the power button and starts the VM again once
  *   the guest has shut down, as libvirt does without a guest agent.
@@ -259,6 +259,23 @@ static json_object *api_stats(struct api_ctx *c)
 	return res;
 }
 
+/* Where the serial console's socket is; one client at a time attaches to it. */
+static json_object *api_console(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	json_object *o;
+	char path[4096];
+
+	if (!dom)
+		return NULL;
+	if (!dom->pid)
+		return fail(c, "invalid-state", "%s is not running", dom->def->name);
+	snprintf(path, sizeof(path), "%s/vms/%s/serial.sock", c->d->run_dir, dom->def->name);
+	o = json_object_new_object();
+	json_object_object_add(o, "serial", json_object_new_string(path));
+	return o;
+}
+
 static json_object *api_host_info(struct api_ctx *c)
 {
 	(void)c;
@@ -284,6 +301,7 @@ static const struct {
 	{ "domain.resume", api_resume, true },
 	{ "domain.autostart", api_autostart, true },
 	{ "domain.stats", api_stats, false },
+	{ "domain.console", api_console, false },
 	{ "host.info", api_host_info, false },
 };
 
