@@ -345,7 +345,7 @@ test_vmmctl_console_talks_to_the_guest() {
 	define e1 echo
 	ctl start e1 >/dev/null
 	# the guest echoes upper-cased until 'q', then powers off, which ends the console
-	(sleep 0.5; printf 'hello q'; sleep 20) | timeout 30 "$VMMCTL" console e1 >out || true
+	timeout 30 "$VMMCTL" console e1 >out < <(sleep 0.5; printf 'hello q'; sleep 30) || true
 	tr -d '\r' <out | grep -q 'HELLO ' || { cat out; fail "the guest's echo did not come back"; }
 	grep -q 'echo done' out || fail "the console did not show the guest's last words"
 	wait_state e1 "shut off"
