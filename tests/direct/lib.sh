@@ -42,3 +42,35 @@ wait_for() {
 	done
 	fail "'$2' never appeared in $1"
 }
+
+# vmmd and vmmctl
+VMMD=$BUILDDIR/vmm/vmmd
+VMMCTL=$BUILDDIR/vmm/vmmctl
+
+# start_vmmd: a vmmd with its folders under the test's folder.
+start_vmmd() {
+	export VMMD_SOCKET=$PWD/run/vmmd.sock
+	trap cleanup_vmmd EXIT
+	rm -f "$VMMD_SOCKET" # a killed vmmd leaves it
+	"$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" >>vmmd.log 2>&1 &
+	VMMD_PID=$!
+	local i
+	for i in $(seq 100); do
+		[ -S "$VMMD_SOCKET" ] && return 0
+		sleep 0.1
+	done
+	cat vmmd.log
+	fail "vmmd did not come up"
+}
+
+cleanup_vmmd() {
+	kill -9 "$VMMD_PID" 2>/dev/null || true
+	pkill -9 -f -- "--control=unix:$PWD/run/" 2>/dev/null || true
+	pkill -f -- "UNIX-CONNECT:$PWD/run/" 2>/dev/null || true
+}
+
+ctl() { "$VMMCTL" "$@"; }
+
+# call JSON-LINE: one raw request to vmmd, the reply on stdout.
+call() { printf '%s\n' "$1" | socat -t5 - "UNIX-CONNECT:$VMMD_SOCKET"; }
+

@@ -1,34 +1,6 @@
 # vmmd and vmmctl with the tiny test guest: definitions, lifecycle,
 # supervision, adoption after a restart, and bad requests.
 
-VMMD=$BUILDDIR/vmm/vmmd
-VMMCTL=$BUILDDIR/vmm/vmmctl
-
-# start_vmmd: a vmmd with its folders under the test's folder.
-start_vmmd() {
-	need_kvm
-	export VMMD_SOCKET=$PWD/run/vmmd.sock
-	trap cleanup_vmmd EXIT
-	rm -f "$VMMD_SOCKET" # a killed vmmd leaves it
-	"$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" >>vmmd.log 2>&1 &
-	VMMD_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -S "$VMMD_SOCKET" ] && return 0
-		sleep 0.1
-	done
-	cat vmmd.log
-	fail "vmmd did not come up"
-}
-
-cleanup_vmmd() {
-	kill -9 "$VMMD_PID" 2>/dev/null || true
-	pkill -9 -f -- "--control=unix:$PWD/run/" 2>/dev/null || true
-	pkill -f -- "UNIX-CONNECT:$PWD/run/" 2>/dev/null || true
-}
-
-ctl() { "$VMMCTL" "$@"; }
-
 # domain_xml NAME MODE [EXTRA-DEVICES]: a definition of the test guest.
 domain_xml() {
 	cat <<EOF
@@ -79,10 +51,8 @@ vmm_pid() { cut -d' ' -f1 "run/vms/$1/pid"; }
 # alive PID: runs (a zombie that nobody has reaped yet does not count).
 alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 
-# call JSON-LINE: one raw request to vmmd, the reply on stdout.
-call() { printf '%s\n' "$1" | socat -t5 - "UNIX-CONNECT:$VMMD_SOCKET"; }
-
 test_vmmd_define_dumpxml_and_undefine() {
+	need_kvm
 	start_vmmd
 	define web hello
 	ctl list --all >list
@@ -107,6 +77,7 @@ test_vmmd_define_dumpxml_and_undefine() {
 }
 
 test_vmmd_refuses_what_it_cannot_run() {
+	need_kvm
 	start_vmmd
 	domain_xml bad hello "<hostdev mode='subsystem' type='pci'/>" >bad.xml
 	! ctl define bad.xml 2>err || fail "a hostdev was accepted"
@@ -126,6 +97,7 @@ test_vmmd_refuses_what_it_cannot_run() {
 }
 
 test_vmmd_lifecycle_start_suspend_resume_shutdown_destroy() {
+	need_kvm
 	start_vmmd
 	define t1 tick
 	ctl start t1 | grep -q "Domain 't1' started" || fail "start did not say so"
@@ -174,6 +146,7 @@ test_vmmd_lifecycle_start_suspend_resume_shutdown_destroy() {
 }
 
 test_vmmd_reboot_starts_the_guest_again() {
+	need_kvm
 	start_vmmd
 	define rb tick
 	ctl start rb >/dev/null
@@ -187,6 +160,7 @@ test_vmmd_reboot_starts_the_guest_again() {
 }
 
 test_vmmd_killed_vmm_is_crashed() {
+	need_kvm
 	start_vmmd
 	define c1 tick
 	ctl start c1 >/dev/null
@@ -200,6 +174,7 @@ test_vmmd_killed_vmm_is_crashed() {
 }
 
 test_vmmd_restart_after_sigkill_adopts_running_vms() {
+	need_kvm
 	start_vmmd
 	define a1 tick
 	define a2 tick
@@ -212,6 +187,7 @@ test_vmmd_restart_after_sigkill_adopts_running_vms() {
 	kill -9 "$VMMD_PID"
 	wait "$VMMD_PID" 2>/dev/null || true
 	alive "$p1" && alive "$p2" || fail "a VM died with vmmd"
+	need_kvm
 	start_vmmd
 	grep -q 'a1 adopted' vmmd.log || { cat vmmd.log; fail "a1 was not adopted"; }
 	[ "$(state_of a1)" = running ] || fail "a1 is $(state_of a1)"
@@ -232,6 +208,7 @@ test_vmmd_restart_after_sigkill_adopts_running_vms() {
 }
 
 test_vmmd_twenty_vms_at_once() {
+	need_kvm
 	start_vmmd
 	local i pids=()
 	for i in $(seq 20); do define "m$i" tick; done
@@ -245,6 +222,7 @@ test_vmmd_twenty_vms_at_once() {
 }
 
 test_vmmd_start_failure_is_one_clear_error() {
+	need_kvm
 	start_vmmd
 	domain_xml nok hello | sed "s|<kernel>.*</kernel>|<kernel>$PWD/missing</kernel>|" >nok.xml
 	ctl define nok.xml >/dev/null
@@ -256,6 +234,7 @@ test_vmmd_start_failure_is_one_clear_error() {
 }
 
 test_vmmd_bad_requests_get_errors_and_service_continues() {
+	need_kvm
 	start_vmmd
 	call 'not json' | grep -q '"code":"parse-error"' || fail "no parse-error"
 	call '[1,2]' | grep -q '"code":"invalid-request"' || fail "an array was not refused"
@@ -289,6 +268,7 @@ EOF
 }
 
 test_vmmd_autostart_starts_marked_vms() {
+	need_kvm
 	start_vmmd
 	define on tick
 	define off tick
@@ -296,6 +276,7 @@ test_vmmd_autostart_starts_marked_vms() {
 	[ -e state/autostart/on ] || fail "no autostart mark"
 	kill -TERM "$VMMD_PID"
 	wait "$VMMD_PID" || fail "vmmd did not end cleanly on SIGTERM"
+	need_kvm
 	start_vmmd
 	[ "$(state_of on)" = running ] || fail "the marked VM did not start"
 	[ "$(state_of off)" = "shut off" ] || fail "the unmarked VM started"
@@ -304,6 +285,7 @@ test_vmmd_autostart_starts_marked_vms() {
 }
 
 test_vmmd_one_service_per_run_folder() {
+	need_kvm
 	start_vmmd
 	! "$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" 2>err || fail "a second vmmd started"
 	grep -q "another vmmd is running" err || fail "wrong error: $(cat err)"
@@ -311,6 +293,7 @@ test_vmmd_one_service_per_run_folder() {
 
 test_vmmd_virt_install_kernel_boot_xml_defines_and_starts() {
 	command -v virt-install >/dev/null || skip "virt-install (Debian's virtinst) is not installed"
+	need_kvm
 	start_vmmd
 	qemu-img create -f qcow2 disk.qcow2 64M >/dev/null
 	virt-install --connect test:///default --print-xml --name vi --memory 64 --vcpus 1 \
@@ -341,6 +324,7 @@ test_vmmctl_errors_are_one_line() {
 }
 
 test_vmmctl_console_talks_to_the_guest() {
+	need_kvm
 	start_vmmd
 	define e1 echo
 	ctl start e1 >/dev/null

@@ -20,13 +20,9 @@
 #include "common/jsonrpc.h"
 #include "common/sock.h"
 #include "common/util.h"
+#include "vmm/ctl/ctl.h"
 
-#define CALL_TIMEOUT_MS 120000
-
-struct ctl {
-	int fd;
-	bool json;
-};
+#define CALL_TIMEOUT_MS 600000 /* a volume clone copies a whole image */
 
 static void usage(FILE *out)
 {
@@ -50,12 +46,28 @@ static void usage(FILE *out)
 	      "  console NAME              attach to the serial console (Ctrl-] leaves)\n"
 	      "  hostinfo                  the host's CPU, memory and KVM\n"
 	      "\n"
+	      "  pool-list [--all]         started pools, or all defined ones\n"
+	      "  pool-define FILE          define a pool (type dir) from pool XML\n"
+	      "  pool-start NAME           start a pool (its folder is made if missing)\n"
+	      "  pool-destroy NAME         stop a pool (its files stay)\n"
+	      "  pool-undefine NAME        remove a stopped pool's definition\n"
+	      "  pool-dumpxml NAME         the pool's definition\n"
+	      "  pool-info NAME            state and space\n"
+	      "  pool-autostart [--disable] NAME\n"
+	      "  vol-list POOL             the pool's volumes\n"
+	      "  vol-create POOL NAME SIZE [--format raw|qcow2]\n"
+	      "                            a new volume; SIZE takes K, M, G, T (powers of 1024)\n"
+	      "  vol-clone VOL NEW --pool POOL [--overlay]\n"
+	      "                            a full copy, or a qcow2 overlay backed by VOL\n"
+	      "  vol-resize VOL SIZE --pool POOL   grow a volume\n"
+	      "  vol-delete VOL --pool POOL\n"
+	      "  vol-info VOL --pool POOL  format, capacity, allocation, backing file\n"
+	      "\n"
 	      "The socket defaults to $VMMD_SOCKET, else " RUNSTATEDIR "/webkvm/vmmd.sock.\n",
 	      out);
 }
 
-static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int die(const char *fmt, ...)
+int die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -67,8 +79,7 @@ static int die(const char *fmt, ...)
 	return 1;
 }
 
-/* Call vmmd; NULL after printing the error. */
-static json_object *call(struct ctl *c, const char *method, json_object *params)
+json_object *call(struct ctl *c, const char *method, json_object *params)
 {
 	json_object *res;
 	char code[64], err[1024];
@@ -82,7 +93,7 @@ static json_object *call(struct ctl *c, const char *method, json_object *params)
 	return res;
 }
 
-static json_object *name_params(const char *name)
+json_object *name_params(const char *name)
 {
 	json_object *p = json_object_new_object();
 
@@ -90,21 +101,21 @@ static json_object *name_params(const char *name)
 	return p;
 }
 
-static const char *str(json_object *o, const char *key)
+const char *str(json_object *o, const char *key)
 {
 	const char *s;
 
 	return json_get_string(o, key, &s) ? s : "";
 }
 
-static long long num(json_object *o, const char *key)
+long long num(json_object *o, const char *key)
 {
 	int64_t v;
 
 	return json_get_int64(o, key, &v) ? v : 0;
 }
 
-static int print_json(json_object *res)
+int print_json(json_object *res)
 {
 	puts(json_object_to_json_string_ext(res, JSON_C_TO_STRING_PRETTY |
 							 JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -414,6 +425,8 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 		return cmd_autostart(c, argc, argv);
 	if (strcmp(cmd, "hostinfo") == 0)
 		return argc == 1 ? cmd_hostinfo(c) : die("usage: hostinfo");
+	if (storage_command_known(cmd))
+		return storage_command(c, argc, argv);
 	if (argc != 2)
 		return die("usage: %s NAME (see vmmctl --help)", cmd);
 	if (strcmp(cmd, "dominfo") == 0)
@@ -434,6 +447,8 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 
 static bool known_command(const char *cmd)
 {
+	if (storage_command_known(cmd))
+		return true;
 	static const char *const others[] = { "list", "autostart", "hostinfo", "dominfo",
 					      "define", "dumpxml", "domstats", "console" };
 

@@ -5,7 +5,8 @@
  * - Methods: domain.list, domain.define, domain.undefine, domain.dumpxml,
  *   domain.info, domain.start, domain.shutdown, domain.destroy,
  *   domain.reboot, domain.reset, domain.suspend, domain.resume,
- *   domain.autostart, domain.stats, domain.console, host.info.
+ *   domain.autostart, domain.stats, domain.console, host.info; the pool.*
+ *   and vol.* methods are in api_storage.c.
  * - Every method that changes something is logged with the caller's uid.
  * - domain.reboot presses the power button and starts the VM again once
  *   the guest has shut down, as libvirt does without a guest agent.
@@ -17,20 +18,9 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "vmm/service/vmmd.h"
+#include "vmm/service/api.h"
 
-struct api_ctx {
-	struct vmmd *d;
-	json_object *params;
-	const char *code;     /* on error */
-	char err[1024];
-};
-
-typedef json_object *(*api_fn)(struct api_ctx *c);
-
-static json_object *fail(struct api_ctx *c, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static json_object *fail(struct api_ctx *c, const char *code, const char *fmt, ...)
+json_object *api_fail(struct api_ctx *c, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -41,19 +31,27 @@ static json_object *fail(struct api_ctx *c, const char *code, const char *fmt, .
 	return NULL;
 }
 
+const char *api_string(struct api_ctx *c, const char *key)
+{
+	const char *v;
+
+	if (json_get_string(c->params, key, &v))
+		return v;
+	api_fail(c, JSONRPC_INVALID_PARAMS, "params.%s (a string) is missing", key);
+	return NULL;
+}
+
 /* The domain named by params.name, or NULL with the error set. */
 static struct domain *param_domain(struct api_ctx *c)
 {
-	const char *name;
+	const char *name = api_string(c, "name");
 	struct domain *dom;
 
-	if (!json_get_string(c->params, "name", &name)) {
-		fail(c, JSONRPC_INVALID_PARAMS, "params.name (a string) is missing");
+	if (!name)
 		return NULL;
-	}
 	dom = domain_find(c->d, name);
 	if (!dom)
-		fail(c, "no-domain", "no VM named '%s'", name);
+		api_fail(c, "no-domain", "no VM named '%s'", name);
 	return dom;
 }
 
@@ -86,7 +84,7 @@ static json_object *api_define(struct api_ctx *c)
 	const char *xml;
 
 	if (!json_get_string(c->params, "xml", &xml))
-		return fail(c, JSONRPC_INVALID_PARAMS, "params.xml (a string) is missing");
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.xml (a string) is missing");
 	if (domain_define(c->d, xml, strlen(xml), &dom, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
 	return domain_summary(dom);
@@ -111,7 +109,7 @@ static json_object *api_dumpxml(struct api_ctx *c)
 		return NULL;
 	xml = domain_def_format(dom->def);
 	if (!xml)
-		return fail(c, JSONRPC_INTERNAL, "out of memory");
+		return api_fail(c, JSONRPC_INTERNAL, "out of memory");
 	o = json_object_new_object();
 	json_object_object_add(o, "xml", json_object_new_string(xml));
 	free(xml);
@@ -225,7 +223,7 @@ static json_object *api_autostart(struct api_ctx *c)
 		return NULL;
 	if (json_object_object_get_ex(c->params, "enable", NULL) &&
 	    !json_get_bool(c->params, "enable", &on))
-		return fail(c, JSONRPC_INVALID_PARAMS, "params.enable is not true or false");
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.enable is not true or false");
 	if (domain_set_autostart(c->d, dom, on, c->err, sizeof(c->err)) < 0) {
 		c->code = "io-error";
 		return NULL;
@@ -269,7 +267,7 @@ static json_object *api_console(struct api_ctx *c)
 	if (!dom)
 		return NULL;
 	if (!dom->pid)
-		return fail(c, "invalid-state", "%s is not running", dom->def->name);
+		return api_fail(c, "invalid-state", "%s is not running", dom->def->name);
 	snprintf(path, sizeof(path), "%s/vms/%s/serial.sock", c->d->run_dir, dom->def->name);
 	o = json_object_new_object();
 	json_object_object_add(o, "serial", json_object_new_string(path));
@@ -303,6 +301,20 @@ static const struct {
 	{ "domain.stats", api_stats, false },
 	{ "domain.console", api_console, false },
 	{ "host.info", api_host_info, false },
+	{ "pool.list", api_pool_list, false },
+	{ "pool.define", api_pool_define, true },
+	{ "pool.undefine", api_pool_undefine, true },
+	{ "pool.start", api_pool_start, true },
+	{ "pool.stop", api_pool_stop, true },
+	{ "pool.dumpxml", api_pool_dumpxml, false },
+	{ "pool.info", api_pool_info, false },
+	{ "pool.autostart", api_pool_autostart, true },
+	{ "vol.list", api_vol_list, false },
+	{ "vol.create", api_vol_create, true },
+	{ "vol.clone", api_vol_clone, true },
+	{ "vol.delete", api_vol_delete, true },
+	{ "vol.info", api_vol_info, false },
+	{ "vol.resize", api_vol_resize, true },
 };
 
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,

@@ -68,12 +68,6 @@ const char *domain_state_name(enum domain_state s)
 	return "shut off";
 }
 
-static void path_of(char *buf, size_t len, const char *dir, const char *sub, const char *name,
-		    const char *suffix)
-{
-	snprintf(buf, len, "%s/%s/%s%s", dir, sub, name, suffix);
-}
-
 static void run_path(const struct vmmd *d, const struct domain *dom, const char *file, char *buf,
 		     size_t len)
 {
@@ -167,8 +161,7 @@ int domains_load(struct vmmd *d)
 			closedir(dir);
 			return -ENOMEM;
 		}
-		path_of(file, sizeof(file), d->state_dir, "autostart", def->name, "");
-		dom->autostart = access(file, F_OK) == 0;
+		dom->autostart = store_marked(d, "autostart", def->name);
 		snprintf(dom->reason, sizeof(dom->reason), "unknown");
 	}
 	closedir(dir);
@@ -180,7 +173,7 @@ int domain_define(struct vmmd *d, const char *xml, size_t len, struct domain **r
 {
 	struct domain_def *def;
 	struct domain *dom, *same_uuid;
-	char path[4096], *text;
+	char *text;
 	int r;
 
 	*code = "invalid-xml";
@@ -213,12 +206,10 @@ int domain_define(struct vmmd *d, const char *xml, size_t len, struct domain **r
 		error_set(err, errlen, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	path_of(path, sizeof(path), d->state_dir, "domains", def->name, ".xml");
-	r = write_file_atomic(path, text, strlen(text), 0600);
+	r = store_save(d, "domains", def->name, text, err, errlen);
 	free(text);
 	if (r < 0) {
 		*code = "io-error";
-		error_set(err, errlen, r, "cannot write %s: %s", path, strerror(-r));
 		goto fail;
 	}
 	if (dom) {
@@ -229,7 +220,7 @@ int domain_define(struct vmmd *d, const char *xml, size_t len, struct domain **r
 		dom = domain_new(def);
 		if (!dom || domain_add(d, dom) < 0) {
 			free(dom);
-			unlink(path);
+			store_remove(d, "domains", def->name, err, errlen);
 			*code = "internal-error";
 			error_set(err, errlen, -ENOMEM, "out of memory");
 			goto fail;
@@ -246,22 +237,17 @@ fail:
 int domain_undefine(struct vmmd *d, struct domain *dom, const char **code, char *err,
 		    size_t errlen)
 {
-	char path[4096];
-
 	if (dom->pid) {
 		*code = "invalid-state";
 		error_set(err, errlen, -EBUSY, "%s is %s; destroy it first", dom->def->name,
 			  domain_state_name(dom->state));
 		return -1;
 	}
-	path_of(path, sizeof(path), d->state_dir, "domains", dom->def->name, ".xml");
-	if (unlink(path) < 0 && errno != ENOENT) {
+	if (store_remove(d, "domains", dom->def->name, err, errlen) < 0) {
 		*code = "io-error";
-		error_set(err, errlen, -errno, "cannot remove %s: %s", path, strerror(errno));
 		return -1;
 	}
-	path_of(path, sizeof(path), d->state_dir, "autostart", dom->def->name, "");
-	unlink(path);
+	store_mark(d, "autostart", dom->def->name, false, err, errlen);
 	for (unsigned int i = 0; i < d->ndomains; i++) {
 		if (d->domains[i] == dom) {
 			d->domains[i] = d->domains[--d->ndomains];
@@ -276,21 +262,11 @@ int domain_undefine(struct vmmd *d, struct domain *dom, const char **code, char 
 
 int domain_set_autostart(struct vmmd *d, struct domain *dom, bool on, char *err, size_t errlen)
 {
-	char path[4096];
-	int fd;
+	int r = store_mark(d, "autostart", dom->def->name, on, err, errlen);
 
-	path_of(path, sizeof(path), d->state_dir, "autostart", dom->def->name, "");
-	if (on) {
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return error_set(err, errlen, -errno, "cannot create %s: %s", path,
-					 strerror(errno));
-		close(fd);
-	} else if (unlink(path) < 0 && errno != ENOENT) {
-		return error_set(err, errlen, -errno, "cannot remove %s: %s", path, strerror(errno));
-	}
-	dom->autostart = on;
-	return 0;
+	if (r == 0)
+		dom->autostart = on;
+	return r;
 }
 
 /* Remove the run folder's files. */

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "common/error.h"
 #include "vmm/service/xml.h"
@@ -116,33 +115,6 @@ static int pick(const char *value, const char *const *words)
 					 value, (const char *)(node)->name);                       \
 		i_;                                                                                \
 	})
-
-static bool uuid_valid(const char *s)
-{
-	if (strlen(s) != DOMAIN_UUID_LEN)
-		return false;
-	for (int i = 0; i < DOMAIN_UUID_LEN; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	}
-	return true;
-}
-
-static void uuid_generate(char out[DOMAIN_UUID_LEN + 1])
-{
-	uint8_t b[16];
-
-	if (getrandom(b, sizeof(b), 0) != sizeof(b))
-		memset(b, 0, sizeof(b)); /* getrandom on 16 bytes does not fail after boot */
-	b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
-	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-	snprintf(out, DOMAIN_UUID_LEN + 1,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-		 b[15]);
-}
 
 /* A memory size in KiB from its text and unit, as libvirt reads them. */
 static int parse_memory(xmlNodePtr node, uint64_t *ret_kib, char *err, size_t errlen)
@@ -364,31 +336,6 @@ static int parse_devices(struct domain_def *def, xmlNodePtr devices, char *err, 
 	return 0;
 }
 
-/* <uuid>: checked, or made and put after <name>. */
-static int take_uuid(struct domain_def *def, xmlNodePtr root, xmlNodePtr name_node, char *err,
-		     size_t errlen)
-{
-	xmlNodePtr u = xml_child(root, "uuid");
-
-	if (u) {
-		const char *v = xml_text(u);
-
-		if (!uuid_valid(v))
-			return error_set(err, errlen, -EINVAL, "'%s' is not a UUID", v);
-		for (int i = 0; i <= DOMAIN_UUID_LEN; i++)
-			def->uuid[i] = v[i] >= 'A' && v[i] <= 'F' ? v[i] - 'A' + 'a' : v[i];
-		def->uuid_given = true;
-		/* kept in lower case, as libvirt writes it */
-		xmlNodeSetContent(u, (const xmlChar *)def->uuid);
-		return 0;
-	}
-	uuid_generate(def->uuid);
-	u = xmlNewDocNode(def->doc, NULL, (const xmlChar *)"uuid", (const xmlChar *)def->uuid);
-	if (!u || !xmlAddNextSibling(name_node, u))
-		return error_set(err, errlen, -ENOMEM, "out of memory");
-	return 0;
-}
-
 int domain_def_parse(struct domain_def **ret, const char *xml, size_t len, char *err,
 		     size_t errlen)
 {
@@ -431,7 +378,7 @@ int domain_def_parse(struct domain_def **ret, const char *xml, size_t len, char 
 		goto fail;
 	}
 	snprintf(def->name, sizeof(def->name), "%s", xml_text(n));
-	if ((r = take_uuid(def, root, n, err, errlen)) < 0)
+	if ((r = xml_take_uuid(def->doc, n, def->uuid, &def->uuid_given, err, errlen)) < 0)
 		goto fail;
 	r = -EINVAL;
 	def->title = xml_text(xml_child(root, "title"));

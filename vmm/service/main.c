@@ -400,8 +400,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if ((r = mkdirs(l->d.state_dir, NULL)) < 0 || (r = mkdirs(l->d.state_dir, "domains")) < 0 ||
-	    (r = mkdirs(l->d.state_dir, "autostart")) < 0 || (r = mkdirs(l->d.run_dir, NULL)) < 0 ||
-	    (r = mkdirs(l->d.run_dir, "vms")) < 0) {
+	    (r = mkdirs(l->d.state_dir, "autostart")) < 0 ||
+	    (r = mkdirs(l->d.state_dir, "pools")) < 0 ||
+	    (r = mkdirs(l->d.state_dir, "pool-autostart")) < 0 ||
+	    (r = mkdirs(l->d.run_dir, NULL)) < 0 || (r = mkdirs(l->d.run_dir, "vms")) < 0 ||
+	    (r = mkdirs(l->d.run_dir, "pools")) < 0) {
 		log_error("cannot create the folders under %s and %s: %s", l->d.state_dir,
 			  l->d.run_dir, strerror(-r));
 		return 1;
@@ -420,6 +423,11 @@ int main(int argc, char **argv)
 	}
 	if (vmmd_watch(&l->d, &l->signals) < 0)
 		return 1;
+	r = pools_load(&l->d);
+	if (r < 0) {
+		log_error("cannot read the pool definitions in %s: %s", l->d.state_dir, strerror(-r));
+		return 1;
+	}
 	r = domains_load(&l->d);
 	if (r < 0) {
 		log_error("cannot read the definitions in %s: %s", l->d.state_dir, strerror(-r));
@@ -429,8 +437,10 @@ int main(int argc, char **argv)
 	if (open_api_socket(l, socket_path, group, group_given) < 0 ||
 	    vmmd_watch(&l->d, &l->listen) < 0)
 		return 1;
+	pools_autostart(&l->d);
 	domains_autostart(&l->d);
-	log_info("ready on %s (%u VMs defined)", socket_path, l->d.ndomains);
+	log_info("ready on %s (%u VMs, %u pools defined)", socket_path, l->d.ndomains,
+		 l->d.npools);
 	status = run(l);
 	/* the socket goes; the VMs and their run folders stay for the next vmmd */
 	unlink(socket_path);
@@ -439,6 +449,7 @@ int main(int argc, char **argv)
 	vmmd_unwatch(&l->d, &l->listen);
 	vmmd_unwatch(&l->d, &l->signals);
 	domains_release(&l->d);
+	pools_release(&l->d);
 	close(l->d.epoll_fd);
 	close(lock_fd);
 	free((char *)l->d.vmm_path);

@@ -7,10 +7,12 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/jsonrpc.h"
 #include "vmm/service/domain_xml.h"
+#include "vmm/service/pool_xml.h"
 
 enum domain_state { DOMAIN_SHUTOFF, DOMAIN_RUNNING, DOMAIN_PAUSED, DOMAIN_CRASHED };
 
@@ -40,6 +42,12 @@ struct domain {
 	bool rebooting;            /* start again once the guest has shut down */
 };
 
+struct pool {
+	struct pool_def *def;
+	bool active;
+	bool autostart;
+};
+
 struct vmmd {
 	const char *state_dir;     /* definitions */
 	const char *run_dir;       /* sockets and per-VM run folders */
@@ -47,6 +55,8 @@ struct vmmd {
 	int epoll_fd;
 	struct domain **domains;
 	unsigned int ndomains;
+	struct pool **pools;
+	unsigned int npools;
 	int next_id;
 };
 
@@ -75,6 +85,38 @@ void domains_autostart(struct vmmd *d);
 /* Forget every domain (vmmd ends): close its fds, leave its VM running. */
 void domains_release(struct vmmd *d);
 const char *domain_state_name(enum domain_state s);
+
+/* pool.c: storage pools; functions that fail give a code and a sentence. */
+int pools_load(struct vmmd *d);
+void pools_autostart(struct vmmd *d);
+void pools_release(struct vmmd *d);
+struct pool *pool_find(struct vmmd *d, const char *name);
+int pool_define(struct vmmd *d, const char *xml, size_t len, struct pool **ret,
+		const char **code, char *err, size_t errlen);
+int pool_undefine(struct vmmd *d, struct pool *pool, const char **code, char *err,
+		  size_t errlen);
+int pool_start(struct vmmd *d, struct pool *pool, const char **code, char *err, size_t errlen);
+int pool_stop(struct vmmd *d, struct pool *pool, const char **code, char *err, size_t errlen);
+int pool_set_autostart(struct vmmd *d, struct pool *pool, bool on, char *err, size_t errlen);
+/* Bytes of the pool's file system: its size, what is used, what is free. */
+void pool_space(const struct pool *pool, uint64_t *capacity, uint64_t *allocation,
+		uint64_t *available);
+/* The path of volume name in pool, which must be started; the name is checked. */
+int volume_path(const struct pool *pool, const char *name, char *buf, size_t len,
+		const char **code, char *err, size_t errlen);
+int pool_volumes(const struct pool *pool, void (*fn)(void *opaque, const char *name),
+		 void *opaque);
+
+/* store.c: files under the state folder; KIND is "domains", "autostart", ... */
+void store_path(const struct vmmd *d, const char *kind, const char *name, const char *suffix,
+		char *buf, size_t len);
+int store_save(const struct vmmd *d, const char *kind, const char *name, const char *text,
+	       char *err, size_t errlen);
+int store_remove(const struct vmmd *d, const char *kind, const char *name, char *err,
+		 size_t errlen);
+int store_mark(const struct vmmd *d, const char *kind, const char *name, bool on, char *err,
+	       size_t errlen);
+bool store_marked(const struct vmmd *d, const char *kind, const char *name);
 
 /* api.c: answer one request; a result or an error reply (then *is_error). */
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,

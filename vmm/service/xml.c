@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "common/error.h"
 
@@ -213,6 +214,57 @@ xmlNodePtr xml_next(xmlNodePtr node, const char *name)
 		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
 			return c;
 	return NULL;
+}
+
+static bool uuid_valid(const char *s)
+{
+	if (strlen(s) != XML_UUID_LEN)
+		return false;
+	for (int i = 0; i < XML_UUID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	}
+	return true;
+}
+
+void xml_uuid_generate(char out[XML_UUID_LEN + 1])
+{
+	uint8_t b[16];
+
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		memset(b, 0, sizeof(b)); /* getrandom on 16 bytes does not fail after boot */
+	b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
+	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+	snprintf(out, XML_UUID_LEN + 1,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
+}
+
+int xml_take_uuid(xmlDocPtr doc, xmlNodePtr name_node, char uuid[XML_UUID_LEN + 1], bool *given,
+		  char *err, size_t errlen)
+{
+	xmlNodePtr u = xml_child(name_node->parent, "uuid");
+
+	*given = u != NULL;
+	if (u) {
+		const char *v = xml_text(u);
+
+		if (!uuid_valid(v))
+			return error_set(err, errlen, -EINVAL, "'%s' is not a UUID", v);
+		for (int i = 0; i <= XML_UUID_LEN; i++)
+			uuid[i] = v[i] >= 'A' && v[i] <= 'F' ? v[i] - 'A' + 'a' : v[i];
+		/* kept in lower case, as libvirt writes it */
+		xmlNodeSetContent(u, (const xmlChar *)uuid);
+		return 0;
+	}
+	xml_uuid_generate(uuid);
+	u = xmlNewDocNode(doc, NULL, (const xmlChar *)"uuid", (const xmlChar *)uuid);
+	if (!u || !xmlAddNextSibling(name_node, u))
+		return error_set(err, errlen, -ENOMEM, "out of memory");
+	return 0;
 }
 
 char *xml_format(xmlDocPtr doc)

@@ -37,6 +37,16 @@ xmlNodePtr xml_child(xmlNodePtr node, const char *name);
 /* The next sibling element called name after node, or NULL. */
 xmlNodePtr xml_next(xmlNodePtr node, const char *name);
 
+#define XML_UUID_LEN 36
+
+/*
+ * The definition's <uuid>, a sibling after name_node: checked and kept in
+ * lower case (*given), or made (random, version 4) and inserted.
+ */
+int xml_take_uuid(xmlDocPtr doc, xmlNodePtr name_node, char uuid[XML_UUID_LEN + 1], bool *given,
+		  char *err, size_t errlen);
+void xml_uuid_generate(char uuid[XML_UUID_LEN + 1]);
+
 /* The document, formatted with two-space indents; malloc'ed, or NULL. */
 char *xml_format(xmlDocPtr doc);
 

@@ -1,0 +1,150 @@
+# Storage pools and volumes through vmmd and vmmctl; images checked with qemu-img.
+
+define_pool() { # define_pool NAME PATH
+	cat >"$1.pool.xml" <<END
+<pool type='dir'>
+  <name>$1</name>
+  <target>
+    <path>$2</path>
+  </target>
+</pool>
+END
+	ctl pool-define "$1.pool.xml" >/dev/null
+}
+
+vol_field() { # vol_field VOL POOL KEY
+	ctl --json vol-info "$1" --pool "$2" | sed -n "s/.*\"$3\": *\"\\{0,1\\}\\([^\",]*\\).*/\\1/p"
+}
+
+test_pool_define_start_stop_undefine() {
+	start_vmmd
+	define_pool images "$PWD/images"
+	ctl pool-list --all | grep -q ' images  *inactive  *no' || { ctl pool-list --all; fail "not listed inactive"; }
+	[ -z "$(ctl pool-list | grep images)" ] || fail "pool-list shows an inactive pool"
+	ctl pool-start images >/dev/null
+	[ -d images ] || fail "pool-start did not make the folder"
+	ctl pool-info images | grep -q '^State: *running' || fail "not running after pool-start"
+	ctl pool-info images | grep -q '^Capacity:' || fail "no capacity"
+	ctl pool-dumpxml images | grep -q "<path>$PWD/images</path>" || fail "dumpxml lost the path"
+	# started pools stay started across a vmmd restart
+	kill -9 "$VMMD_PID"
+	start_vmmd
+	ctl pool-list | grep -q ' images  *active' || fail "the pool was not active after a restart"
+	! ctl pool-undefine images 2>err || fail "undefined a started pool"
+	ctl pool-destroy images >/dev/null
+	ctl pool-undefine images >/dev/null
+	[ -z "$(ls state/pools)" ] || fail "definition left: $(ls state/pools)"
+	[ -d images ] || fail "undefining removed the folder"
+}
+
+test_pool_refuses_bad_definitions() {
+	start_vmmd
+	printf "<pool type='logical'><name>v</name><target><path>/dev/vg</path></target></pool>" >l.xml
+	! ctl pool-define l.xml 2>err || fail "a logical pool was accepted"
+	[ "$(cat err)" = "error: unsupported pool type 'logical' (webkvm has type 'dir')" ] || fail "$(cat err)"
+	printf "<pool type='dir'><name>p</name><target><path>/var/../etc</path></target></pool>" >d.xml
+	! ctl pool-define d.xml 2>err || fail "a path with .. was accepted"
+	grep -q "is not an absolute folder path" err || fail "$(cat err)"
+	printf "<pool type='dir'><name>p</name><source><host name='nfs'/></source><target><path>/srv/p</path></target></pool>" >s.xml
+	! ctl pool-define s.xml 2>err || fail "a source host was accepted"
+	[ "$(cat err)" = "error: unsupported element <host> in <source>" ] || fail "$(cat err)"
+	define_pool a "$PWD/same"
+	define_pool b "$PWD/same" 2>err && fail "two pools got the same folder" || true
+	grep -q "the pool a already has the folder" err || fail "$(cat err)"
+	[ "$(ls state/pools)" = "a.xml" ] || fail "refused definitions left files: $(ls state/pools)"
+}
+
+test_volumes_create_clone_resize_delete() {
+	start_vmmd
+	define_pool images "$PWD/images"
+	ctl pool-start images >/dev/null
+	ctl vol-create images base.qcow2 1G --format qcow2 >/dev/null
+	qemu-img check images/base.qcow2 >check.out || { cat check.out; fail "qemu-img check of a new qcow2"; }
+	[ "$(vol_field base.qcow2 images format)" = qcow2 ] || fail "format"
+	[ "$(vol_field base.qcow2 images capacity)" = 1073741824 ] || fail "capacity"
+	ctl vol-create images data.img 64M >/dev/null
+	[ "$(stat -c %s images/data.img)" = 67108864 ] || fail "raw size"
+	[ "$(vol_field data.img images format)" = raw ] || fail "raw format"
+
+	# a pattern written with qemu-io survives a full clone
+	qemu-io -f qcow2 -c 'write -P 0xa5 1M 64k' images/base.qcow2 >/dev/null
+	ctl vol-clone base.qcow2 copy.qcow2 --pool images >/dev/null
+	qemu-img compare images/base.qcow2 images/copy.qcow2 >/dev/null || fail "the copy differs"
+	# an overlay reads through to its base and writes land in the overlay
+	ctl vol-clone base.qcow2 over.qcow2 --pool images --overlay >/dev/null
+	[ "$(vol_field over.qcow2 images backing)" = "$PWD/images/base.qcow2" ] || fail "backing"
+	qemu-io -f qcow2 -c 'read -P 0xa5 1M 64k' images/over.qcow2 | grep -q 'read 65536' || fail "overlay does not read its base"
+	qemu-io -f qcow2 -c 'write -P 0x11 1M 4k' images/over.qcow2 >/dev/null
+	qemu-io -f qcow2 -c 'read -P 0xa5 1M 4k' images/base.qcow2 | grep -q 'read 4096' || fail "the base changed"
+	qemu-img check images/over.qcow2 >/dev/null || fail "qemu-img check of the overlay"
+
+	ctl vol-resize over.qcow2 3G --pool images >/dev/null
+	[ "$(qemu-img info --output=json images/over.qcow2 | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p')" = 3221225472 ] || fail "qcow2 resize"
+	qemu-img check images/over.qcow2 >/dev/null || fail "qemu-img check after resize"
+	ctl vol-resize data.img 128M --pool images >/dev/null
+	[ "$(stat -c %s images/data.img)" = 134217728 ] || fail "raw resize"
+	! ctl vol-resize data.img 1M --pool images 2>err || fail "a volume shrank"
+	grep -q "it can only grow" err || fail "$(cat err)"
+
+	ctl vol-list images >list
+	for v in base.qcow2 copy.qcow2 over.qcow2 data.img; do grep -q " $v " list || fail "vol-list lacks $v"; done
+	ctl vol-delete copy.qcow2 --pool images >/dev/null
+	[ ! -e images/copy.qcow2 ] || fail "vol-delete left the file"
+	! ctl vol-create images data.img 1M 2>err || fail "vol-create overwrote a volume"
+	grep -q "File exists" err || fail "$(cat err)"
+	[ "$(stat -c %s images/data.img)" = 134217728 ] || fail "the existing volume changed"
+}
+
+test_volume_names_cannot_leave_the_pool() {
+	start_vmmd
+	define_pool images "$PWD/images"
+	ctl pool-start images >/dev/null
+	echo secret >outside
+	for name in ../outside .hidden a/b .. .; do
+		! ctl vol-create images "$name" 1M 2>err || fail "vol-create accepted '$name'"
+		grep -q "is not a volume name" err || fail "'$name': $(cat err)"
+		! ctl vol-info "$name" --pool images 2>err || fail "vol-info accepted '$name'"
+		! ctl vol-delete "$name" --pool images 2>err || fail "vol-delete accepted '$name'"
+	done
+	[ "$(cat outside)" = secret ] || fail "a file outside the pool changed"
+	# a symlink in the pool is not followed
+	ln -s "$PWD/outside" images/link
+	! ctl vol-info link --pool images 2>/dev/null || fail "vol-info followed a symlink"
+	ctl vol-list images | grep -q ' link ' && fail "vol-list shows a symlink" || true
+	! ctl vol-resize link 1G --pool images 2>/dev/null || fail "vol-resize followed a symlink"
+	[ "$(cat outside)" = secret ] || fail "a file outside the pool changed"
+	# a hostile qcow2 header is refused, not trusted
+	printf 'QFI\373\000\000\000\003' >images/evil.qcow2
+	head -c 200 /dev/urandom >>images/evil.qcow2
+	! ctl vol-info evil.qcow2 --pool images 2>err || fail "a broken qcow2 was read"
+}
+
+test_vm_runs_on_a_volume_that_cannot_then_be_deleted() {
+	need_kvm
+	start_vmmd
+	define_pool images "$PWD/images"
+	ctl pool-start images >/dev/null
+	ctl vol-create images vm.qcow2 64M --format qcow2 >/dev/null
+	cat >vm.xml <<END
+<domain type='kvm'>
+  <name>vm</name>
+  <memory unit='MiB'>32</memory>
+  <os><type>hvm</type><kernel>$TESTGUEST</kernel><cmdline>guest=tick</cmdline></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='$PWD/images/vm.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+  </devices>
+</domain>
+END
+	ctl define vm.xml >/dev/null
+	ctl start vm >/dev/null
+	ctl domstats vm | grep -q 'block.0.name=vda' || fail "no disk in the VM"
+	! ctl vol-delete vm.qcow2 --pool images 2>err || fail "deleted the disk of a running VM"
+	grep -q "the running VM vm uses" err || fail "$(cat err)"
+	! ctl vol-resize vm.qcow2 1G --pool images 2>err || fail "resized the disk of a running VM"
+	ctl destroy vm >/dev/null
+	ctl vol-delete vm.qcow2 --pool images >/dev/null
+}

@@ -1,0 +1,382 @@
+/* vmmctl's pool-* and vol-* commands, shaped like virsh's. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fd.h"
+#include "vmm/ctl/ctl.h"
+
+/* A command's words: positional arguments and the options it allows. */
+struct args {
+	const char *pos[4];
+	unsigned int npos;
+	const char *pool, *format;
+	bool all, disable, overlay;
+};
+
+static int parse_args(int argc, char **argv, const char *allowed, unsigned int npos,
+		      struct args *a, const char *usage)
+{
+	memset(a, 0, sizeof(*a));
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (strncmp(w, "--", 2) != 0) {
+			if (a->npos == npos)
+				return die("usage: %s", usage);
+			a->pos[a->npos++] = w;
+		} else if (!strstr(allowed, w)) {
+			return die("%s is not an option here; usage: %s", w, usage);
+		} else if (strcmp(w, "--all") == 0) {
+			a->all = true;
+		} else if (strcmp(w, "--disable") == 0) {
+			a->disable = true;
+		} else if (strcmp(w, "--overlay") == 0) {
+			a->overlay = true;
+		} else if (i + 1 < argc && strcmp(w, "--pool") == 0) {
+			a->pool = argv[++i];
+		} else if (i + 1 < argc && strcmp(w, "--format") == 0) {
+			a->format = argv[++i];
+		} else {
+			return die("usage: %s", usage);
+		}
+	}
+	if (a->npos != npos || (strstr(allowed, "--pool") && !a->pool))
+		return die("usage: %s", usage);
+	return 0;
+}
+
+/* "10G", "512M", "1048576": bytes, with binary suffixes as virsh reads them. */
+static int parse_size(const char *s, long long *ret)
+{
+	static const struct { const char *suffix; unsigned long long mult; } units[] = {
+		{ "", 1 }, { "b", 1 }, { "K", 1ULL << 10 }, { "KiB", 1ULL << 10 },
+		{ "M", 1ULL << 20 }, { "MiB", 1ULL << 20 }, { "G", 1ULL << 30 },
+		{ "GiB", 1ULL << 30 }, { "T", 1ULL << 40 }, { "TiB", 1ULL << 40 },
+		{ "KB", 1000ULL }, { "MB", 1000000ULL }, { "GB", 1000000000ULL },
+	};
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v == 0 || v > (1ULL << 50) / units[i].mult)
+				return -EINVAL;
+			*ret = v * units[i].mult;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static json_object *vol_params(const char *pool, const char *name)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "pool", json_object_new_string(pool));
+	json_object_object_add(p, "name", json_object_new_string(name));
+	return p;
+}
+
+static void print_bytes(const char *label, long long v)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double d = v;
+	int u = 0;
+
+	while (d >= 1024 && u < 5) {
+		d /= 1024;
+		u++;
+	}
+	printf("%-16s%.2f %s\n", label, d, units[u]);
+}
+
+static int pool_list(struct ctl *c, const struct args *a)
+{
+	json_object *res = call(c, "pool.list", NULL), *arr;
+
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	json_object_object_get_ex(res, "pools", &arr);
+	printf(" %-20s %-10s %s\n", "Name", "State", "Autostart");
+	printf("-------------------------------------------\n");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *p = json_object_array_get_idx(arr, i);
+		json_object *v;
+		bool active = strcmp(str(p, "state"), "active") == 0;
+
+		if (!active && !a->all)
+			continue;
+		json_object_object_get_ex(p, "autostart", &v);
+		printf(" %-20s %-10s %s\n", str(p, "name"), str(p, "state"),
+		       json_object_get_boolean(v) ? "yes" : "no");
+	}
+	printf("\n");
+	json_object_put(res);
+	return 0;
+}
+
+static int pool_define(struct ctl *c, const char *file)
+{
+	json_object *p, *res;
+	void *buf;
+	size_t len;
+	int r = read_file(file, 1 << 20, &buf, &len);
+
+	if (r < 0)
+		return die("cannot read %s: %s", file, strerror(-r));
+	if (memchr(buf, '\0', len)) {
+		free(buf);
+		return die("%s is not a text file", file);
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "xml", json_object_new_string_len(buf, len));
+	free(buf);
+	res = call(c, "pool.define", p);
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	printf("Pool %s defined from %s\n\n", str(res, "name"), file);
+	json_object_put(res);
+	return 0;
+}
+
+static int pool_info(struct ctl *c, const char *name)
+{
+	json_object *res = call(c, "pool.info", name_params(name)), *v;
+
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	json_object_object_get_ex(res, "autostart", &v);
+	printf("%-16s%s\n", "Name:", str(res, "name"));
+	printf("%-16s%s\n", "UUID:", str(res, "uuid"));
+	printf("%-16s%s\n", "State:", strcmp(str(res, "state"), "active") == 0 ? "running"
+										  : "inactive");
+	printf("%-16s%s\n", "Persistent:", "yes");
+	printf("%-16s%s\n", "Autostart:", json_object_get_boolean(v) ? "yes" : "no");
+	printf("%-16s%s\n", "Path:", str(res, "path"));
+	if (strcmp(str(res, "state"), "active") == 0) {
+		print_bytes("Capacity:", num(res, "capacity"));
+		print_bytes("Allocation:", num(res, "allocation"));
+		print_bytes("Available:", num(res, "available"));
+	}
+	printf("\n");
+	json_object_put(res);
+	return 0;
+}
+
+static int pool_simple(struct ctl *c, const char *method, const char *name, const char *done)
+{
+	json_object *res = call(c, method, name_params(name));
+
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	printf("Pool %s %s\n\n", name, done);
+	json_object_put(res);
+	return 0;
+}
+
+static int pool_autostart(struct ctl *c, const struct args *a)
+{
+	json_object *p = name_params(a->pos[0]), *res;
+
+	json_object_object_add(p, "enable", json_object_new_boolean(!a->disable));
+	res = call(c, "pool.autostart", p);
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	printf("Pool %s %s\n\n", a->pos[0],
+	       a->disable ? "unmarked as autostarted" : "marked as autostarted");
+	json_object_put(res);
+	return 0;
+}
+
+static int pool_dumpxml(struct ctl *c, const char *name)
+{
+	json_object *res = call(c, "pool.dumpxml", name_params(name));
+
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	fputs(str(res, "xml"), stdout);
+	json_object_put(res);
+	return 0;
+}
+
+static int vol_list(struct ctl *c, const char *pool)
+{
+	json_object *p = json_object_new_object(), *res, *arr;
+
+	json_object_object_add(p, "pool", json_object_new_string(pool));
+	res = call(c, "vol.list", p);
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	json_object_object_get_ex(res, "volumes", &arr);
+	printf(" %-24s %s\n", "Name", "Path");
+	printf("------------------------------------------------------------\n");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+
+		printf(" %-24s %s\n", str(v, "name"), str(v, "path"));
+	}
+	printf("\n");
+	json_object_put(res);
+	return 0;
+}
+
+static int vol_print(struct ctl *c, json_object *res, const char *done)
+{
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	if (done) {
+		printf("Vol %s %s\n\n", str(res, "name"), done);
+	} else {
+		printf("%-16s%s\n", "Name:", str(res, "name"));
+		printf("%-16s%s\n", "Type:", "file");
+		printf("%-16s%s\n", "Format:", str(res, "format"));
+		print_bytes("Capacity:", num(res, "capacity"));
+		print_bytes("Allocation:", num(res, "allocation"));
+		if (*str(res, "backing"))
+			printf("%-16s%s\n", "Backing:", str(res, "backing"));
+		printf("\n");
+	}
+	json_object_put(res);
+	return 0;
+}
+
+static int vol_create(struct ctl *c, const struct args *a)
+{
+	json_object *p;
+	long long size;
+
+	if (parse_size(a->pos[2], &size) < 0)
+		return die("%s is not a size (a number with K, M, G or T)", a->pos[2]);
+	p = vol_params(a->pos[0], a->pos[1]);
+	json_object_object_add(p, "capacity", json_object_new_int64(size));
+	if (a->format)
+		json_object_object_add(p, "format", json_object_new_string(a->format));
+	return vol_print(c, call(c, "vol.create", p), "created");
+}
+
+static int vol_clone(struct ctl *c, const struct args *a)
+{
+	json_object *p = vol_params(a->pool, a->pos[0]);
+
+	json_object_object_add(p, "new_name", json_object_new_string(a->pos[1]));
+	json_object_object_add(p, "overlay", json_object_new_boolean(a->overlay));
+	return vol_print(c, call(c, "vol.clone", p), a->overlay ? "created on its backing volume"
+							       : "cloned");
+}
+
+static int vol_resize(struct ctl *c, const struct args *a)
+{
+	json_object *p;
+	long long size;
+
+	if (parse_size(a->pos[1], &size) < 0)
+		return die("%s is not a size (a number with K, M, G or T)", a->pos[1]);
+	p = vol_params(a->pool, a->pos[0]);
+	json_object_object_add(p, "capacity", json_object_new_int64(size));
+	return vol_print(c, call(c, "vol.resize", p), "resized");
+}
+
+static int vol_delete(struct ctl *c, const struct args *a)
+{
+	json_object *res = call(c, "vol.delete", vol_params(a->pool, a->pos[0]));
+
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	printf("Vol %s deleted\n\n", a->pos[0]);
+	json_object_put(res);
+	return 0;
+}
+
+static const struct {
+	const char *name, *options, *usage;
+	unsigned int npos;
+} commands[] = {
+	{ "pool-list", "--all", "pool-list [--all]", 0 },
+	{ "pool-define", "", "pool-define FILE", 1 },
+	{ "pool-start", "", "pool-start NAME", 1 },
+	{ "pool-destroy", "", "pool-destroy NAME", 1 },
+	{ "pool-undefine", "", "pool-undefine NAME", 1 },
+	{ "pool-dumpxml", "", "pool-dumpxml NAME", 1 },
+	{ "pool-info", "", "pool-info NAME", 1 },
+	{ "pool-autostart", "--disable", "pool-autostart [--disable] NAME", 1 },
+	{ "vol-list", "", "vol-list POOL", 1 },
+	{ "vol-create", "--format", "vol-create POOL NAME SIZE [--format raw|qcow2]", 3 },
+	{ "vol-create-as", "--format", "vol-create-as POOL NAME SIZE [--format raw|qcow2]", 3 },
+	{ "vol-clone", "--pool --overlay", "vol-clone VOL NEW --pool POOL [--overlay]", 2 },
+	{ "vol-resize", "--pool", "vol-resize VOL SIZE --pool POOL", 2 },
+	{ "vol-delete", "--pool", "vol-delete VOL --pool POOL", 1 },
+	{ "vol-info", "--pool", "vol-info VOL --pool POOL", 1 },
+};
+
+bool storage_command_known(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return true;
+	return false;
+}
+
+int storage_command(struct ctl *c, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	struct args a;
+	size_t i;
+
+	for (i = 0; strcmp(cmd, commands[i].name) != 0; i++)
+		;
+	if (parse_args(argc, argv, commands[i].options, commands[i].npos, &a, commands[i].usage))
+		return 1;
+	if (strcmp(cmd, "pool-list") == 0)
+		return pool_list(c, &a);
+	if (strcmp(cmd, "pool-define") == 0)
+		return pool_define(c, a.pos[0]);
+	if (strcmp(cmd, "pool-start") == 0)
+		return pool_simple(c, "pool.start", a.pos[0], "started");
+	if (strcmp(cmd, "pool-destroy") == 0)
+		return pool_simple(c, "pool.stop", a.pos[0], "destroyed");
+	if (strcmp(cmd, "pool-undefine") == 0)
+		return pool_simple(c, "pool.undefine", a.pos[0], "has been undefined");
+	if (strcmp(cmd, "pool-dumpxml") == 0)
+		return pool_dumpxml(c, a.pos[0]);
+	if (strcmp(cmd, "pool-info") == 0)
+		return pool_info(c, a.pos[0]);
+	if (strcmp(cmd, "pool-autostart") == 0)
+		return pool_autostart(c, &a);
+	if (strcmp(cmd, "vol-list") == 0)
+		return vol_list(c, a.pos[0]);
+	if (strncmp(cmd, "vol-create", 10) == 0)
+		return vol_create(c, &a);
+	if (strcmp(cmd, "vol-clone") == 0)
+		return vol_clone(c, &a);
+	if (strcmp(cmd, "vol-resize") == 0)
+		return vol_resize(c, &a);
+	if (strcmp(cmd, "vol-delete") == 0)
+		return vol_delete(c, &a);
+	return vol_print(c, call(c, "vol.info", vol_params(a.pool, a.pos[0])), NULL);
+}

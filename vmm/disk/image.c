@@ -1,0 +1,436 @@
+/*
+ * Image files for storage pools.
+ *
+ * NOTES
+ * - qcow2 images are made as QEMU's docs/interop/qcow2.txt describes
+ *   version 3: cluster 0 holds the header, its extensions (the backing
+ *   format) and the backing file name; cluster 1 the refcount table;
+ *   cluster 2 its first refcount block (16-bit refcounts); then the L1
+ *   table, all of it zero. Every cluster in use has refcount 1.
+ * - The L1 table gets whole clusters, so a later resize within what those
+ *   clusters cover only rewrites two header fields. Growing past them
+ *   (4 TiB for a new image) would move the table; that is refused.
+ * - Probing reads only the header cluster, with every field checked, so a
+ *   hostile file in a pool can only make probing fail.
+ */
+#include "vmm/disk/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/fd.h"
+
+#define QCOW2_MAGIC 0x514649fbu
+#define QCOW2_CLUSTER_BITS 16
+#define QCOW2_V3_HEADER_LEN 104
+#define EXT_END 0
+#define EXT_BACKING_FORMAT 0xe2792acau
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, v >> 32);
+	put_be32(p + 4, v);
+}
+
+static int pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, off + done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += n;
+	}
+	memset((char *)buf + done, 0, len - done); /* past the end reads as zero */
+	return 0;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const char *)buf + done, len - done, off + done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += n;
+	}
+	return 0;
+}
+
+struct qcow2_header {
+	uint32_t version, cluster_bits, l1_size, header_len;
+	uint64_t size, l1_offset;
+};
+
+/* Check and read a qcow2 header cluster (h, hlen bytes, file_size). */
+static int parse_header(const uint8_t *h, size_t hlen, uint64_t file_size, struct qcow2_header *q,
+			struct image_info *info, char *err, size_t errlen)
+{
+	uint64_t boff;
+	uint32_t blen;
+	size_t ext;
+
+	q->version = be32(h + 4);
+	q->cluster_bits = be32(h + 20);
+	q->size = be64(h + 24);
+	q->l1_size = be32(h + 36);
+	q->l1_offset = be64(h + 40);
+	if (q->version != 2 && q->version != 3)
+		return error_set(err, errlen, -EINVAL, "qcow2 version %u is not 2 or 3", q->version);
+	if (q->cluster_bits < 9 || q->cluster_bits > 21)
+		return error_set(err, errlen, -EINVAL, "qcow2 cluster_bits %u is out of range",
+				 q->cluster_bits);
+	if (q->size > IMAGE_MAX_SIZE)
+		return error_set(err, errlen, -EINVAL, "the qcow2 size is absurd");
+	q->header_len = q->version == 3 ? be32(h + 100) : 72;
+	if (q->header_len < 72 || q->header_len > hlen)
+		return error_set(err, errlen, -EINVAL, "the qcow2 header length is out of range");
+	info->capacity = q->size;
+	boff = be64(h + 8);
+	blen = be32(h + 16);
+	if (boff) {
+		if (blen == 0 || blen >= sizeof(info->backing) || boff > hlen || blen > hlen - boff ||
+		    boff + blen > file_size)
+			return error_set(err, errlen, -EINVAL, "the qcow2 backing file name is out of range");
+		memcpy(info->backing, h + boff, blen);
+		info->backing[blen] = '\0';
+		if (strlen(info->backing) != blen)
+			return error_set(err, errlen, -EINVAL, "the qcow2 backing file name holds a NUL");
+	}
+	/* header extensions, up to the end marker or the backing name */
+	for (ext = q->header_len; ext + 8 <= hlen;) {
+		uint32_t type = be32(h + ext), len = be32(h + ext + 4);
+
+		if (type == EXT_END)
+			break;
+		if (len > hlen - ext - 8)
+			return error_set(err, errlen, -EINVAL, "a qcow2 header extension is out of range");
+		if (type == EXT_BACKING_FORMAT && len < sizeof(info->backing_format)) {
+			memcpy(info->backing_format, h + ext + 8, len);
+			info->backing_format[len] = '\0';
+		}
+		ext += 8 + ((len + 7) & ~7u);
+	}
+	return 0;
+}
+
+int image_probe(const char *path, struct image_info *info, char *err, size_t errlen)
+{
+	uint8_t *h;
+	struct stat st;
+	struct qcow2_header q;
+	int fd, r;
+
+	memset(info, 0, sizeof(*info));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return error_set(err, errlen, -errno, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error_set(err, errlen, -EINVAL, "%s is not a regular file", path);
+	}
+	info->allocation = (uint64_t)st.st_blocks * 512;
+	info->capacity = st.st_size;
+	h = malloc(1u << 21);
+	if (!h) {
+		close(fd);
+		return error_set(err, errlen, -ENOMEM, "out of memory");
+	}
+	r = pread_all(fd, h, 4096, 0);
+	if (r == 0 && st.st_size >= 72 && be32(h) == QCOW2_MAGIC) {
+		uint32_t bits = be32(h + 20);
+		size_t hlen = bits >= 9 && bits <= 21 ? (size_t)1 << bits : 4096;
+
+		info->qcow2 = true;
+		r = pread_all(fd, h, hlen, 0);
+		if (r == 0)
+			r = parse_header(h, hlen, st.st_size, &q, info, err, errlen);
+		else
+			error_set(err, errlen, r, "cannot read %s: %s", path, strerror(-r));
+	} else if (r < 0) {
+		error_set(err, errlen, r, "cannot read %s: %s", path, strerror(-r));
+	}
+	free(h);
+	close(fd);
+	return r;
+}
+
+static int create_file(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return error_set(err, errlen, -errno, "cannot create %s: %s", path, strerror(errno));
+	return fd;
+}
+
+int image_create_raw(const char *path, uint64_t size, char *err, size_t errlen)
+{
+	int fd, r = 0;
+
+	if (size > IMAGE_MAX_SIZE)
+		return error_set(err, errlen, -EINVAL, "a size of %llu bytes is too large",
+				 (unsigned long long)size);
+	fd = create_file(path, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (ftruncate(fd, size) < 0 || fsync(fd) < 0)
+		r = error_set(err, errlen, -errno, "cannot size %s: %s", path, strerror(errno));
+	close(fd);
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
+int image_create_qcow2(const char *path, uint64_t size, const char *backing,
+		       const char *backing_format, char *err, size_t errlen)
+{
+	const uint64_t cs = 1ULL << QCOW2_CLUSTER_BITS;
+	const uint64_t per_l2 = cs / 8;
+	uint64_t l1_size = (size + cs * per_l2 - 1) / (cs * per_l2);
+	uint64_t l1_clusters = (l1_size * 8 + cs - 1) / cs, nclusters;
+	size_t blen = backing ? strlen(backing) : 0, flen = backing_format ? strlen(backing_format) : 0;
+	uint8_t *buf;
+	size_t off;
+	int fd, r;
+
+	if (size > IMAGE_MAX_SIZE)
+		return error_set(err, errlen, -EINVAL, "a size of %llu bytes is too large",
+				 (unsigned long long)size);
+	if (l1_clusters == 0)
+		l1_clusters = 1;
+	if (blen > 1023 || flen > 15)
+		return error_set(err, errlen, -EINVAL, "the backing file name is too long");
+	nclusters = 3 + l1_clusters;
+	buf = calloc(nclusters, cs);
+	if (!buf)
+		return error_set(err, errlen, -ENOMEM, "out of memory");
+
+	/* cluster 0: the header */
+	put_be32(buf, QCOW2_MAGIC);
+	put_be32(buf + 4, 3);
+	put_be32(buf + 20, QCOW2_CLUSTER_BITS);
+	put_be64(buf + 24, size);
+	put_be32(buf + 36, l1_size);
+	put_be64(buf + 40, 3 * cs);        /* L1 table */
+	put_be64(buf + 48, 1 * cs);        /* refcount table */
+	put_be32(buf + 56, 1);             /* refcount table clusters */
+	put_be32(buf + 96, 4);             /* refcount_order: 16 bits */
+	put_be32(buf + 100, QCOW2_V3_HEADER_LEN);
+	off = QCOW2_V3_HEADER_LEN;
+	if (backing && flen) {
+		put_be32(buf + off, EXT_BACKING_FORMAT);
+		put_be32(buf + off + 4, flen);
+		memcpy(buf + off + 8, backing_format, flen);
+		off += 8 + ((flen + 7) & ~7u);
+	}
+	off += 8; /* end of extensions: type 0, length 0 */
+	if (backing) {
+		put_be64(buf + 8, off);
+		put_be32(buf + 16, blen);
+		memcpy(buf + off, backing, blen);
+	}
+	/* cluster 1: the refcount table, pointing at cluster 2 */
+	put_be64(buf + cs, 2 * cs);
+	/* cluster 2: refcount 1 for every cluster of the image so far */
+	for (uint64_t i = 0; i < nclusters; i++) {
+		buf[2 * cs + i * 2] = 0;
+		buf[2 * cs + i * 2 + 1] = 1;
+	}
+	fd = create_file(path, err, errlen);
+	if (fd < 0) {
+		free(buf);
+		return fd;
+	}
+	r = pwrite_all(fd, buf, nclusters * cs, 0);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	free(buf);
+	if (r < 0) {
+		unlink(path);
+		return error_set(err, errlen, r, "cannot write %s: %s", path, strerror(-r));
+	}
+	return 0;
+}
+
+int image_copy(const char *src, const char *dst, char *err, size_t errlen)
+{
+	struct stat st;
+	off_t data = 0, hole;
+	int in, out, r = 0;
+
+	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return error_set(err, errlen, -errno, "cannot open %s: %s", src, strerror(errno));
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return error_set(err, errlen, -EINVAL, "%s is not a regular file", src);
+	}
+	out = create_file(dst, err, errlen);
+	if (out < 0) {
+		close(in);
+		return out;
+	}
+	/* copy each data extent; holes stay holes */
+	while (r == 0 && (data = lseek(in, data, SEEK_DATA)) >= 0) {
+		hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0) {
+			r = -errno;
+			break;
+		}
+		while (data < hole) {
+			loff_t a = data, b = data;
+			ssize_t n = copy_file_range(in, &a, out, &b, hole - data, 0);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				r = n < 0 ? -errno : -EIO;
+				break;
+			}
+			data += n;
+		}
+	}
+	if (r == 0 && data < 0 && errno != ENXIO)
+		r = -errno;
+	if (r == 0 && (ftruncate(out, st.st_size) < 0 || fsync(out) < 0))
+		r = -errno;
+	close(in);
+	close(out);
+	if (r < 0) {
+		unlink(dst);
+		return error_set(err, errlen, r, "cannot copy %s to %s: %s", src, dst, strerror(-r));
+	}
+	return 0;
+}
+
+static int resize_qcow2(int fd, const char *path, uint64_t size, uint64_t file_size, char *err,
+			size_t errlen)
+{
+	struct image_info info;
+	struct qcow2_header q;
+	uint8_t *h;
+	uint64_t cs, per_l2, need, have, l1_bytes;
+	int r;
+
+	h = malloc(1u << 21);
+	if (!h)
+		return error_set(err, errlen, -ENOMEM, "out of memory");
+	r = pread_all(fd, h, 4096, 0);
+	if (r == 0) {
+		uint32_t bits = be32(h + 20);
+		size_t hlen = bits >= 9 && bits <= 21 ? (size_t)1 << bits : 4096;
+
+		r = pread_all(fd, h, hlen, 0);
+		if (r == 0)
+			r = parse_header(h, hlen, file_size, &q, &info, err, errlen);
+	}
+	if (r < 0)
+		goto out;
+	cs = 1ULL << q.cluster_bits;
+	per_l2 = cs / 8;
+	if (size < q.size) {
+		r = error_set(err, errlen, -EINVAL, "%s is %llu bytes; it can only grow", path,
+			      (unsigned long long)q.size);
+		goto out;
+	}
+	need = (size + cs * per_l2 - 1) / (cs * per_l2);
+	l1_bytes = (uint64_t)q.l1_size * 8;
+	have = (l1_bytes + cs - 1) / cs * cs / 8; /* entries in the L1 table's clusters */
+	if (need > have || q.l1_offset % cs) {
+		r = error_set(err, errlen, -EINVAL,
+			      "%s cannot grow to %llu bytes in place (its L1 table would move)", path,
+			      (unsigned long long)size);
+		goto out;
+	}
+	/* the entries it gains must be unused (zero) */
+	if (need > q.l1_size) {
+		size_t n = (need - q.l1_size) * 8;
+		uint8_t *z = calloc(1, n), *cur = malloc(n);
+
+		r = z && cur ? pread_all(fd, cur, n, q.l1_offset + l1_bytes) : -ENOMEM;
+		if (r == 0 && memcmp(z, cur, n) != 0)
+			r = error_set(err, errlen, -EINVAL,
+				      "%s has data after its L1 table; it cannot grow in place", path);
+		else if (r < 0)
+			error_set(err, errlen, r, "cannot read %s: %s", path, strerror(-r));
+		free(z);
+		free(cur);
+		if (r < 0)
+			goto out;
+	}
+	put_be64(h + 24, size);
+	put_be32(h + 36, need > q.l1_size ? need : q.l1_size);
+	r = pwrite_all(fd, h + 24, 16, 24);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0)
+		error_set(err, errlen, r, "cannot write %s: %s", path, strerror(-r));
+out:
+	free(h);
+	return r;
+}
+
+int image_resize(const char *path, uint64_t size, char *err, size_t errlen)
+{
+	struct image_info info;
+	struct stat st;
+	int fd, r;
+
+	if (size > IMAGE_MAX_SIZE)
+		return error_set(err, errlen, -EINVAL, "a size of %llu bytes is too large",
+				 (unsigned long long)size);
+	r = image_probe(path, &info, err, errlen);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return error_set(err, errlen, -errno, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		r = error_set(err, errlen, -errno, "cannot stat %s: %s", path, strerror(errno));
+	} else if (info.qcow2) {
+		r = resize_qcow2(fd, path, size, st.st_size, err, errlen);
+	} else if (size < (uint64_t)st.st_size) {
+		r = error_set(err, errlen, -EINVAL, "%s is %llu bytes; it can only grow", path,
+			      (unsigned long long)st.st_size);
+	} else if (ftruncate(fd, size) < 0 || fsync(fd) < 0) {
+		r = error_set(err, errlen, -errno, "cannot resize %s: %s", path, strerror(errno));
+	}
+	close(fd);
+	return r;
+}

@@ -1,0 +1,38 @@
+/*
+ * Image files as a storage pool sees them: what a file is (format, virtual
+ * size, backing file), and making, copying and resizing raw and qcow2
+ * images that qemu-img accepts. Functions return 0 or -errno, with one
+ * sentence in err.
+ */
+#ifndef WEBKVM_VMM_DISK_IMAGE_H
+#define WEBKVM_VMM_DISK_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IMAGE_MAX_SIZE (1ULL << 50) /* 1 PiB */
+
+struct image_info {
+	bool qcow2;              /* else raw */
+	uint64_t capacity;       /* virtual size in bytes */
+	uint64_t allocation;     /* bytes the file takes on the host */
+	char backing[4096];      /* qcow2: the backing file's name, or "" */
+	char backing_format[16]; /* qcow2: its format when the image says */
+};
+
+int image_probe(const char *path, struct image_info *info, char *err, size_t errlen);
+
+/* A new file (never an existing one): sparse raw, or qcow2 v3 with 64 KiB clusters. */
+int image_create_raw(const char *path, uint64_t size, char *err, size_t errlen);
+/* backing (or NULL) is stored as given; backing_format is "raw" or "qcow2". */
+int image_create_qcow2(const char *path, uint64_t size, const char *backing,
+		       const char *backing_format, char *err, size_t errlen);
+
+/* Copy src to a new file dst, keeping holes. */
+int image_copy(const char *src, const char *dst, char *err, size_t errlen);
+
+/* Grow an image's virtual size (never shrink). */
+int image_resize(const char *path, uint64_t size, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,38 @@
+/* What the API's method files share: the call's context and its errors. */
+#ifndef WEBKVM_VMMD_API_H
+#define WEBKVM_VMMD_API_H
+
+#include "vmm/service/vmmd.h"
+
+struct api_ctx {
+	struct vmmd *d;
+	json_object *params;
+	const char *code;     /* on error */
+	char err[1024];
+};
+
+typedef json_object *(*api_fn)(struct api_ctx *c);
+
+/* Set the error and return NULL. */
+json_object *api_fail(struct api_ctx *c, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* params.KEY as a string, or NULL with the error set. */
+const char *api_string(struct api_ctx *c, const char *key);
+
+/* api_storage.c */
+json_object *api_pool_list(struct api_ctx *c);
+json_object *api_pool_define(struct api_ctx *c);
+json_object *api_pool_undefine(struct api_ctx *c);
+json_object *api_pool_start(struct api_ctx *c);
+json_object *api_pool_stop(struct api_ctx *c);
+json_object *api_pool_dumpxml(struct api_ctx *c);
+json_object *api_pool_info(struct api_ctx *c);
+json_object *api_pool_autostart(struct api_ctx *c);
+json_object *api_vol_list(struct api_ctx *c);
+json_object *api_vol_create(struct api_ctx *c);
+json_object *api_vol_clone(struct api_ctx *c);
+json_object *api_vol_delete(struct api_ctx *c);
+json_object *api_vol_info(struct api_ctx *c);
+json_object *api_vol_resize(struct api_ctx *c);
+
+#endif

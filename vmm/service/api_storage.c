@@ -1,0 +1,342 @@
+/*
+ * The API's storage methods: pool.list, pool.define, pool.undefine,
+ * pool.start, pool.stop, pool.dumpxml, pool.info, pool.autostart,
+ * vol.list, vol.create, vol.clone, vol.delete, vol.info, vol.resize.
+ * Volumes are named by params.pool and params.name.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/disk/image.h"
+#include "vmm/service/api.h"
+
+static struct pool *param_pool(struct api_ctx *c, const char *key)
+{
+	const char *name = api_string(c, key);
+	struct pool *pool;
+
+	if (!name)
+		return NULL;
+	pool = pool_find(c->d, name);
+	if (!pool)
+		api_fail(c, "no-pool", "no pool named '%s'", name);
+	return pool;
+}
+
+static json_object *pool_summary(struct pool *pool)
+{
+	json_object *o = json_object_new_object();
+	uint64_t cap, alloc, avail;
+
+	pool_space(pool, &cap, &alloc, &avail);
+	json_object_object_add(o, "name", json_object_new_string(pool->def->name));
+	json_object_object_add(o, "uuid", json_object_new_string(pool->def->uuid));
+	json_object_object_add(o, "state",
+			       json_object_new_string(pool->active ? "active" : "inactive"));
+	json_object_object_add(o, "autostart", json_object_new_boolean(pool->autostart));
+	json_object_object_add(o, "path", json_object_new_string(pool->def->path));
+	json_object_object_add(o, "capacity", json_object_new_int64(cap));
+	json_object_object_add(o, "allocation", json_object_new_int64(alloc));
+	json_object_object_add(o, "available", json_object_new_int64(avail));
+	return o;
+}
+
+json_object *api_pool_list(struct api_ctx *c)
+{
+	json_object *arr = json_object_new_array(), *o = json_object_new_object();
+
+	for (unsigned int i = 0; i < c->d->npools; i++)
+		json_object_array_add(arr, pool_summary(c->d->pools[i]));
+	json_object_object_add(o, "pools", arr);
+	return o;
+}
+
+json_object *api_pool_define(struct api_ctx *c)
+{
+	const char *xml = api_string(c, "xml");
+	struct pool *pool;
+
+	if (!xml || pool_define(c->d, xml, strlen(xml), &pool, &c->code, c->err,
+				sizeof(c->err)) < 0)
+		return NULL;
+	return pool_summary(pool);
+}
+
+json_object *api_pool_undefine(struct api_ctx *c)
+{
+	struct pool *pool = param_pool(c, "name");
+
+	if (!pool || pool_undefine(c->d, pool, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return json_object_new_object();
+}
+
+json_object *api_pool_start(struct api_ctx *c)
+{
+	struct pool *pool = param_pool(c, "name");
+
+	if (!pool || pool_start(c->d, pool, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return pool_summary(pool);
+}
+
+json_object *api_pool_stop(struct api_ctx *c)
+{
+	struct pool *pool = param_pool(c, "name");
+
+	if (!pool || pool_stop(c->d, pool, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return pool_summary(pool);
+}
+
+json_object *api_pool_dumpxml(struct api_ctx *c)
+{
+	struct pool *pool = param_pool(c, "name");
+	json_object *o;
+	char *xml;
+
+	if (!pool)
+		return NULL;
+	xml = pool_def_format(pool->def);
+	if (!xml)
+		return api_fail(c, JSONRPC_INTERNAL, "out of memory");
+	o = json_object_new_object();
+	json_object_object_add(o, "xml", json_object_new_string(xml));
+	free(xml);
+	return o;
+}
+
+json_object *api_pool_info(struct api_ctx *c)
+{
+	struct pool *pool = param_pool(c, "name");
+
+	return pool ? pool_summary(pool) : NULL;
+}
+
+json_object *api_pool_autostart(struct api_ctx *c)
+{
+	struct pool *pool = param_pool(c, "name");
+	bool on = true;
+
+	if (!pool)
+		return NULL;
+	if (json_object_object_get_ex(c->params, "enable", NULL) &&
+	    !json_get_bool(c->params, "enable", &on))
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.enable is not true or false");
+	if (pool_set_autostart(c->d, pool, on, c->err, sizeof(c->err)) < 0) {
+		c->code = "io-error";
+		return NULL;
+	}
+	return pool_summary(pool);
+}
+
+/* The volume params.pool / params.name names: its path in buf, or false with the error. */
+static bool param_volume(struct api_ctx *c, const char *key, struct pool **ret_pool, char *buf,
+			 size_t len)
+{
+	struct pool *pool = param_pool(c, "pool");
+	const char *name = pool ? api_string(c, key) : NULL;
+
+	if (!name)
+		return false;
+	if (volume_path(pool, name, buf, len, &c->code, c->err, sizeof(c->err)) < 0)
+		return false;
+	if (ret_pool)
+		*ret_pool = pool;
+	return true;
+}
+
+static json_object *volume_info(struct api_ctx *c, const char *path)
+{
+	struct image_info info;
+	json_object *o;
+	const char *name = strrchr(path, '/') + 1;
+
+	if (image_probe(path, &info, c->err, sizeof(c->err)) < 0) {
+		c->code = access(path, F_OK) == 0 ? "invalid-image" : "no-volume";
+		if (strcmp(c->code, "no-volume") == 0)
+			api_fail(c, "no-volume", "no volume named '%s'", name);
+		return NULL;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "format", json_object_new_string(info.qcow2 ? "qcow2" : "raw"));
+	json_object_object_add(o, "capacity", json_object_new_int64(info.capacity));
+	json_object_object_add(o, "allocation", json_object_new_int64(info.allocation));
+	if (info.backing[0]) {
+		json_object_object_add(o, "backing", json_object_new_string(info.backing));
+		if (info.backing_format[0])
+			json_object_object_add(o, "backing_format",
+					       json_object_new_string(info.backing_format));
+	}
+	return o;
+}
+
+struct list_ctx {
+	struct api_ctx *c;
+	const struct pool *pool;
+	json_object *arr;
+};
+
+static void add_volume(void *opaque, const char *name)
+{
+	struct list_ctx *l = opaque;
+	char path[4096];
+	json_object *o;
+
+	snprintf(path, sizeof(path), "%s/%s", l->pool->def->path, name);
+	o = volume_info(l->c, path);
+	if (o)
+		json_object_array_add(l->arr, o);
+}
+
+json_object *api_vol_list(struct api_ctx *c)
+{
+	struct pool *pool = param_pool(c, "pool");
+	struct list_ctx l = { .c = c, .pool = pool };
+	json_object *o;
+	int r;
+
+	if (!pool)
+		return NULL;
+	if (!pool->active)
+		return api_fail(c, "invalid-state", "the pool %s is not started", pool->def->name);
+	l.arr = json_object_new_array();
+	r = pool_volumes(pool, add_volume, &l);
+	if (r < 0) {
+		json_object_put(l.arr);
+		return api_fail(c, "io-error", "cannot read %s: %s", pool->def->path, strerror(-r));
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "volumes", l.arr);
+	return o;
+}
+
+static bool param_size(struct api_ctx *c, uint64_t *ret)
+{
+	int64_t v;
+
+	if (!json_get_int64(c->params, "capacity", &v) || v <= 0 || (uint64_t)v > IMAGE_MAX_SIZE) {
+		api_fail(c, JSONRPC_INVALID_PARAMS,
+			 "params.capacity must be a size in bytes from 1 to %llu",
+			 (unsigned long long)IMAGE_MAX_SIZE);
+		return false;
+	}
+	*ret = v;
+	return true;
+}
+
+json_object *api_vol_create(struct api_ctx *c)
+{
+	const char *format = "raw";
+	char path[4096];
+	uint64_t size;
+	int r;
+
+	if (!param_volume(c, "name", NULL, path, sizeof(path)) || !param_size(c, &size))
+		return NULL;
+	if (json_object_object_get_ex(c->params, "format", NULL) &&
+	    (!json_get_string(c->params, "format", &format) ||
+	     (strcmp(format, "raw") != 0 && strcmp(format, "qcow2") != 0)))
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.format must be raw or qcow2");
+	r = strcmp(format, "qcow2") == 0
+		    ? image_create_qcow2(path, size, NULL, NULL, c->err, sizeof(c->err))
+		    : image_create_raw(path, size, c->err, sizeof(c->err));
+	if (r < 0) {
+		c->code = r == -EEXIST ? "volume-exists" : "io-error";
+		return NULL;
+	}
+	return volume_info(c, path);
+}
+
+/* vol.clone: params.name is the source, params.new_name the copy; params.overlay makes a qcow2 on it. */
+json_object *api_vol_clone(struct api_ctx *c)
+{
+	char src[4096], dst[4096];
+	struct image_info info;
+	struct pool *pool;
+	bool overlay = false;
+	int r;
+
+	if (!param_volume(c, "name", &pool, src, sizeof(src)) ||
+	    !param_volume(c, "new_name", NULL, dst, sizeof(dst)))
+		return NULL;
+	if (json_object_object_get_ex(c->params, "overlay", NULL) &&
+	    !json_get_bool(c->params, "overlay", &overlay))
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.overlay is not true or false");
+	if (image_probe(src, &info, c->err, sizeof(c->err)) < 0) {
+		c->code = "no-volume";
+		return NULL;
+	}
+	r = overlay ? image_create_qcow2(dst, info.capacity, src, info.qcow2 ? "qcow2" : "raw",
+					 c->err, sizeof(c->err))
+		    : image_copy(src, dst, c->err, sizeof(c->err));
+	if (r < 0) {
+		c->code = r == -EEXIST ? "volume-exists" : "io-error";
+		return NULL;
+	}
+	return volume_info(c, dst);
+}
+
+/* Is path a disk of a VM that runs? */
+static const char *used_by_running_vm(struct vmmd *d, const char *path)
+{
+	for (unsigned int i = 0; i < d->ndomains; i++) {
+		struct domain *dom = d->domains[i];
+
+		for (unsigned int k = 0; dom->pid && k < dom->def->ndisks; k++)
+			if (strcmp(dom->def->disks[k].file, path) == 0)
+				return dom->def->name;
+	}
+	return NULL;
+}
+
+json_object *api_vol_delete(struct api_ctx *c)
+{
+	const char *vm;
+	char path[4096];
+	struct image_info info;
+
+	if (!param_volume(c, "name", NULL, path, sizeof(path)))
+		return NULL;
+	if (image_probe(path, &info, c->err, sizeof(c->err)) < 0 && access(path, F_OK) < 0)
+		return api_fail(c, "no-volume", "no volume named '%s'", strrchr(path, '/') + 1);
+	vm = used_by_running_vm(c->d, path);
+	if (vm)
+		return api_fail(c, "invalid-state", "the running VM %s uses %s", vm, path);
+	if (unlink(path) < 0)
+		return api_fail(c, "io-error", "cannot remove %s: %s", path, strerror(errno));
+	return json_object_new_object();
+}
+
+json_object *api_vol_info(struct api_ctx *c)
+{
+	char path[4096];
+
+	if (!param_volume(c, "name", NULL, path, sizeof(path)))
+		return NULL;
+	return volume_info(c, path);
+}
+
+json_object *api_vol_resize(struct api_ctx *c)
+{
+	const char *vm;
+	char path[4096];
+	uint64_t size;
+
+	if (!param_volume(c, "name", NULL, path, sizeof(path)) || !param_size(c, &size))
+		return NULL;
+	if (access(path, F_OK) < 0)
+		return api_fail(c, "no-volume", "no volume named '%s'", strrchr(path, '/') + 1);
+	vm = used_by_running_vm(c->d, path);
+	if (vm)
+		return api_fail(c, "invalid-state", "the running VM %s uses %s", vm, path);
+	if (image_resize(path, size, c->err, sizeof(c->err)) < 0) {
+		c->code = "invalid-params";
+		return NULL;
+	}
+	return volume_info(c, path);
+}

@@ -1,0 +1,348 @@
+/*
+ * Storage pools (folders of image files) and their volumes.
+ *
+ * NOTES
+ * - Definitions in STATE/pools/NAME.xml, autostart marks in
+ *   STATE/pool-autostart/NAME. A started pool is marked in
+ *   RUN/pools/NAME, so it stays started across a vmmd restart (not across
+ *   a host reboot: then autostart decides, as with libvirt).
+ * - A volume is a regular file directly in the pool's folder. Names are
+ *   checked (volume_name_valid) and files opened with O_NOFOLLOW, so a
+ *   request cannot reach outside the pool.
+ * - New files are created with O_EXCL: an existing volume is never
+ *   overwritten.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/fd.h"
+#include "common/log.h"
+#include "vmm/disk/image.h"
+#include "vmm/service/vmmd.h"
+
+static void active_mark(const struct vmmd *d, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/pools/%s", d->run_dir, name);
+}
+
+struct pool *pool_find(struct vmmd *d, const char *name)
+{
+	for (unsigned int i = 0; i < d->npools; i++)
+		if (strcmp(d->pools[i]->def->name, name) == 0)
+			return d->pools[i];
+	return NULL;
+}
+
+static struct pool *pool_find_uuid(struct vmmd *d, const char *uuid)
+{
+	for (unsigned int i = 0; i < d->npools; i++)
+		if (strcmp(d->pools[i]->def->uuid, uuid) == 0)
+			return d->pools[i];
+	return NULL;
+}
+
+static int pool_add(struct vmmd *d, struct pool_def *def, struct pool **ret)
+{
+	struct pool **p = realloc(d->pools, (d->npools + 1) * sizeof(*p));
+	struct pool *pool;
+
+	if (!p)
+		return -ENOMEM;
+	d->pools = p;
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return -ENOMEM;
+	pool->def = def;
+	d->pools[d->npools++] = pool;
+	*ret = pool;
+	return 0;
+}
+
+int pools_load(struct vmmd *d)
+{
+	char dirpath[4096], mark[4096];
+	struct dirent *e;
+	DIR *dir;
+
+	snprintf(dirpath, sizeof(dirpath), "%s/pools", d->state_dir);
+	dir = opendir(dirpath);
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir))) {
+		size_t n = strlen(e->d_name);
+		char err[512], file[4096 + 256 + 2];
+		struct pool_def *def;
+		struct pool *pool;
+		void *buf;
+		size_t len;
+		int r;
+
+		if (n < 5 || strcmp(e->d_name + n - 4, ".xml") != 0)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", dirpath, e->d_name);
+		r = read_file(file, POOL_XML_MAX, &buf, &len);
+		if (r < 0) {
+			log_error("cannot read %s: %s", file, strerror(-r));
+			continue;
+		}
+		r = pool_def_parse(&def, buf, len, err, sizeof(err));
+		free(buf);
+		if (r < 0) {
+			log_error("%s: %s; left alone", file, err);
+			continue;
+		}
+		if (strlen(def->name) + 4 != n || strncmp(def->name, e->d_name, n - 4) != 0 ||
+		    pool_find(d, def->name) || pool_find_uuid(d, def->uuid)) {
+			log_error("%s: the name or uuid inside does not fit; left alone", file);
+			pool_def_free(def);
+			continue;
+		}
+		if (pool_add(d, def, &pool) < 0) {
+			pool_def_free(def);
+			closedir(dir);
+			return -ENOMEM;
+		}
+		pool->autostart = store_marked(d, "pool-autostart", def->name);
+		active_mark(d, def->name, mark, sizeof(mark));
+		pool->active = access(mark, F_OK) == 0;
+	}
+	closedir(dir);
+	return 0;
+}
+
+void pools_autostart(struct vmmd *d)
+{
+	const char *code;
+	char err[512];
+
+	for (unsigned int i = 0; i < d->npools; i++)
+		if (d->pools[i]->autostart && !d->pools[i]->active &&
+		    pool_start(d, d->pools[i], &code, err, sizeof(err)) < 0)
+			log_error("pool autostart: %s", err);
+}
+
+void pools_release(struct vmmd *d)
+{
+	for (unsigned int i = 0; i < d->npools; i++) {
+		pool_def_free(d->pools[i]->def);
+		free(d->pools[i]);
+	}
+	free(d->pools);
+	d->pools = NULL;
+	d->npools = 0;
+}
+
+int pool_define(struct vmmd *d, const char *xml, size_t len, struct pool **ret,
+		const char **code, char *err, size_t errlen)
+{
+	struct pool_def *def;
+	struct pool *pool, *same_uuid;
+	char *text;
+	int r;
+
+	*code = "invalid-xml";
+	if (pool_def_parse(&def, xml, len, err, errlen) < 0)
+		return -1;
+	pool = pool_find(d, def->name);
+	same_uuid = pool_find_uuid(d, def->uuid);
+	*code = "pool-exists";
+	if (pool && strcmp(pool->def->uuid, def->uuid) != 0 && def->uuid_given) {
+		error_set(err, errlen, -EEXIST, "a pool named %s exists with another uuid (%s)",
+			  def->name, pool->def->uuid);
+		goto fail;
+	}
+	if (same_uuid && same_uuid != pool) {
+		error_set(err, errlen, -EEXIST, "uuid %s belongs to the pool %s", def->uuid,
+			  same_uuid->def->name);
+		goto fail;
+	}
+	for (unsigned int i = 0; i < d->npools; i++) {
+		if (d->pools[i] != pool && strcmp(d->pools[i]->def->path, def->path) == 0) {
+			error_set(err, errlen, -EEXIST, "the pool %s already has the folder %s",
+				  d->pools[i]->def->name, def->path);
+			goto fail;
+		}
+	}
+	if (pool && pool->active && strcmp(pool->def->path, def->path) != 0) {
+		*code = "invalid-state";
+		error_set(err, errlen, -EBUSY, "%s is started; stop it to change its folder",
+			  def->name);
+		goto fail;
+	}
+	*code = "internal-error";
+	if (pool && strcmp(pool->def->uuid, def->uuid) != 0 &&
+	    pool_def_set_uuid(def, pool->def->uuid) < 0) {
+		error_set(err, errlen, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	text = pool_def_format(def);
+	if (!text) {
+		error_set(err, errlen, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	r = store_save(d, "pools", def->name, text, err, errlen);
+	free(text);
+	if (r < 0) {
+		*code = "io-error";
+		goto fail;
+	}
+	if (pool) {
+		pool_def_free(pool->def);
+		pool->def = def;
+	} else if (pool_add(d, def, &pool) < 0) {
+		store_remove(d, "pools", def->name, err, errlen);
+		error_set(err, errlen, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	*ret = pool;
+	return 0;
+fail:
+	pool_def_free(def);
+	return -1;
+}
+
+int pool_undefine(struct vmmd *d, struct pool *pool, const char **code, char *err, size_t errlen)
+{
+	if (pool->active) {
+		*code = "invalid-state";
+		error_set(err, errlen, -EBUSY, "%s is started; stop it first", pool->def->name);
+		return -1;
+	}
+	if (store_remove(d, "pools", pool->def->name, err, errlen) < 0) {
+		*code = "io-error";
+		return -1;
+	}
+	store_mark(d, "pool-autostart", pool->def->name, false, err, errlen);
+	for (unsigned int i = 0; i < d->npools; i++) {
+		if (d->pools[i] == pool) {
+			d->pools[i] = d->pools[--d->npools];
+			break;
+		}
+	}
+	pool_def_free(pool->def);
+	free(pool);
+	return 0;
+}
+
+int pool_start(struct vmmd *d, struct pool *pool, const char **code, char *err, size_t errlen)
+{
+	char mark[4096];
+	struct stat st;
+	int fd;
+
+	*code = "pool-failed";
+	if (pool->active) {
+		*code = "invalid-state";
+		error_set(err, errlen, -EBUSY, "%s is already started", pool->def->name);
+		return -1;
+	}
+	/* the folder is made if missing (libvirt's pool-build) */
+	if (mkdir(pool->def->path, 0711) < 0 && errno != EEXIST) {
+		error_set(err, errlen, -errno, "cannot create %s: %s", pool->def->path,
+			  strerror(errno));
+		return -1;
+	}
+	if (lstat(pool->def->path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		error_set(err, errlen, -ENOTDIR, "%s is not a folder", pool->def->path);
+		return -1;
+	}
+	active_mark(d, pool->def->name, mark, sizeof(mark));
+	fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		error_set(err, errlen, -errno, "cannot create %s: %s", mark, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	pool->active = true;
+	return 0;
+}
+
+int pool_stop(struct vmmd *d, struct pool *pool, const char **code, char *err, size_t errlen)
+{
+	char mark[4096];
+
+	if (!pool->active) {
+		*code = "invalid-state";
+		error_set(err, errlen, -EINVAL, "%s is not started", pool->def->name);
+		return -1;
+	}
+	active_mark(d, pool->def->name, mark, sizeof(mark));
+	unlink(mark);
+	pool->active = false;
+	return 0;
+}
+
+int pool_set_autostart(struct vmmd *d, struct pool *pool, bool on, char *err, size_t errlen)
+{
+	int r = store_mark(d, "pool-autostart", pool->def->name, on, err, errlen);
+
+	if (r == 0)
+		pool->autostart = on;
+	return r;
+}
+
+void pool_space(const struct pool *pool, uint64_t *capacity, uint64_t *allocation,
+		uint64_t *available)
+{
+	struct statvfs sv;
+
+	*capacity = *allocation = *available = 0;
+	if (!pool->active || statvfs(pool->def->path, &sv) < 0)
+		return;
+	*capacity = (uint64_t)sv.f_blocks * sv.f_frsize;
+	*available = (uint64_t)sv.f_bavail * sv.f_frsize;
+	*allocation = *capacity - (uint64_t)sv.f_bfree * sv.f_frsize;
+}
+
+int volume_path(const struct pool *pool, const char *name, char *buf, size_t len,
+		const char **code, char *err, size_t errlen)
+{
+	if (!volume_name_valid(name)) {
+		*code = "invalid-params";
+		error_set(err, errlen, -EINVAL,
+			  "'%s' is not a volume name (no '/', not starting with '.')", name);
+		return -1;
+	}
+	if (!pool->active) {
+		*code = "invalid-state";
+		error_set(err, errlen, -EINVAL, "the pool %s is not started", pool->def->name);
+		return -1;
+	}
+	if (snprintf(buf, len, "%s/%s", pool->def->path, name) >= (int)len) {
+		*code = "invalid-params";
+		error_set(err, errlen, -ENAMETOOLONG, "the volume's path is too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* Each volume (a regular file, not hidden) in the pool's folder. */
+int pool_volumes(const struct pool *pool, void (*fn)(void *opaque, const char *name),
+		 void *opaque)
+{
+	struct dirent *e;
+	DIR *dir = opendir(pool->def->path);
+	int dfd;
+
+	if (!dir)
+		return -errno;
+	dfd = dirfd(dir);
+	while ((e = readdir(dir))) {
+		struct stat st;
+
+		if (e->d_name[0] == '.' ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		fn(opaque, e->d_name);
+	}
+	closedir(dir);
+	return 0;
+}
