@@ -148,3 +148,100 @@ END
 	ctl destroy vm >/dev/null
 	ctl vol-delete vm.qcow2 --pool images >/dev/null
 }
+
+vm_with_disks_xml() { # NAME: a VM with a writable qcow2, a read-only raw disk and a NIC
+	cat <<END
+<domain type='kvm'>
+  <name>$1</name>
+  <memory unit='MiB'>32</memory>
+  <os><type>hvm</type><kernel>$TESTGUEST</kernel><cmdline>guest=tick</cmdline></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='$PWD/images/$1.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$PWD/images/seed.img'/>
+      <target dev='vdb' bus='virtio'/>
+      <readonly/>
+    </disk>
+    <interface type='network'>
+      <mac address='52:54:00:aa:bb:cc'/>
+      <source network='default'/>
+      <model type='virtio'/>
+    </interface>
+  </devices>
+</domain>
+END
+}
+
+test_clone_copies_writable_disks_with_new_uuid_and_mac() {
+	start_vmmd
+	define_pool images "$PWD/images"
+	ctl pool-start images >/dev/null
+	ctl vol-create images web.qcow2 64M --format qcow2 >/dev/null
+	ctl vol-create images seed.img 1M >/dev/null
+	qemu-io -f qcow2 -c 'write -P 0x3c 0 64k' images/web.qcow2 >/dev/null
+	vm_with_disks_xml web >web.xml
+	ctl define web.xml >/dev/null
+	ctl clone web web2 | grep -q "Clone 'web2' created" || fail "clone did not say so"
+	ctl dumpxml web >a.xml
+	ctl dumpxml web2 >b.xml
+	[ "$(sed -n 's|.*<uuid>\(.*\)</uuid>.*|\1|p' a.xml)" != "$(sed -n 's|.*<uuid>\(.*\)</uuid>.*|\1|p' b.xml)" ] || fail "same uuid"
+	! grep -q '52:54:00:aa:bb:cc' b.xml || fail "same MAC"
+	grep -q "mac address=\"52:54:00:" b.xml || fail "no new MAC"
+	grep -q "<source file=\"$PWD/images/web2.qcow2\"/>" b.xml || fail "the writable disk was not copied beside the original"
+	grep -q "<source file=\"$PWD/images/seed.img\"/>" b.xml || fail "the read-only disk is not shared"
+	qemu-img compare images/web.qcow2 images/web2.qcow2 >/dev/null || fail "the copy differs"
+	! ctl clone web web2 2>err || fail "cloned onto an existing name"
+	# a clone that fails leaves no files behind
+	ctl vol-create images web3.qcow2 1M >/dev/null
+	! ctl clone web web3 2>err || fail "clone overwrote a file"
+	[ "$(stat -c %s images/web3.qcow2)" = 1048576 ] || fail "the existing file changed"
+	! ctl dominfo web3 2>/dev/null || fail "a failed clone was defined"
+}
+
+test_attach_and_detach_disk_change_the_definition() {
+	need_kvm
+	start_vmmd
+	define_pool images "$PWD/images"
+	ctl pool-start images >/dev/null
+	ctl vol-create images extra.qcow2 16M --format qcow2 >/dev/null
+	domain_xml_plain() { printf "<domain type='kvm'><name>d</name><memory unit='MiB'>32</memory><os><type>hvm</type><kernel>%s</kernel><cmdline>guest=tick</cmdline></os><devices/></domain>" "$TESTGUEST"; }
+	domain_xml_plain >d.xml
+	ctl define d.xml >/dev/null
+	ctl attach-disk d "$PWD/images/extra.qcow2" vdc --subdriver qcow2 --mode readonly --serial 'EX<1>' --persistent >/dev/null
+	ctl dumpxml d >dump.xml
+	grep -q '<driver name="qemu" type="qcow2"/>' dump.xml || fail "no driver"
+	grep -q '<target dev="vdc" bus="virtio"/>' dump.xml || fail "no target"
+	grep -q '<readonly/>' dump.xml || fail "not read-only"
+	grep -q '<serial>EX&lt;1&gt;</serial>' dump.xml || fail "serial not escaped"
+	! ctl attach-disk d "$PWD/images/extra.qcow2" vdc 2>err || fail "a second vdc was attached"
+	! ctl attach-disk d relative.img vdd 2>err || fail "a relative path was attached"
+	! ctl attach-disk d /x.img sda 2>err || fail "target sda was attached"
+	grep -q "unsupported disk target 'sda'" err || fail "$(cat err)"
+	ctl start d >/dev/null
+	ctl domstats d | grep -q 'block.0.name=vdc' || fail "the VM does not have the disk"
+	ctl destroy d >/dev/null
+	ctl detach-disk d vdc >/dev/null
+	! ctl dumpxml d | grep -q '<disk' || fail "the disk stayed"
+	! ctl detach-disk d vdc 2>err || fail "detached a missing disk"
+	grep -q "d has no disk vdc" err || fail "$(cat err)"
+}
+
+test_undefine_remove_all_storage_deletes_pool_volumes_only() {
+	start_vmmd
+	define_pool images "$PWD/images"
+	ctl pool-start images >/dev/null
+	ctl vol-create images gone.qcow2 16M --format qcow2 >/dev/null
+	ctl vol-create images seed.img 1M >/dev/null
+	vm_with_disks_xml gone | sed "s|$PWD/images/seed.img|$PWD/outside.img|" >gone.xml
+	truncate -s 1M outside.img
+	ctl define gone.xml >/dev/null
+	ctl undefine gone --remove-all-storage >out
+	grep -q "Volume '$PWD/images/gone.qcow2' removed" out || { cat out; fail "not removed"; }
+	grep -q "$PWD/outside.img' is not a volume of a started pool; kept" out || fail "not reported kept"
+	[ ! -e images/gone.qcow2 ] && [ -e outside.img ] && [ -e images/seed.img ] || fail "the wrong files went"
+}

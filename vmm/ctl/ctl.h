@@ -21,6 +21,23 @@ long long num(json_object *o, const char *key);
 /* Print res as JSON and release it; returns 0. */
 int print_json(json_object *res);
 
+/* args.c: a command's words, options (those in `options`, space-separated) and npos positionals. */
+struct args {
+	const char *pos[4];
+	unsigned int npos;
+	const char *pool, *format, *mode, *serial, *cache;
+	bool all, disable, overlay, remove_all_storage, persistent;
+};
+/* 0, or 1 after printing the usage. */
+int parse_args(int argc, char **argv, const char *options, unsigned int npos, struct args *a,
+	       const char *usage);
+/* "10G", "512M", "1048576": bytes, with binary suffixes as virsh reads them. 0 or -EINVAL. */
+int parse_size(const char *s, long long *ret);
+
+/* edit.c: clone, attach-disk, detach-disk, undefine */
+bool edit_command_known(const char *cmd);
+int edit_command(struct ctl *c, int argc, char **argv);
+
 /* storage.c: pool-* and vol-* commands */
 bool storage_command_known(const char *cmd);
 int storage_command(struct ctl *c, int argc, char **argv);

@@ -32,7 +32,15 @@ static void usage(FILE *out)
 	      "  list [--all]              running VMs, or all defined ones\n"
 	      "  dominfo NAME              a VM's facts and state\n"
 	      "  define FILE               define (or redefine) a VM from domain XML\n"
-	      "  undefine NAME             remove a shut-off VM's definition\n"
+	      "  undefine NAME [--remove-all-storage]\n"
+	      "                            remove a shut-off VM's definition (and its disks\n"
+	      "                            that are volumes of started pools)\n"
+	      "  clone NAME NEW-NAME       copy a shut-off VM as virt-clone does: new uuid and\n"
+	      "                            MACs, writable disks copied beside the originals\n"
+	      "  attach-disk NAME SOURCE TARGET [--subdriver raw|qcow2] [--mode readonly]\n"
+	      "              [--serial S] [--cache none|writeback]\n"
+	      "                            add a disk to the definition (seen at next start)\n"
+	      "  detach-disk NAME TARGET   remove one\n"
 	      "  dumpxml NAME              the VM's definition\n"
 	      "  start NAME                start a VM\n"
 	      "  shutdown NAME             press the VM's power button\n"
@@ -412,7 +420,6 @@ static const struct {
 	{ "reset", "domain.reset", "was reset" },
 	{ "suspend", "domain.suspend", "suspended" },
 	{ "resume", "domain.resume", "resumed" },
-	{ "undefine", "domain.undefine", "has been undefined" },
 };
 
 static int dispatch(struct ctl *c, int argc, char **argv)
@@ -427,6 +434,8 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 		return argc == 1 ? cmd_hostinfo(c) : die("usage: hostinfo");
 	if (storage_command_known(cmd))
 		return storage_command(c, argc, argv);
+	if (edit_command_known(cmd))
+		return edit_command(c, argc, argv);
 	if (argc != 2)
 		return die("usage: %s NAME (see vmmctl --help)", cmd);
 	if (strcmp(cmd, "dominfo") == 0)
@@ -447,7 +456,7 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 
 static bool known_command(const char *cmd)
 {
-	if (storage_command_known(cmd))
+	if (storage_command_known(cmd) || edit_command_known(cmd))
 		return true;
 	static const char *const others[] = { "list", "autostart", "hostinfo", "dominfo",
 					      "define", "dumpxml", "domstats", "console" };

@@ -1,80 +1,10 @@
 /* vmmctl's pool-* and vol-* commands, shaped like virsh's. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/fd.h"
 #include "vmm/ctl/ctl.h"
-
-/* A command's words: positional arguments and the options it allows. */
-struct args {
-	const char *pos[4];
-	unsigned int npos;
-	const char *pool, *format;
-	bool all, disable, overlay;
-};
-
-static int parse_args(int argc, char **argv, const char *allowed, unsigned int npos,
-		      struct args *a, const char *usage)
-{
-	memset(a, 0, sizeof(*a));
-	for (int i = 1; i < argc; i++) {
-		const char *w = argv[i];
-
-		if (strncmp(w, "--", 2) != 0) {
-			if (a->npos == npos)
-				return die("usage: %s", usage);
-			a->pos[a->npos++] = w;
-		} else if (!strstr(allowed, w)) {
-			return die("%s is not an option here; usage: %s", w, usage);
-		} else if (strcmp(w, "--all") == 0) {
-			a->all = true;
-		} else if (strcmp(w, "--disable") == 0) {
-			a->disable = true;
-		} else if (strcmp(w, "--overlay") == 0) {
-			a->overlay = true;
-		} else if (i + 1 < argc && strcmp(w, "--pool") == 0) {
-			a->pool = argv[++i];
-		} else if (i + 1 < argc && strcmp(w, "--format") == 0) {
-			a->format = argv[++i];
-		} else {
-			return die("usage: %s", usage);
-		}
-	}
-	if (a->npos != npos || (strstr(allowed, "--pool") && !a->pool))
-		return die("usage: %s", usage);
-	return 0;
-}
-
-/* "10G", "512M", "1048576": bytes, with binary suffixes as virsh reads them. */
-static int parse_size(const char *s, long long *ret)
-{
-	static const struct { const char *suffix; unsigned long long mult; } units[] = {
-		{ "", 1 }, { "b", 1 }, { "K", 1ULL << 10 }, { "KiB", 1ULL << 10 },
-		{ "M", 1ULL << 20 }, { "MiB", 1ULL << 20 }, { "G", 1ULL << 30 },
-		{ "GiB", 1ULL << 30 }, { "T", 1ULL << 40 }, { "TiB", 1ULL << 40 },
-		{ "KB", 1000ULL }, { "MB", 1000000ULL }, { "GB", 1000000000ULL },
-	};
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix) == 0) {
-			if (v == 0 || v > (1ULL << 50) / units[i].mult)
-				return -EINVAL;
-			*ret = v * units[i].mult;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
 
 static json_object *vol_params(const char *pool, const char *name)
 {

@@ -5,7 +5,8 @@
  * - Methods: domain.list, domain.define, domain.undefine, domain.dumpxml,
  *   domain.info, domain.start, domain.shutdown, domain.destroy,
  *   domain.reboot, domain.reset, domain.suspend, domain.resume,
- *   domain.autostart, domain.stats, domain.console, host.info; the pool.*
+ *   domain.autostart, domain.stats, domain.console, domain.clone,
+ *   domain.attach_disk, domain.detach_disk, host.info; the pool.*
  *   and vol.* methods are in api_storage.c.
  * - Every method that changes something is logged with the caller's uid.
  * - domain.reboot presses the power button and starts the VM again once
@@ -90,13 +91,85 @@ static json_object *api_define(struct api_ctx *c)
 	return domain_summary(dom);
 }
 
+/* params.remove_storage: also delete its disks that are volumes of started pools. */
 static json_object *api_undefine(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
+	json_object *o, *removed, *kept;
+	bool remove = false;
 
-	if (!dom || domain_undefine(c->d, dom, &c->code, c->err, sizeof(c->err)) < 0)
+	if (!dom)
 		return NULL;
-	return json_object_new_object();
+	if (json_object_object_get_ex(c->params, "remove_storage", NULL) &&
+	    !json_get_bool(c->params, "remove_storage", &remove))
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.remove_storage is not true or false");
+	if (dom->pid)
+		return api_fail(c, "invalid-state", "%s is %s; destroy it first", dom->def->name,
+				domain_state_name(dom->state));
+	o = json_object_new_object();
+	removed = json_object_new_array();
+	kept = json_object_new_array();
+	if (remove)
+		domain_remove_storage(c->d, dom, removed, kept);
+	json_object_object_add(o, "removed", removed);
+	json_object_object_add(o, "kept", kept);
+	if (domain_undefine(c->d, dom, &c->code, c->err, sizeof(c->err)) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_object *api_clone(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c), *clone;
+	const char *new_name = dom ? api_string(c, "new_name") : NULL;
+
+	if (!new_name ||
+	    domain_clone(c->d, dom, new_name, &clone, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return domain_summary(clone);
+}
+
+/* params: file, target; format (raw, qcow2), readonly, serial, cache (none, writeback). */
+static json_object *api_attach_disk(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	struct domain_disk disk = { 0 };
+	const char *v;
+
+	if (!dom || !(disk.file = api_string(c, "file")) || !(disk.target = api_string(c, "target")))
+		return NULL;
+	if (json_get_string(c->params, "format", &v)) {
+		if (strcmp(v, "qcow2") == 0)
+			disk.format = DISK_FORMAT_QCOW2;
+		else if (strcmp(v, "raw") != 0)
+			return api_fail(c, JSONRPC_INVALID_PARAMS, "params.format must be raw or qcow2");
+	}
+	if (json_get_string(c->params, "cache", &v)) {
+		if (strcmp(v, "none") == 0)
+			disk.cache = DISK_CACHE_NONE;
+		else if (strcmp(v, "writeback") == 0)
+			disk.cache = DISK_CACHE_WRITEBACK;
+		else
+			return api_fail(c, JSONRPC_INVALID_PARAMS, "params.cache must be none or writeback");
+	}
+	json_get_bool(c->params, "readonly", &disk.readonly);
+	if (json_get_string(c->params, "serial", &v))
+		disk.serial = v;
+	if (domain_attach_disk(c->d, dom, &disk, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return domain_summary(dom);
+}
+
+static json_object *api_detach_disk(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	const char *target = dom ? api_string(c, "target") : NULL;
+
+	if (!target || domain_detach_disk(c->d, dom, target, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return domain_summary(dom);
 }
 
 static json_object *api_dumpxml(struct api_ctx *c)
@@ -300,6 +373,9 @@ static const struct {
 	{ "domain.autostart", api_autostart, true },
 	{ "domain.stats", api_stats, false },
 	{ "domain.console", api_console, false },
+	{ "domain.clone", api_clone, true },
+	{ "domain.attach_disk", api_attach_disk, true },
+	{ "domain.detach_disk", api_detach_disk, true },
 	{ "host.info", api_host_info, false },
 	{ "pool.list", api_pool_list, false },
 	{ "pool.define", api_pool_define, true },

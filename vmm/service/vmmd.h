@@ -86,6 +86,17 @@ void domains_autostart(struct vmmd *d);
 void domains_release(struct vmmd *d);
 const char *domain_state_name(enum domain_state s);
 
+/* domain_edit.c: definition changes, each checked and stored as a define is. */
+int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, struct domain **ret,
+		 const char **code, char *err, size_t errlen);
+int domain_attach_disk(struct vmmd *d, struct domain *dom, const struct domain_disk *disk,
+		       const char **code, char *err, size_t errlen);
+int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, const char **code,
+		       char *err, size_t errlen);
+/* Delete the disks that are volumes of started pools; list what went and what stayed. */
+int domain_remove_storage(struct vmmd *d, struct domain *dom, json_object *removed,
+			  json_object *kept);
+
 /* pool.c: storage pools; functions that fail give a code and a sentence. */
 int pools_load(struct vmmd *d);
 void pools_autostart(struct vmmd *d);

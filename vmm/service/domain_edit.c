@@ -1,0 +1,277 @@
+/*
+ * Changes to a domain's definition that go beyond redefining it: cloning
+ * (as virt-clone does), attaching and detaching disks, and removing a
+ * VM's storage with its definition.
+ *
+ * NOTES
+ * - Each change edits a copy of the document, formats it and goes through
+ *   domain_define, so the result is checked and stored like any other
+ *   definition; on any failure the old definition stays.
+ * - A clone gets a new uuid and new MAC addresses (52:54:00, as libvirt
+ *   makes them). Its writable disks are copied next to the originals as
+ *   NEW.EXT, then NEW-vdb.EXT, ...; read-only disks are shared. Copies
+ *   made before a failure are removed.
+ * - Disk changes apply to the definition; a running VM sees them at its
+ *   next start (no hot plug).
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "vmm/disk/image.h"
+#include "vmm/service/vmmd.h"
+#include "vmm/service/xml.h"
+
+/* Format doc and define it. Takes doc. */
+static int define_doc(struct vmmd *d, xmlDocPtr doc, struct domain **ret, const char **code,
+		      char *err, size_t errlen)
+{
+	char *text = xml_format(doc);
+	int r;
+
+	xmlFreeDoc(doc);
+	if (!text) {
+		*code = "internal-error";
+		error_set(err, errlen, -ENOMEM, "out of memory");
+		return -1;
+	}
+	r = domain_define(d, text, strlen(text), ret, code, err, errlen);
+	free(text);
+	return r;
+}
+
+static xmlDocPtr copy_doc(const struct domain *dom, const char **code, char *err, size_t errlen)
+{
+	xmlDocPtr doc = xmlCopyDoc(dom->def->doc, 1);
+
+	if (!doc) {
+		*code = "internal-error";
+		error_set(err, errlen, -ENOMEM, "out of memory");
+	}
+	return doc;
+}
+
+static void random_mac(char out[18])
+{
+	uint8_t b[3];
+
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		b[0] = b[1] = b[2] = 0;
+	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", b[0], b[1], b[2]);
+}
+
+/* The clone's path for disk number i (its source src). */
+static void clone_path(const char *src, const char *new_name, unsigned int i, const char *target,
+		       char *out, size_t len)
+{
+	char dir[4096];
+	const char *base = strrchr(src, '/') + 1, *dot = strrchr(base, '.');
+	const char *ext = dot && dot != base ? dot : "";
+
+	snprintf(dir, sizeof(dir), "%s", src);
+	if (i == 0)
+		snprintf(out, len, "%s/%s%s", dirname(dir), new_name, ext);
+	else
+		snprintf(out, len, "%s/%s-%s%s", dirname(dir), new_name, target, ext);
+}
+
+int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, struct domain **ret,
+		 const char **code, char *err, size_t errlen)
+{
+	char made[DOMAIN_MAX_DISKS][4096];
+	unsigned int nmade = 0, ndisk = 0;
+	xmlNodePtr root, n, devices;
+	xmlDocPtr doc;
+	int r = -1;
+
+	if (dom->pid && dom->state != DOMAIN_PAUSED) {
+		*code = "invalid-state";
+		error_set(err, errlen, -EBUSY, "%s is %s; shut it down (or pause it) to clone it",
+			  dom->def->name, domain_state_name(dom->state));
+		return -1;
+	}
+	if (!domain_name_valid(new_name)) {
+		*code = "invalid-params";
+		error_set(err, errlen, -EINVAL, "'%s' is not a VM name", new_name);
+		return -1;
+	}
+	if (domain_find(d, new_name)) {
+		*code = "domain-exists";
+		error_set(err, errlen, -EEXIST, "a VM named %s exists", new_name);
+		return -1;
+	}
+	doc = copy_doc(dom, code, err, errlen);
+	if (!doc)
+		return -1;
+	root = xmlDocGetRootElement(doc);
+	xmlNodeSetContent(xml_child(root, "name"), (const xmlChar *)new_name);
+	n = xml_child(root, "uuid");
+	if (n) {
+		xmlUnlinkNode(n);
+		xmlFreeNode(n);
+	}
+	devices = xml_child(root, "devices");
+	for (n = devices ? devices->children : NULL; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (strcmp((const char *)n->name, "interface") == 0) {
+			xmlNodePtr mac = xml_child(n, "mac");
+			char addr[18];
+
+			random_mac(addr);
+			if (!mac)
+				mac = xmlNewChild(n, NULL, (const xmlChar *)"mac", NULL);
+			if (!mac || !xmlSetProp(mac, (const xmlChar *)"address", (const xmlChar *)addr))
+				goto nomem;
+		} else if (strcmp((const char *)n->name, "disk") == 0) {
+			xmlNodePtr source = xml_child(n, "source");
+			const char *file = xml_attr(source, "file");
+			const char *target = xml_attr(xml_child(n, "target"), "dev");
+
+			if (!file || !target || xml_child(n, "readonly"))
+				continue; /* shared, as virt-clone shares read-only disks */
+			clone_path(file, new_name, ndisk++, target, made[nmade], sizeof(made[0]));
+			if (image_copy(file, made[nmade], err, errlen) < 0) {
+				*code = "io-error";
+				goto fail;
+			}
+			nmade++;
+			if (!xmlSetProp(source, (const xmlChar *)"file", (const xmlChar *)made[nmade - 1]))
+				goto nomem;
+		}
+	}
+	r = define_doc(d, doc, ret, code, err, errlen);
+	doc = NULL;
+	if (r == 0)
+		return 0;
+	goto fail;
+nomem:
+	*code = "internal-error";
+	error_set(err, errlen, -ENOMEM, "out of memory");
+fail:
+	if (doc)
+		xmlFreeDoc(doc);
+	while (nmade)
+		unlink(made[--nmade]);
+	return -1;
+}
+
+int domain_attach_disk(struct vmmd *d, struct domain *dom, const struct domain_disk *disk,
+		       const char **code, char *err, size_t errlen)
+{
+	xmlNodePtr root, devices, n, sub;
+	struct domain *out;
+	xmlDocPtr doc;
+
+	for (unsigned int i = 0; i < dom->def->ndisks; i++) {
+		if (strcmp(dom->def->disks[i].target, disk->target) == 0) {
+			*code = "invalid-params";
+			error_set(err, errlen, -EEXIST, "%s already has a disk %s", dom->def->name,
+				  disk->target);
+			return -1;
+		}
+	}
+	doc = copy_doc(dom, code, err, errlen);
+	if (!doc)
+		return -1;
+	root = xmlDocGetRootElement(doc);
+	devices = xml_child(root, "devices");
+	if (!devices)
+		devices = xmlNewChild(root, NULL, (const xmlChar *)"devices", NULL);
+	n = devices ? xmlNewChild(devices, NULL, (const xmlChar *)"disk", NULL) : NULL;
+	if (!n)
+		goto nomem;
+	xmlSetProp(n, (const xmlChar *)"type", (const xmlChar *)"file");
+	xmlSetProp(n, (const xmlChar *)"device", (const xmlChar *)"disk");
+	sub = xmlNewChild(n, NULL, (const xmlChar *)"driver", NULL);
+	if (!sub)
+		goto nomem;
+	xmlSetProp(sub, (const xmlChar *)"name", (const xmlChar *)"qemu");
+	xmlSetProp(sub, (const xmlChar *)"type",
+		   (const xmlChar *)(disk->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw"));
+	if (disk->cache != DISK_CACHE_DEFAULT)
+		xmlSetProp(sub, (const xmlChar *)"cache",
+			   (const xmlChar *)(disk->cache == DISK_CACHE_NONE ? "none" : "writeback"));
+	sub = xmlNewChild(n, NULL, (const xmlChar *)"source", NULL);
+	if (!sub)
+		goto nomem;
+	xmlSetProp(sub, (const xmlChar *)"file", (const xmlChar *)disk->file);
+	sub = xmlNewChild(n, NULL, (const xmlChar *)"target", NULL);
+	if (!sub)
+		goto nomem;
+	xmlSetProp(sub, (const xmlChar *)"dev", (const xmlChar *)disk->target);
+	xmlSetProp(sub, (const xmlChar *)"bus", (const xmlChar *)"virtio");
+	if (disk->readonly && !xmlNewChild(n, NULL, (const xmlChar *)"readonly", NULL))
+		goto nomem;
+	/* xmlNewTextChild escapes the text */
+	if (disk->serial &&
+	    !xmlNewTextChild(n, NULL, (const xmlChar *)"serial", (const xmlChar *)disk->serial))
+		goto nomem;
+	return define_doc(d, doc, &out, code, err, errlen);
+nomem:
+	xmlFreeDoc(doc);
+	*code = "internal-error";
+	error_set(err, errlen, -ENOMEM, "out of memory");
+	return -1;
+}
+
+int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, const char **code,
+		       char *err, size_t errlen)
+{
+	xmlNodePtr devices, n;
+	struct domain *out;
+	xmlDocPtr doc = copy_doc(dom, code, err, errlen);
+
+	if (!doc)
+		return -1;
+	devices = xml_child(xmlDocGetRootElement(doc), "devices");
+	for (n = devices ? devices->children : NULL; n; n = n->next) {
+		const char *dev;
+
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "disk") != 0)
+			continue;
+		dev = xml_attr(xml_child(n, "target"), "dev");
+		if (dev && strcmp(dev, target) == 0) {
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+			return define_doc(d, doc, &out, code, err, errlen);
+		}
+	}
+	xmlFreeDoc(doc);
+	*code = "invalid-params";
+	error_set(err, errlen, -ENOENT, "%s has no disk %s", dom->def->name, target);
+	return -1;
+}
+
+/* Is path directly inside a started pool's folder? */
+static bool in_started_pool(struct vmmd *d, const char *path)
+{
+	for (unsigned int i = 0; i < d->npools; i++) {
+		const struct pool *p = d->pools[i];
+		size_t n = strlen(p->def->path);
+
+		if (p->active && strncmp(path, p->def->path, n) == 0 && path[n] == '/' &&
+		    !strchr(path + n + 1, '/'))
+			return true;
+	}
+	return false;
+}
+
+int domain_remove_storage(struct vmmd *d, struct domain *dom, json_object *removed,
+			  json_object *kept)
+{
+	for (unsigned int i = 0; i < dom->def->ndisks; i++) {
+		const char *file = dom->def->disks[i].file;
+
+		if (in_started_pool(d, file) && unlink(file) == 0)
+			json_object_array_add(removed, json_object_new_string(file));
+		else
+			json_object_array_add(kept, json_object_new_string(file));
+	}
+	return 0;
+}
