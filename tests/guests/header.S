@@ -2,7 +2,8 @@
  * The first 1024 bytes of the test guest's bzImage: a boot sector holding
  * the Linux setup header (boot protocol 2.15), and one setup sector.
  * The protected-mode payload follows at offset 1024 and is entered at its
- * 64-bit entry, 0x200 bytes in.
+ * 64-bit entry, 0x200 bytes in. The setup code only idles (for loaders
+ * that run it, such as QEMU's, in benchmarks).
  */
 	.code16
 	.section .text
@@ -49,4 +50,12 @@ _start:
 	.long 0                 /* handover_offset */
 	.long 0                 /* kernel_info_offset */
 hdr_end:
+	/*
+	 * A loader that enters the real-mode setup code (QEMU's -kernel does)
+	 * lands here: the guest idles with interrupts off. vmm enters the
+	 * payload's 64-bit entry instead.
+	 */
+	cli
+1:	hlt
+	jmp 1b
 	.org 1024

@@ -14,6 +14,7 @@
  *   reset   reset through the i8042
  *   triple  triple-fault
  *   spin    do nothing, forever
+ *   halt    print "halting", then idle with interrupts off, forever
  *   fb      paint a known pattern on the linear framebuffer, then report
  *           every byte the i8042 delivers ("kbd XX" or "aux XX"); F1
  *           repaints a square, F12 (pressed) turns scancode translation
@@ -467,6 +468,10 @@ void guest_main(const uint8_t *boot_params)
 			fb_paint(&fb);
 			fb_keys(&fb);
 		}
+	} else if (streq_prefix(mode, "halt")) {
+		puts_("halting\n");
+		for (;;)
+			__asm__ volatile("cli; hlt");
 	} else if (streq_prefix(mode, "spin")) {
 		puts_("spinning\n");
 		for (;;)

@@ -111,6 +111,8 @@ bed_build_outer() {
 	bed_busybox_root "$root"
 	bed_add_modules "$root" kvm-amd virtio_pci virtio_blk ext4 || { rm -rf "$root"; return 1; }
 	bed_copy_binary "$builddir/vmm/vmm" "$root" /usr/bin/vmm
+	bed_copy_binary "$builddir/vmm/vmmd" "$root" /usr/bin/vmmd
+	bed_copy_binary "$builddir/vmm/vmmctl" "$root" /usr/bin/vmmctl
 	bed_copy_binary "$builddir/tests/tools/vnc-client" "$root" /usr/bin/vnc-client
 	mkdir -p "$root/inner"
 	cp "$(bed_kernel)" "$root/inner/vmlinuz"
@@ -157,6 +159,7 @@ bed_run() {
 	fi
 	base=$builddir/tests/${BED_OUTER_NAME:-nested-outer.cpio}
 	if [ ! -f "$base" ] || [ "$builddir/vmm/vmm" -nt "$base" ] ||
+		[ "$builddir/vmm/vmmd" -nt "$base" ] || [ "$builddir/vmm/vmmctl" -nt "$base" ] ||
 		[ -n "$(find "$BED_SRCDIR/tests/nested" "$BED_SRCDIR/tests/bench" -newer "$base" 2>/dev/null)" ]; then
 		bed_build_outer "$builddir" "$base.tmp" && mv "$base.tmp" "$base" || {
 			rm -rf "$work"
