@@ -474,6 +474,14 @@ int domain_start(struct vmmd *d, struct domain *dom, const char **code, char *er
 			  domain_state_name(dom->state));
 		return -1;
 	}
+	if (dom->def->nifaces) {
+		/* never start a VM without a device its definition names */
+		*code = "unsupported";
+		error_set(err, errlen, -ENOTSUP,
+			  "%s has a network interface, and this vmm has no virtio-net yet",
+			  dom->def->name);
+		return -1;
+	}
 	*code = "start-failed";
 	snprintf(path, sizeof(path), "%s/vms/%s", d->run_dir, dom->def->name);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
