@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -15,7 +17,7 @@ int chardev_open(struct chardev *ch, const char *spec)
 {
 
 	memset(ch, 0, sizeof(*ch));
-	ch->out_fd = ch->in_fd = ch->listen_fd = -1;
+	ch->out_fd = ch->in_fd = ch->listen_fd = ch->log_fd = -1;
 	pthread_mutex_init(&ch->lock, NULL);
 
 	if (strcmp(spec, "stdio") == 0) {
@@ -67,12 +69,51 @@ void chardev_close(struct chardev *ch)
 		unlink(ch->path);
 		free(ch->path);
 	}
+	if (ch->log_fd >= 0)
+		close(ch->log_fd);
+	free(ch->log_path);
 	pthread_mutex_destroy(&ch->lock);
+}
+
+int chardev_set_log(struct chardev *ch, const char *path, uint64_t max)
+{
+	struct stat st;
+
+	ch->log_path = strdup(path);
+	if (!ch->log_path)
+		return -ENOMEM;
+	ch->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (ch->log_fd < 0)
+		return -errno;
+	ch->log_size = fstat(ch->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	ch->log_max = max;
+	return 0;
+}
+
+/* Called with the lock held. */
+static void log_output(struct chardev *ch, const void *buf, size_t len)
+{
+	char old[4096 + 3];
+
+	if (ch->log_size + len > ch->log_max) {
+		snprintf(old, sizeof(old), "%s.1", ch->log_path);
+		close(ch->log_fd);
+		rename(ch->log_path, old);
+		ch->log_fd = open(ch->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC |
+						O_NOFOLLOW, 0600);
+		ch->log_size = 0;
+		if (ch->log_fd < 0)
+			return; /* the log stops; the console goes on */
+	}
+	if (write_all(ch->log_fd, buf, len) == 0)
+		ch->log_size += len;
 }
 
 void chardev_write(struct chardev *ch, const void *buf, size_t len)
 {
 	pthread_mutex_lock(&ch->lock);
+	if (ch->log_fd >= 0)
+		log_output(ch, buf, len);
 	if (ch->out_fd >= 0) {
 		if (ch->kind == CHARDEV_UNIX) {
 			if (send(ch->out_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <termios.h>
 
 enum chardev_kind { CHARDEV_STDIO, CHARDEV_FILE, CHARDEV_UNIX };
@@ -21,11 +22,20 @@ struct chardev {
 	char *path;           /* unix: socket path, unlinked at close */
 	bool tty_saved;       /* stdio: terminal mode to restore */
 	struct termios saved_termios;
+	int log_fd;           /* a copy of the output, or -1 */
+	char *log_path;
+	uint64_t log_size, log_max; /* past log_max the log moves to PATH.1 and starts again */
 };
 
 /* spec is "stdio", "file:PATH" or "unix:PATH". 0 or -errno; -EINVAL for a bad spec. */
 int chardev_open(struct chardev *ch, const char *spec);
 void chardev_close(struct chardev *ch);
+
+/*
+ * Also copy the output into the file at path, bounded: past max bytes it
+ * becomes path.1 (replacing the one before) and a new file starts. 0 or -errno.
+ */
+int chardev_set_log(struct chardev *ch, const char *path, uint64_t max);
 
 /* Guest output. Never blocks on a socket: a slow client loses bytes. */
 void chardev_write(struct chardev *ch, const void *buf, size_t len);

@@ -17,6 +17,7 @@
 #define DEFAULT_CMDLINE "console=ttyS0"
 #define DEFAULT_FB_WIDTH 1024
 #define DEFAULT_FB_HEIGHT 768
+#define DEFAULT_SERIAL_LOG_MAX (1024 * 1024)
 
 static void usage(FILE *out)
 {
@@ -32,6 +33,9 @@ static void usage(FILE *out)
 	      "  --cpus N             number of vCPUs (default 1)\n"
 	      "  --serial stdio|file:PATH|unix:PATH\n"
 	      "                       where COM1 goes (default stdio)\n"
+	      "  --serial-log FILE[,size=BYTES]\n"
+	      "                       also copy COM1's output into FILE; past BYTES (default\n"
+	      "                       1 MiB) it moves to FILE.1 and FILE starts again\n"
 	      "  --no-reboot          end vmm (status 0) when the guest reboots\n"
 	      "  --disk FILE[,format=raw|qcow2][,readonly][,cache=none|writeback][,serial=S]\n"
 	      "                       a virtio-blk disk (repeatable); format= is needed for\n"
@@ -84,7 +88,7 @@ static int cmd_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL,
 	       OPT_NO_REBOOT, OPT_DISK, OPT_RNG, OPT_VNC, OPT_FB, OPT_NAME, OPT_CONTROL,
-	       OPT_READY_FD };
+	       OPT_READY_FD, OPT_SERIAL_LOG };
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -100,6 +104,7 @@ static int cmd_run(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+		{ "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -110,6 +115,7 @@ static int cmd_run(int argc, char **argv)
 		.fb_width = DEFAULT_FB_WIDTH,
 		.fb_height = DEFAULT_FB_HEIGHT,
 		.ready_fd = -1,
+		.serial_log_max = DEFAULT_SERIAL_LOG_MAX,
 	};
 	unsigned long long v;
 	bool fb_given = false;
@@ -179,6 +185,26 @@ static int cmd_run(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case OPT_SERIAL_LOG: {
+			char *comma = strchr(optarg, ',');
+
+			if (comma) {
+				*comma = '\0';
+				if (strncmp(comma + 1, "size=", 5) != 0 ||
+				    parse_uint(comma + 6, 4096, 1ULL << 40, &v) < 0) {
+					log_error("--serial-log: '%s' is not size=BYTES (at least 4096)",
+						  comma + 1);
+					return 1;
+				}
+				opts.serial_log_max = v;
+			}
+			if (!*optarg) {
+				log_error("--serial-log needs a file");
+				return 1;
+			}
+			opts.serial_log = optarg;
+			break;
+		}
 		case OPT_NAME:
 			opts.name = optarg;
 			break;

@@ -352,6 +352,13 @@ int run_vm(const struct run_options *opts)
 			log_error("cannot open serial console %s: %s", opts->serial, strerror(-r));
 		goto out;
 	}
+	if (opts->serial_log) {
+		r = chardev_set_log(&st->console, opts->serial_log, opts->serial_log_max);
+		if (r < 0) {
+			log_error("cannot open serial log %s: %s", opts->serial_log, strerror(-r));
+			goto out_console;
+		}
+	}
 
 	if (opts->control) {
 		r = control_open(&st->control, opts->control, control_request, st, err, sizeof(err));

@@ -8,6 +8,8 @@
 struct run_options {
 	struct vm_config vm;
 	const char *serial; /* "stdio", "file:PATH" or "unix:PATH" */
+	const char *serial_log; /* a bounded copy of the console's output, or NULL */
+	uint64_t serial_log_max;
 	bool vnc;           /* a screen, served as vnc_options say */
 	struct vnc_options vnc_options;
 	unsigned int fb_width, fb_height;

@@ -336,3 +336,13 @@ test_vmmctl_console_talks_to_the_guest() {
 	! ctl console e1 2>err || fail "console of a shut-off VM succeeded"
 	grep -q "e1 is not running" err || fail "wrong error: $(cat err)"
 }
+
+test_vmmd_keeps_the_console_log_after_the_vm_ends() {
+	need_kvm
+	start_vmmd
+	define h hello
+	ctl start h >/dev/null
+	wait_state h "shut off"
+	call '{"jsonrpc":"2.0","id":1,"method":"domain.console_log","params":{"name":"h"}}' >reply
+	grep -q 'hello from the test guest' reply || { cat reply; fail "the log lacks the guest's greeting"; }
+}

@@ -5,7 +5,8 @@
  * - Methods: domain.list, domain.define, domain.undefine, domain.dumpxml,
  *   domain.info, domain.start, domain.shutdown, domain.destroy,
  *   domain.reboot, domain.reset, domain.suspend, domain.resume,
- *   domain.autostart, domain.stats, domain.console, domain.clone,
+ *   domain.autostart, domain.stats, domain.console, domain.console_log,
+ *   domain.clone,
  *   domain.attach_disk, domain.detach_disk, host.info; the pool.*
  *   and vol.* methods are in api_storage.c.
  * - Every method that changes something is logged with the caller's uid.
@@ -13,6 +14,8 @@
  *   the guest has shut down, as libvirt does without a guest agent.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,7 +333,7 @@ static json_object *api_stats(struct api_ctx *c)
 	return res;
 }
 
-/* Where the serial console's socket is; one client at a time attaches to it. */
+/* Where the serial console's socket is (one client at a time attaches to it) and its log. */
 static json_object *api_console(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
@@ -341,9 +344,43 @@ static json_object *api_console(struct api_ctx *c)
 		return NULL;
 	if (!dom->pid)
 		return api_fail(c, "invalid-state", "%s is not running", dom->def->name);
-	snprintf(path, sizeof(path), "%s/vms/%s/serial.sock", c->d->run_dir, dom->def->name);
 	o = json_object_new_object();
+	snprintf(path, sizeof(path), "%s/vms/%s/serial.sock", c->d->run_dir, dom->def->name);
 	json_object_object_add(o, "serial", json_object_new_string(path));
+	snprintf(path, sizeof(path), "%s/vms/%s/serial.log", c->d->run_dir, dom->def->name);
+	json_object_object_add(o, "log", json_object_new_string(path));
+	return o;
+}
+
+#define CONSOLE_LOG_TAIL (64 * 1024)
+
+/* The end of the console's log (the last run's, once the VM has ended). */
+static json_object *api_console_log(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	char path[4096], *buf;
+	json_object *o;
+	ssize_t n;
+	off_t size;
+	int fd;
+
+	if (!dom)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/vms/%s/serial.log", c->d->run_dir, dom->def->name);
+	o = json_object_new_object();
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		json_object_object_add(o, "text", json_object_new_string(""));
+		return o;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	buf = malloc(CONSOLE_LOG_TAIL);
+	n = buf && size >= 0 ? pread(fd, buf, CONSOLE_LOG_TAIL,
+				     size > CONSOLE_LOG_TAIL ? size - CONSOLE_LOG_TAIL : 0)
+			     : -1;
+	close(fd);
+	json_object_object_add(o, "text", json_object_new_string_len(buf ? buf : "", n > 0 ? n : 0));
+	free(buf);
 	return o;
 }
 
@@ -373,6 +410,7 @@ static const struct {
 	{ "domain.autostart", api_autostart, true },
 	{ "domain.stats", api_stats, false },
 	{ "domain.console", api_console, false },
+	{ "domain.console_log", api_console_log, false },
 	{ "domain.clone", api_clone, true },
 	{ "domain.attach_disk", api_attach_disk, true },
 	{ "domain.detach_disk", api_detach_disk, true },

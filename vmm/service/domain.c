@@ -6,7 +6,8 @@
  * - Definitions live in STATE/domains/NAME.xml (written atomically),
  *   autostart marks in STATE/autostart/NAME.
  * - A running VM has a folder RUN/vms/NAME with its control, serial and
- *   VNC sockets, vmm's log and a file "pid" holding "PID ID". vmm runs in
+ *   VNC sockets, vmm's log, the console's bounded log (serial.log, kept
+ *   after the VM ends) and a file "pid" holding "PID ID". vmm runs in
  *   a session of its own, so it outlives vmmd; a new vmmd finds it by that
  *   file, checks it on the control socket (the name and pid must match)
  *   and adopts it.
@@ -380,6 +381,8 @@ static int build_argv(struct vmmd *d, struct domain *dom, char **argv, unsigned 
 	ADD("--cpus=%u", def->vcpus);
 	run_path(d, dom, "serial.sock", path, sizeof(path));
 	ADD("--serial=unix:%s", path);
+	run_path(d, dom, "serial.log", path, sizeof(path));
+	ADD("--serial-log=%s", path);
 	run_path(d, dom, "control.sock", path, sizeof(path));
 	ADD("--control=unix:%s", path);
 	ADD("--ready-fd=3");
