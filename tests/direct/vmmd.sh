@@ -346,3 +346,24 @@ test_vmmd_keeps_the_console_log_after_the_vm_ends() {
 	call '{"jsonrpc":"2.0","id":1,"method":"domain.console_log","params":{"name":"h"}}' >reply
 	grep -q 'hello from the test guest' reply || { cat reply; fail "the log lacks the guest's greeting"; }
 }
+
+test_vmmd_samples_statistics_for_graphs() {
+	need_kvm
+	export VMMD_SOCKET=$PWD/run/vmmd.sock
+	trap cleanup_vmmd EXIT
+	"$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" --sample-interval 1 >>vmmd.log 2>&1 &
+	VMMD_PID=$!
+	for i in $(seq 100); do [ -S "$VMMD_SOCKET" ] && break; sleep 0.1; done
+	define s1 tick
+	ctl start s1 >/dev/null
+	sleep 3.5
+	ctl --json domstats s1 >stats.json
+	n=$(grep -c '"time_ms"' stats.json)
+	[ "$n" -ge 2 ] || { cat stats.json; fail "$n samples after 3.5 s at one a second"; }
+	# the guest spins: its CPU time grows from sample to sample
+	grep '"cpu_time_ns"' stats.json | tail -n +2 | sed 's/[^0-9]//g' >cpu
+	[ "$(sort -n cpu | uniq | wc -l)" -ge 2 ] || fail "CPU time did not grow: $(cat cpu)"
+	ctl --json hostinfo | grep -q '"idle_ns"' || fail "no host samples"
+	! "$VMMD" --sample-interval 0 2>err || fail "interval 0 accepted"
+	grep -q "is not 1 to 3600 seconds" err || fail "$(cat err)"
+}

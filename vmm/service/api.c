@@ -330,6 +330,7 @@ static json_object *api_stats(struct api_ctx *c)
 	}
 	json_object_object_add(res, "name", json_object_new_string(dom->def->name));
 	json_object_object_add(res, "state", json_object_new_string(domain_state_name(dom->state)));
+	json_object_object_add(res, "history", stats_history(dom->history, false));
 	return res;
 }
 
@@ -386,8 +387,10 @@ static json_object *api_console_log(struct api_ctx *c)
 
 static json_object *api_host_info(struct api_ctx *c)
 {
-	(void)c;
-	return host_info();
+	json_object *o = host_info();
+
+	json_object_object_add(o, "history", stats_history(c->d->host_history, true));
+	return o;
 }
 
 static const struct {

@@ -257,6 +257,7 @@ int domain_undefine(struct vmmd *d, struct domain *dom, const char **code, char 
 	}
 	domain_def_free(dom->def);
 	line_buf_free(&dom->events);
+	stats_ring_free(dom->history);
 	free(dom);
 	return 0;
 }
@@ -534,6 +535,8 @@ int domain_start(struct vmmd *d, struct domain *dom, const char **code, char *er
 	}
 	dom->id = d->next_id++;
 	dom->state = DOMAIN_RUNNING;
+	stats_ring_free(dom->history);
+	dom->history = NULL;
 	snprintf(dom->reason, sizeof(dom->reason), "booted");
 	if (dom->pidfd.fd < 0 || vmmd_watch(d, &dom->pidfd) < 0 || connect_events(d, dom) < 0 ||
 	    write_pid_file(d, dom) < 0) {
@@ -776,6 +779,7 @@ void domains_release(struct vmmd *d)
 		vmmd_unwatch(d, &dom->events_conn);
 		line_buf_free(&dom->events);
 		domain_def_free(dom->def);
+		stats_ring_free(dom->history);
 		free(dom);
 	}
 	free(d->domains);

@@ -30,6 +30,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "common/fd.h"
@@ -52,6 +53,7 @@ struct loop {
 	struct vmmd d;
 	struct watch listen;
 	struct watch signals;
+	struct watch timer;          /* statistics samples */
 	struct client *clients;
 	unsigned int nclients;
 };
@@ -84,6 +86,8 @@ static void usage(FILE *out)
 	      "  --socket PATH     the API socket (default RUN-DIR/vmmd.sock)\n"
 	      "  --group NAME      the socket's group (default webkvm, when it exists)\n"
 	      "  --vmm PATH        the vmm binary (default: beside vmmd, else " BINDIR "/vmm)\n"
+	      "  --sample-interval SECONDS\n"
+	      "                    how often statistics are sampled for graphs (default 5)\n"
 	      "  -v, --verbose     more messages\n"
 	      "  -h, --help        show this help\n",
 	      out);
@@ -321,6 +325,13 @@ static int run(struct loop *l)
 			case FD_LISTEN:
 				new_client(l);
 				break;
+			case FD_TIMER: {
+				uint64_t ticks;
+
+				if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+					stats_sample_all(&l->d);
+				break;
+			}
 			case FD_CLIENT:
 				serve_client(l, w->owner);
 				break;
@@ -343,6 +354,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "vmm", required_argument, NULL, 'm' },
+		{ "sample-interval", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -351,6 +363,7 @@ int main(int argc, char **argv)
 	const char *socket_path = NULL, *group = "webkvm";
 	char *vmm = NULL, sockbuf[PATH_MAX];
 	bool group_given = false;
+	long interval = 5;
 	int c, r, lock_fd, status;
 
 	log_setup("vmmd", LOG_LEVEL_INFO);
@@ -379,6 +392,16 @@ int main(int argc, char **argv)
 		case 'm':
 			vmm = strdup(optarg);
 			break;
+		case 'i': {
+			char *end;
+
+			interval = strtol(optarg, &end, 10);
+			if (*end || interval < 1 || interval > 3600) {
+				log_error("--sample-interval %s is not 1 to 3600 seconds", optarg);
+				return 1;
+			}
+			break;
+		}
 		case 'v':
 			log_setup("vmmd", LOG_LEVEL_DEBUG);
 			break;
@@ -423,6 +446,17 @@ int main(int argc, char **argv)
 	}
 	if (vmmd_watch(&l->d, &l->signals) < 0)
 		return 1;
+	l->timer.kind = FD_TIMER;
+	l->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->timer.fd < 0 ||
+	    timerfd_settime(l->timer.fd, 0,
+			    &(struct itimerspec){ .it_interval = { .tv_sec = interval },
+						  .it_value = { .tv_sec = interval } },
+			    NULL) < 0 ||
+	    vmmd_watch(&l->d, &l->timer) < 0) {
+		log_error("cannot set up the statistics timer: %s", strerror(errno));
+		return 1;
+	}
 	r = pools_load(&l->d);
 	if (r < 0) {
 		log_error("cannot read the pool definitions in %s: %s", l->d.state_dir, strerror(-r));
@@ -448,6 +482,8 @@ int main(int argc, char **argv)
 		drop_client(l, l->clients);
 	vmmd_unwatch(&l->d, &l->listen);
 	vmmd_unwatch(&l->d, &l->signals);
+	vmmd_unwatch(&l->d, &l->timer);
+	stats_ring_free(l->d.host_history);
 	domains_release(&l->d);
 	pools_release(&l->d);
 	close(l->d.epoll_fd);

@@ -14,10 +14,22 @@
 #include "vmm/service/domain_xml.h"
 #include "vmm/service/pool_xml.h"
 
+/* One sample of a VM's or the host's counters (stats.c). */
+#define STATS_SAMPLES 120
+struct stats_sample {
+	int64_t time_ms;                      /* wall clock */
+	int64_t cpu_time_ns;                  /* VM: vmm's CPU time; host: busy time */
+	int64_t idle_ns;                      /* host */
+	int64_t mem_used_kib;                 /* host */
+	int64_t rss_bytes;                    /* VM */
+	int64_t rd_bytes, wr_bytes, rd_reqs, wr_reqs; /* VM: all its disks */
+};
+struct stats_ring;
+
 enum domain_state { DOMAIN_SHUTOFF, DOMAIN_RUNNING, DOMAIN_PAUSED, DOMAIN_CRASHED };
 
 /* What kind of fd woke the main loop. */
-enum vmmd_fd_kind { FD_LISTEN, FD_SIGNAL, FD_CLIENT, FD_PIDFD, FD_EVENTS };
+enum vmmd_fd_kind { FD_LISTEN, FD_SIGNAL, FD_TIMER, FD_CLIENT, FD_PIDFD, FD_EVENTS };
 
 /* One fd in the main loop's epoll set; epoll's data points here. */
 struct watch {
@@ -40,6 +52,7 @@ struct domain {
 	char exit_reason[32];      /* the reason the last vm.event gave */
 	bool destroying;           /* vmmd ended it on purpose */
 	bool rebooting;            /* start again once the guest has shut down */
+	struct stats_ring *history; /* samples while it runs, or NULL */
 };
 
 struct pool {
@@ -58,6 +71,7 @@ struct vmmd {
 	struct pool **pools;
 	unsigned int npools;
 	int next_id;
+	struct stats_ring *host_history;
 };
 
 /* domain.c */
@@ -132,6 +146,12 @@ bool store_marked(const struct vmmd *d, const char *kind, const char *name);
 /* api.c: answer one request; a result or an error reply (then *is_error). */
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,
 		      bool *is_error);
+
+/* stats.c */
+void stats_sample_all(struct vmmd *d);
+/* The samples, oldest first (host: busy and idle time, memory; VM: CPU, RSS, disks). */
+json_object *stats_history(const struct stats_ring *ring, bool host);
+void stats_ring_free(struct stats_ring *ring);
 
 /* host.c */
 json_object *host_info(void);
