@@ -47,6 +47,8 @@ static void usage(FILE *out)
 	      "                       for the first line of FILE (VNC authentication)\n"
 	      "  --fb WIDTHxHEIGHT    the screen's size (default 1024x768)\n"
 	      "  --name NAME          the VM's name, for logs and status replies\n"
+	      "  --user NAME          once /dev/kvm and the VM's files are open, run as this\n"
+	      "                       user (no way back to root)\n"
 	      "  --control unix:PATH  a control socket (JSON lines: vm.status, vm.stats,\n"
 	      "                       vm.pause, vm.resume, vm.powerdown, vm.reset, vm.quit)\n"
 	      "  --ready-fd N         write one byte to fd N and close it once the guest runs\n"
@@ -88,7 +90,7 @@ static int cmd_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL,
 	       OPT_NO_REBOOT, OPT_DISK, OPT_RNG, OPT_VNC, OPT_FB, OPT_NAME, OPT_CONTROL,
-	       OPT_READY_FD, OPT_SERIAL_LOG };
+	       OPT_READY_FD, OPT_SERIAL_LOG, OPT_USER };
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -105,6 +107,7 @@ static int cmd_run(int argc, char **argv)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 		{ "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
+		{ "user", required_argument, NULL, OPT_USER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -207,6 +210,9 @@ static int cmd_run(int argc, char **argv)
 		}
 		case OPT_NAME:
 			opts.name = optarg;
+			break;
+		case OPT_USER:
+			opts.user = optarg;
 			break;
 		case OPT_CONTROL:
 			if (strncmp(optarg, "unix:", 5) != 0 || !optarg[5]) {

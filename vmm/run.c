@@ -10,6 +10,9 @@
  *   files (a fresh VM, fresh RAM), or ends vmm under --no-reboot.
  * - Console input is read only while the UART has room, so no byte the
  *   user typed is lost while the guest is busy.
+ * - Every file the VM needs (kernel, initrd, disk images with their
+ *   backing chains) is opened once, before vmm gives up root (--user), and
+ *   kept open across guest resets.
  * - The control socket is served from the same loop. Its requests act as
  *   the signals do (vm.powerdown presses the button, vm.quit ends the VM),
  *   or pause the vCPUs; a pause outlives a guest reset. When vmm ends, its
@@ -19,22 +22,27 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/fd.h"
 #include "common/jsonrpc.h"
 #include "common/log.h"
 #include "vmm/control.h"
 #include "vmm/vcpu.h"
 #include "vmm/virtio/blk.h"
+#include "vmm/x86/boot.h"
 
 enum run_outcome { RUN_NONE, RUN_POWEROFF, RUN_RESET, RUN_STOPPED, RUN_QUIT, RUN_ERROR };
 
@@ -46,6 +54,7 @@ struct run_state {
 	struct vnc *vnc;
 	struct control *control;
 	const struct run_options *opts;
+	struct vm_config cfg;        /* opts->vm with its files open */
 	bool paused;                 /* the vCPUs wait; kept across a reset */
 	bool forced_reset;           /* vm.reset: build the VM again even under --no-reboot */
 	enum run_outcome requested;  /* what a control request asked the loop to do */
@@ -308,6 +317,64 @@ static int setup_signals(struct run_state *st)
 	return st->signal_fd < 0 ? -errno : 0;
 }
 
+/* Become user: no supplementary groups, no way back, no core dumps or ptrace by peers. */
+static int drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw)
+		return error_set(err, errlen, -ENOENT, "--user %s: no such user", user);
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		return error_set(err, errlen, -errno, "cannot become user %s: %s", user,
+				 strerror(errno));
+	if (pw->pw_uid != 0 && setuid(0) == 0)
+		return error_set(err, errlen, -EPERM, "could become root again after --user %s", user);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* other VMs run as the same user: they must not ptrace this one */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	log_debug("running as user %s (uid %u)", user, (unsigned int)pw->pw_uid);
+	return 0;
+}
+
+/* Open the kernel, initrd and disks into cfg. 0, or -1 after logging. */
+static int open_vm_files(struct vm_config *cfg)
+{
+	char err[512];
+	int r;
+
+	cfg->kernel_fd = boot_open_file(cfg->kernel);
+	if (cfg->kernel_fd < 0) {
+		log_error("cannot read kernel %s: %s", cfg->kernel, strerror(-cfg->kernel_fd));
+		return -1;
+	}
+	if (cfg->initrd) {
+		cfg->initrd_fd = boot_open_file(cfg->initrd);
+		if (cfg->initrd_fd < 0) {
+			log_error("cannot read initrd %s: %s", cfg->initrd, strerror(-cfg->initrd_fd));
+			return -1;
+		}
+	}
+	for (unsigned int i = 0; i < cfg->ndisks; i++) {
+		r = disk_open(&cfg->disks[i], &cfg->open_disks[i], err, sizeof(err));
+		if (r < 0) {
+			log_error("%s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void close_vm_files(struct vm_config *cfg)
+{
+	if (cfg->kernel_fd >= 0)
+		close(cfg->kernel_fd);
+	if (cfg->initrd_fd >= 0)
+		close(cfg->initrd_fd);
+	for (unsigned int i = 0; i < cfg->ndisks; i++)
+		if (cfg->open_disks[i])
+			disk_close(cfg->open_disks[i]);
+}
+
 int run_vm(const struct run_options *opts)
 {
 	struct run_state *st;
@@ -323,6 +390,9 @@ int run_vm(const struct run_options *opts)
 	}
 	st->kvm_fd = st->signal_fd = st->event_fd = st->serial_wake_fd = -1;
 	st->opts = opts;
+	st->cfg = opts->vm;
+	st->cfg.kernel_fd = st->cfg.initrd_fd = -1;
+	memset(st->cfg.open_disks, 0, sizeof(st->cfg.open_disks));
 
 	r = vm_open_kvm(&st->kvm_fd, &max_cpus, err, sizeof(err));
 	if (r < 0) {
@@ -382,11 +452,18 @@ int run_vm(const struct run_options *opts)
 		}
 	}
 
+	if (open_vm_files(&st->cfg) < 0)
+		goto out_console;
+	if (opts->user && drop_privileges(opts->user, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out_console;
+	}
+
 	/* The screen and its viewers outlive each VM: a guest reset builds a new one. */
 	for (;;) {
 		enum run_outcome outcome = RUN_ERROR;
 
-		r = vm_create(&st->vm, st->kvm_fd, &opts->vm, &st->console,
+		r = vm_create(&st->vm, st->kvm_fd, &st->cfg, &st->console,
 			      st->has_fb ? &st->fb : NULL, st->event_fd, st->serial_wake_fd, err,
 			      sizeof(err));
 		if (r < 0) {
@@ -425,6 +502,7 @@ int run_vm(const struct run_options *opts)
 		break;
 	}
 out_console:
+	close_vm_files(&st->cfg);
 	control_close(st->control);
 	vnc_stop(st->vnc);
 	if (st->has_fb)

@@ -14,6 +14,7 @@ struct run_options {
 	struct vnc_options vnc_options;
 	unsigned int fb_width, fb_height;
 	const char *name;    /* for status replies and logs, or NULL */
+	const char *user;    /* run as this user once every file is open, or NULL */
 	const char *control; /* "unix:PATH", or NULL */
 	int ready_fd;        /* written and closed once the guest runs, or -1 */
 };

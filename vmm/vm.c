@@ -115,17 +115,12 @@ static int vm_add_pci(struct vm *vm, char *err, size_t errlen)
 	if (r < 0)
 		return error_set(err, errlen, r, "cannot place the PCI host bridge: %s", strerror(-r));
 	for (unsigned int i = 0; i < cfg->ndisks; i++) {
-		struct disk *disk;
+		struct disk *disk = cfg->open_disks[i];
 
-		r = disk_open(&cfg->disks[i], &disk, err, errlen);
-		if (r < 0)
-			return r;
 		vm->blk[i] = calloc(1, sizeof(*vm->blk[i]));
-		if (!vm->blk[i]) {
-			disk_close(disk);
+		if (!vm->blk[i])
 			return error_set(err, errlen, -ENOMEM, "out of memory for disk %s",
 				    cfg->disks[i].path);
-		}
 		vm->nblk = i + 1;
 		r = virtio_blk_init(vm->blk[i], disk, cfg->disks[i].serial, &vm->pci, &vm->routing,
 				    &vm->mem, vm->vm_fd);
@@ -204,7 +199,8 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 {
 	struct screen_info screen;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	struct boot_config boot = { .kernel = cfg->kernel, .initrd = cfg->initrd,
+	struct boot_config boot = { .kernel = cfg->kernel, .kernel_fd = cfg->kernel_fd,
+				    .initrd = cfg->initrd, .initrd_fd = cfg->initrd_fd,
 				    .cmdline = cfg->cmdline };
 	int r;
 

@@ -31,12 +31,15 @@
 
 struct vm_config {
 	const char *kernel;
+	int kernel_fd;       /* open (boot_open_file): a reset reloads it from here */
 	const char *initrd;  /* or NULL */
+	int initrd_fd;
 	const char *cmdline;
 	uint64_t mem_size;   /* bytes */
 	unsigned int ncpus;
 	bool no_reboot;
 	struct disk_options disks[VM_MAX_DISKS];
+	struct disk *open_disks[VM_MAX_DISKS]; /* opened once, kept across resets */
 	unsigned int ndisks;
 	bool rng;
 };

@@ -242,6 +242,7 @@ int main(int argc, char **argv)
 	printf("ok: after a reset the disk serves again\n");
 
 	virtio_blk_destroy(blk);
+	disk_close(disk);
 	virtio_rng_destroy(rng);
 	free(blk);
 	free(rng);

@@ -237,6 +237,5 @@ int virtio_blk_init(struct virtio_blk *blk, struct disk *disk, const char *seria
 void virtio_blk_destroy(struct virtio_blk *blk)
 {
 	virtio_dev_destroy(&blk->vdev);
-	disk_close(blk->disk);
-	blk->disk = NULL;
+	blk->disk = NULL; /* the caller's, which outlives this device */
 }

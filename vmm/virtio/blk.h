@@ -15,14 +15,14 @@ struct virtio_blk_stats {
 struct virtio_blk {
 	struct virtio_dev vdev;
 	struct virtio_blk_stats stats;
-	struct disk *disk;                 /* owned */
+	struct disk *disk;                 /* the caller's: it outlives the device (resets) */
 	char serial[DISK_SERIAL_MAX + 1];
 	uint8_t config[VIRTIO_BLK_CONFIG_LEN];
 	struct virtq_chain chain;          /* the request being served */
 	struct iovec data[VIRTQ_MAX_SEGS]; /* its data buffers */
 };
 
-/* Takes ownership of disk, also on failure. */
+/* disk stays the caller's, to close after virtio_blk_destroy. */
 int virtio_blk_init(struct virtio_blk *blk, struct disk *disk, const char *serial,
 		    struct pci *pci, struct irq_routing *routing, const struct guest_mem *mem,
 		    int vm_fd);

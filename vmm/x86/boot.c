@@ -66,7 +66,7 @@ static int pread_full(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
-static int open_regular(const char *path, uint64_t *ret_size)
+int boot_open_file(const char *path)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -83,8 +83,17 @@ static int open_regular(const char *path, uint64_t *ret_size)
 		close(fd);
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
-	*ret_size = st.st_size;
 	return fd;
+}
+
+static int file_size(int fd, uint64_t *ret_size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*ret_size = st.st_size;
+	return 0;
 }
 
 static void add_e820(struct boot_params *bp, uint64_t addr, uint64_t size, uint32_t type)
@@ -137,29 +146,26 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 	uint8_t head[1024];
 	struct boot_params *bp;
 	struct setup_header *hdr;
-	uint64_t ksize, setup_len, payload_len, kernel_end, cmdline_len, hdr_len;
+	uint64_t ksize = 0, setup_len, payload_len, kernel_end, cmdline_len, hdr_len;
 	uint64_t initrd_size = 0, initrd_addr = 0;
 	void *dst;
 	int fd, r;
 
-	fd = open_regular(cfg->kernel, &ksize);
-	if (fd < 0)
-		return error_set(err, errlen, fd, "cannot read kernel %s: %s", cfg->kernel, strerror(-fd));
+	fd = cfg->kernel_fd;
+	r = file_size(fd, &ksize);
+	if (r < 0)
+		return error_set(err, errlen, r, "cannot read kernel %s: %s", cfg->kernel, strerror(-r));
 	memset(head, 0, sizeof(head));
 	r = pread_full(fd, head, MIN(ksize, sizeof(head)), 0);
-	if (r < 0) {
-		close(fd);
+	if (r < 0)
 		return error_set(err, errlen, r, "cannot read kernel %s: %s", cfg->kernel, strerror(-r));
-	}
 	hdr = (struct setup_header *)(head + SETUP_HDR_OFFSET);
 	if (ksize < sizeof(head) || hdr->boot_flag != BOOT_FLAG_MAGIC || hdr->header != HDRS_MAGIC) {
-		close(fd);
 		return error_set(err, errlen, -ENOEXEC,
 			    "kernel %s is not a bzImage (no Linux boot protocol header)", cfg->kernel);
 	}
 	if (hdr->version < MIN_PROTOCOL || !(hdr->xloadflags & XLF_KERNEL_64) ||
 	    !(hdr->loadflags & LOADED_HIGH)) {
-		close(fd);
 		return error_set(err, errlen, -ENOEXEC,
 			    "kernel %s has boot protocol %u.%02u without a 64-bit entry; "
 			    "2.12 or later with a 64-bit entry is required",
@@ -167,7 +173,6 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 	}
 	setup_len = ((hdr->setup_sects ? hdr->setup_sects : 4) + 1) * 512ULL;
 	if (setup_len >= ksize) {
-		close(fd);
 		return error_set(err, errlen, -ENOEXEC, "kernel %s is truncated: no code after its %llu-byte setup",
 			    cfg->kernel, (unsigned long long)setup_len);
 	}
@@ -175,7 +180,6 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 	/* A relocatable kernel decompresses at its preferred address. */
 	kernel_end = MAX(LAYOUT_KERNEL, hdr->pref_address) + MAX(hdr->init_size, payload_len);
 	if (LAYOUT_KERNEL + payload_len > mem->low_end || kernel_end > mem->low_end) {
-		close(fd);
 		return error_set(err, errlen, -ENOMEM,
 			    "kernel %s needs %llu MiB of memory to unpack; the guest has %llu MiB",
 			    cfg->kernel, (unsigned long long)(kernel_end / MiB + 1),
@@ -183,7 +187,6 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 	}
 	dst = mem_ptr(mem, LAYOUT_KERNEL, payload_len);
 	r = pread_full(fd, dst, payload_len, setup_len);
-	close(fd);
 	if (r < 0)
 		return error_set(err, errlen, r, "cannot read kernel %s: %s", cfg->kernel, strerror(-r));
 
@@ -199,12 +202,12 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 	if (cfg->initrd) {
 		uint64_t top = MIN(mem->low_end, (uint64_t)hdr->initrd_addr_max + 1);
 
-		fd = open_regular(cfg->initrd, &initrd_size);
-		if (fd < 0)
-			return error_set(err, errlen, fd, "cannot read initrd %s: %s", cfg->initrd,
-				    strerror(-fd));
+		fd = cfg->initrd_fd;
+		r = file_size(fd, &initrd_size);
+		if (r < 0)
+			return error_set(err, errlen, r, "cannot read initrd %s: %s", cfg->initrd,
+				    strerror(-r));
 		if (initrd_size > top || ALIGN_DOWN(top - initrd_size, 4096) < kernel_end) {
-			close(fd);
 			return error_set(err, errlen, -ENOMEM,
 				    "initrd %s (%llu MiB) does not fit in guest memory below %llu MiB "
 				    "next to the kernel; give the guest more memory",
@@ -213,7 +216,6 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 		}
 		initrd_addr = ALIGN_DOWN(top - initrd_size, 4096);
 		r = pread_full(fd, mem_ptr(mem, initrd_addr, initrd_size), initrd_size, 0);
-		close(fd);
 		if (r < 0)
 			return error_set(err, errlen, r, "cannot read initrd %s: %s", cfg->initrd,
 				    strerror(-r));

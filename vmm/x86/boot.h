@@ -10,12 +10,21 @@
 #include "vmm/mem.h"
 
 struct boot_config {
-	const char *kernel;  /* bzImage path */
+	const char *kernel;  /* bzImage path, for messages */
+	int kernel_fd;       /* opened with boot_open_file */
 	const char *initrd;  /* or NULL */
+	int initrd_fd;       /* with initrd */
 	const char *cmdline; /* never NULL */
 	uint64_t rsdp;       /* guest address of the ACPI RSDP */
 	const struct screen_info *screen; /* a linear framebuffer, or NULL */
 };
+
+/*
+ * Open a kernel or initrd for boot_load_linux, which may run several times
+ * on the same fd (a guest reset), after vmm has given up its privileges.
+ * fd or -errno (-EISDIR, -EINVAL for what is not a regular file).
+ */
+int boot_open_file(const char *path);
 
 /*
  * Put kernel, initrd, command line, boot_params (with the e820 map) and
