@@ -367,3 +367,26 @@ test_vmmd_samples_statistics_for_graphs() {
 	! "$VMMD" --sample-interval 0 2>err || fail "interval 0 accepted"
 	grep -q "is not 1 to 3600 seconds" err || fail "$(cat err)"
 }
+
+test_vmmd_runs_vms_as_the_vm_user() {
+	need_kvm
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	! "$VMMD" --state-dir "$PWD/s2" --run-dir "$PWD/r2" --vm-user no-such-user-here 2>err || fail "an unknown user was accepted"
+	grep -q -- "--vm-user no-such-user-here: no such user" err || fail "$(cat err)"
+	export VMMD_SOCKET=$PWD/run/vmmd.sock
+	trap cleanup_vmmd EXIT
+	"$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" --vm-user nobody >>vmmd.log 2>&1 &
+	VMMD_PID=$!
+	for i in $(seq 100); do [ -S "$VMMD_SOCKET" ] && break; sleep 0.1; done
+	define u1 tick
+	ctl start u1 >/dev/null
+	local pid
+	pid=$(vmm_pid u1)
+	[ "$(awk '/^Uid:/ { print $2 }' /proc/$pid/status)" = "$(id -u nobody)" ] || fail "vmm is not nobody"
+	[ "$(stat -c %U run/vms/u1)" = nobody ] || fail "the run folder is not nobody's"
+	ctl suspend u1 >/dev/null && ctl resume u1 >/dev/null || fail "control requests failed"
+	ctl shutdown u1 >/dev/null
+	wait_state u1 "shut off"
+	[ "$(field_of u1 reason)" = shutdown ] || fail "reason $(field_of u1 reason)"
+	[ ! -e run/vms/u1/control.sock ] || fail "vmm could not remove its socket"
+}

@@ -16,6 +16,8 @@
  *   it ends (vm.event). Together they give the state: an announced end is
  *   "shut off", an unannounced one "crashed". The exit status is known
  *   only for vmm processes this vmmd started.
+ * - vmm runs as the VM user (--vm-user, "webkvm-vm" when it exists) once
+ *   it has opened what the VM needs; the run folder is that user's.
  * - Start waits (bounded) for vmm to say the guest runs, through a pipe
  *   (--ready-fd); an early exit gives vmm's last log line as the error.
  */
@@ -387,6 +389,8 @@ static int build_argv(struct vmmd *d, struct domain *dom, char **argv, unsigned 
 	run_path(d, dom, "control.sock", path, sizeof(path));
 	ADD("--control=unix:%s", path);
 	ADD("--ready-fd=3");
+	if (d->vm_user)
+		ADD("--user=%s", d->vm_user);
 	if (def->on_reboot == ACTION_DESTROY)
 		ADD("--no-reboot");
 	for (unsigned int i = 0; i < def->ndisks; i++) {
@@ -490,6 +494,12 @@ int domain_start(struct vmmd *d, struct domain *dom, const char **code, char *er
 	snprintf(path, sizeof(path), "%s/vms/%s", d->run_dir, dom->def->name);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 		error_set(err, errlen, -errno, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* vmm, once it is the VM user, rotates its console log and removes its sockets here */
+	if (d->vm_user && chown(path, d->vm_uid, d->vm_gid) < 0) {
+		error_set(err, errlen, -errno, "cannot give %s to %s: %s", path, d->vm_user,
+			  strerror(errno));
 		return -1;
 	}
 	clean_run_dir(d, dom);

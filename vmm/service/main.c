@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pwd.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -86,6 +87,8 @@ static void usage(FILE *out)
 	      "  --socket PATH     the API socket (default RUN-DIR/vmmd.sock)\n"
 	      "  --group NAME      the socket's group (default webkvm, when it exists)\n"
 	      "  --vmm PATH        the vmm binary (default: beside vmmd, else " BINDIR "/vmm)\n"
+	      "  --vm-user NAME    the user each vmm runs as once its files are open\n"
+	      "                    (default webkvm-vm when it exists; \"root\" keeps root)\n"
 	      "  --sample-interval SECONDS\n"
 	      "                    how often statistics are sampled for graphs (default 5)\n"
 	      "  -v, --verbose     more messages\n"
@@ -355,6 +358,7 @@ int main(int argc, char **argv)
 		{ "group", required_argument, NULL, 'g' },
 		{ "vmm", required_argument, NULL, 'm' },
 		{ "sample-interval", required_argument, NULL, 'i' },
+		{ "vm-user", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -362,7 +366,9 @@ int main(int argc, char **argv)
 	struct loop *l = calloc(1, sizeof(*l));
 	const char *socket_path = NULL, *group = "webkvm";
 	char *vmm = NULL, sockbuf[PATH_MAX];
-	bool group_given = false;
+	bool group_given = false, vm_user_given = false;
+	const char *vm_user = "webkvm-vm";
+	struct passwd *pw;
 	long interval = 5;
 	int c, r, lock_fd, status;
 
@@ -402,6 +408,10 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'u':
+			vm_user = optarg;
+			vm_user_given = true;
+			break;
 		case 'v':
 			log_setup("vmmd", LOG_LEVEL_DEBUG);
 			break;
@@ -418,6 +428,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	l->d.vmm_path = vmm ? vmm : default_vmm();
+	pw = strcmp(vm_user, "root") == 0 ? NULL : getpwnam(vm_user);
+	if (pw && pw->pw_uid != 0) {
+		l->d.vm_user = vm_user;
+		l->d.vm_uid = pw->pw_uid;
+		l->d.vm_gid = pw->pw_gid;
+	} else if (vm_user_given && strcmp(vm_user, "root") != 0) {
+		log_error("--vm-user %s: no such user", vm_user);
+		return 1;
+	} else if (strcmp(vm_user, "root") != 0) {
+		log_info("no user %s: VMs run as root", vm_user);
+	}
 	if (access(l->d.vmm_path, X_OK) < 0) {
 		log_error("cannot run %s: %s", l->d.vmm_path, strerror(errno));
 		return 1;

@@ -65,6 +65,9 @@ struct vmmd {
 	const char *state_dir;     /* definitions */
 	const char *run_dir;       /* sockets and per-VM run folders */
 	const char *vmm_path;
+	const char *vm_user;       /* vmm runs as this user, or NULL: as root */
+	uid_t vm_uid;
+	gid_t vm_gid;
 	int epoll_fd;
 	struct domain **domains;
 	unsigned int ndomains;
