@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,35 @@ void line_buf_free(struct line_buf *lb)
 	memset(lb, 0, sizeof(*lb));
 }
 
+static ssize_t read_with_fd(int fd, void *buf, size_t len, int *passed_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int *fds = (int *)CMSG_DATA(c);
+
+			for (int i = 0; i < nfds; i++) {
+				if (*passed_fd >= 0)
+					close(*passed_fd);
+				*passed_fd = fds[i];
+			}
+		}
+	}
+	return n;
+}
+
 /* Forget the line handed out last. */
 static void line_buf_compact(struct line_buf *lb)
 {
@@ -43,7 +73,19 @@ static void line_buf_compact(struct line_buf *lb)
 	lb->taken = 0;
 }
 
+static ssize_t fill(struct line_buf *lb, int fd, int *passed_fd);
+
 ssize_t line_buf_fill(struct line_buf *lb, int fd)
+{
+	return fill(lb, fd, NULL);
+}
+
+ssize_t line_buf_fill_fd(struct line_buf *lb, int fd, int *passed_fd)
+{
+	return fill(lb, fd, passed_fd);
+}
+
+static ssize_t fill(struct line_buf *lb, int fd, int *passed_fd)
 {
 	ssize_t n;
 
@@ -65,7 +107,8 @@ ssize_t line_buf_fill(struct line_buf *lb, int fd)
 	}
 	if (lb->len + 1 >= lb->cap)
 		return -EMSGSIZE;
-	n = read(fd, lb->data + lb->len, lb->cap - 1 - lb->len);
+	n = passed_fd ? read_with_fd(fd, lb->data + lb->len, lb->cap - 1 - lb->len, passed_fd)
+		      : read(fd, lb->data + lb->len, lb->cap - 1 - lb->len);
 	if (n < 0)
 		return errno == EINTR ? -EAGAIN : -errno;
 	lb->len += n;
@@ -192,6 +235,41 @@ int jsonrpc_parse_request(const char *line, json_object **ret_req, const char **
 	return 0;
 }
 
+/* Write obj as one line, with pass_fd (when >= 0) on its first bytes. */
+static int send_line(int fd, json_object *obj, int pass_fd)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
+	char *line = malloc(len + 1);
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+	int r;
+
+	if (!line)
+		return -ENOMEM;
+	memcpy(line, s, len);
+	line[len] = '\n';
+	iov = (struct iovec){ .iov_base = line, .iov_len = len + 1 };
+	memset(&u, 0, sizeof(u));
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
+	CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
+	CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &pass_fd, sizeof(int));
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	r = n < 0 ? -errno : write_all(fd, line + n, len + 1 - n);
+	free(line);
+	return r;
+}
+
 int jsonrpc_send(int fd, json_object *obj)
 {
 	size_t len;
@@ -243,6 +321,14 @@ static int take_reply(json_object *reply, int64_t want_id, json_object **ret_res
 int jsonrpc_call(int fd, const char *method, json_object *params, int timeout_ms,
 		 json_object **ret_result, char *code, size_t codelen, char *err, size_t errlen)
 {
+	return jsonrpc_call_fd(fd, method, params, -1, timeout_ms, ret_result, code, codelen, err,
+			       errlen);
+}
+
+int jsonrpc_call_fd(int fd, const char *method, json_object *params, int pass_fd,
+		    int timeout_ms, json_object **ret_result, char *code, size_t codelen, char *err,
+		    size_t errlen)
+{
 	static const int64_t call_id = 1;
 	json_object *req = json_object_new_object();
 	long long deadline = now_ms() + timeout_ms;
@@ -257,7 +343,7 @@ int jsonrpc_call(int fd, const char *method, json_object *params, int timeout_ms
 	json_object_object_add(req, "method", json_object_new_string(method));
 	if (params)
 		json_object_object_add(req, "params", params);
-	r = jsonrpc_send(fd, req);
+	r = pass_fd >= 0 ? send_line(fd, req, pass_fd) : jsonrpc_send(fd, req);
 	json_object_put(req);
 	if (r < 0)
 		return error_set(err, errlen, r, "cannot send the request: %s", strerror(-r));

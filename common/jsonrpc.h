@@ -25,6 +25,12 @@ void line_buf_free(struct line_buf *lb);
  * (-EAGAIN when nothing waits, -EMSGSIZE when a line outgrows max).
  */
 ssize_t line_buf_fill(struct line_buf *lb, int fd);
+/*
+ * line_buf_fill on a unix socket that may carry a file descriptor
+ * (SCM_RIGHTS) with its bytes: one that arrives goes to *passed_fd (an
+ * earlier one still there is closed). Received fds are close-on-exec.
+ */
+ssize_t line_buf_fill_fd(struct line_buf *lb, int fd, int *passed_fd);
 /* The next whole line, NUL-terminated without its newline, or NULL. Valid until the next call. */
 char *line_buf_next(struct line_buf *lb);
 
@@ -60,6 +66,10 @@ int jsonrpc_send(int fd, json_object *obj);
  */
 int jsonrpc_call(int fd, const char *method, json_object *params, int timeout_ms,
 		 json_object **ret_result, char *code, size_t codelen, char *err, size_t errlen);
+/* The same, handing pass_fd to the server with the request (SCM_RIGHTS). */
+int jsonrpc_call_fd(int fd, const char *method, json_object *params, int pass_fd,
+		    int timeout_ms, json_object **ret_result, char *code, size_t codelen, char *err,
+		    size_t errlen);
 
 /* Parameter getters: false when the member is missing or of another type. */
 bool json_get_string(json_object *obj, const char *key, const char **ret);

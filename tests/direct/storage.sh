@@ -256,3 +256,46 @@ test_vm_with_a_network_interface_is_not_started_without_it() {
 	[ "$(cat err)" = "error: nic has a network interface, and this vmm has no virtio-net yet" ] || fail "$(cat err)"
 	[ -z "$(pgrep -f -- "--control=unix:$PWD/run/")" ] || fail "a vmm process was left"
 }
+
+test_vol_upload_copies_what_the_client_can_read() {
+	start_vmmd
+	define_pool images "$PWD/images"
+	ctl pool-start images >/dev/null
+	# a sparse "ISO" with data at both ends
+	truncate -s 64M disk.iso
+	printf 'ISO-START' | dd of=disk.iso conv=notrunc 2>/dev/null
+	printf 'ISO-END' | dd of=disk.iso bs=1 seek=$((64 * 1024 * 1024 - 7)) conv=notrunc 2>/dev/null
+	ctl vol-upload install.iso disk.iso --pool images | grep -q 'Vol install.iso uploaded' || fail "upload did not say so"
+	cmp disk.iso images/install.iso || fail "the volume differs from the file"
+	[ "$(stat -c %b images/install.iso)" -lt 1024 ] || fail "holes were filled in ($(stat -c %b images/install.iso) blocks)"
+	# a qcow2 keeps its format
+	qemu-img create -f qcow2 img.qcow2 16M >/dev/null
+	ctl vol-upload img.qcow2 img.qcow2 --pool images >/dev/null
+	[ "$(vol_field img.qcow2 images format)" = qcow2 ] || fail "the uploaded qcow2 is not one"
+	# from a pipe too
+	ctl vol-upload piped.img /dev/stdin --pool images < <(printf 'through a pipe') >/dev/null
+	[ "$(cat images/piped.img)" = "through a pipe" ] || fail "the piped upload differs"
+	# never over an existing volume; a file the client cannot read never goes in
+	! ctl vol-upload install.iso disk.iso --pool images 2>err || fail "overwrote a volume"
+	grep -q "File exists" err || fail "$(cat err)"
+	! ctl vol-upload x.img "$PWD/no-such-file" --pool images 2>err || fail "uploaded a missing file"
+	grep -q "cannot open $PWD/no-such-file" err || fail "$(cat err)"
+	if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+		echo secret >secret && chmod 600 secret
+		chmod 755 "$PWD" && chmod 777 run && chmod 666 run/vmmd.sock
+		! setpriv --reuid nobody --regid nogroup --clear-groups "$VMMCTL" vol-upload s.img "$PWD/secret" --pool images 2>err ||
+			fail "nobody uploaded root's file"
+		grep -q "cannot open" err || fail "$(cat err)"
+		[ ! -e images/s.img ] || fail "a volume was made"
+	fi
+	# a slow upload does not hold the service up
+	ctl vol-upload slow.img /dev/stdin --pool images < <(sleep 3; echo late) >slow.out 2>&1 &
+	local up=$!
+	sleep 0.5
+	timeout 2 "$VMMCTL" pool-list >/dev/null || fail "vmmd did not answer during an upload"
+	wait $up || { cat slow.out; fail "the slow upload failed"; }
+	[ "$(cat images/slow.img)" = late ] || fail "the slow upload differs"
+	# the raw request without a file is refused
+	call '{"jsonrpc":"2.0","id":1,"method":"vol.upload","params":{"pool":"images","name":"y.img"}}' | grep -q 'needs the file sent with the request' || fail "no file was accepted"
+	[ ! -e images/y.img ] || fail "a volume was made without a file"
+}

@@ -70,6 +70,8 @@ static void usage(FILE *out)
 	      "  vol-resize VOL SIZE --pool POOL   grow a volume\n"
 	      "  vol-delete VOL --pool POOL\n"
 	      "  vol-info VOL --pool POOL  format, capacity, allocation, backing file\n"
+	      "  vol-upload VOL FILE --pool POOL\n"
+	      "                            a new volume with FILE's bytes (an ISO, an image)\n"
 	      "\n"
 	      "The socket defaults to $VMMD_SOCKET, else " RUNSTATEDIR "/webkvm/vmmd.sock.\n",
 	      out);

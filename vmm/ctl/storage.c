@@ -1,10 +1,16 @@
 /* vmmctl's pool-* and vol-* commands, shaped like virsh's. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/fd.h"
+#include "common/jsonrpc.h"
 #include "vmm/ctl/ctl.h"
+
+#define UPLOAD_TIMEOUT_MS (3600 * 1000)
 
 static json_object *vol_params(const char *pool, const char *name)
 {
@@ -230,6 +236,23 @@ static int vol_resize(struct ctl *c, const struct args *a)
 	return vol_print(c, call(c, "vol.resize", p), "resized");
 }
 
+/* The file goes to vmmd as an open fd: only what this user can read is uploaded. */
+static int vol_upload(struct ctl *c, const struct args *a)
+{
+	json_object *res;
+	char code[64], err[1024];
+	int fd = open(a->pos[1], O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return die("cannot open %s: %s", a->pos[1], strerror(errno));
+	r = jsonrpc_call_fd(c->fd, "vol.upload", vol_params(a->pool, a->pos[0]), fd,
+			    UPLOAD_TIMEOUT_MS, &res, code, sizeof(code), err, sizeof(err));
+	close(fd);
+	if (r != 0)
+		return die("%s", err);
+	return vol_print(c, res, "uploaded");
+}
+
 static int vol_delete(struct ctl *c, const struct args *a)
 {
 	json_object *res = call(c, "vol.delete", vol_params(a->pool, a->pos[0]));
@@ -262,6 +285,7 @@ static const struct {
 	{ "vol-resize", "--pool", "vol-resize VOL SIZE --pool POOL", 2 },
 	{ "vol-delete", "--pool", "vol-delete VOL --pool POOL", 1 },
 	{ "vol-info", "--pool", "vol-info VOL --pool POOL", 1 },
+	{ "vol-upload", "--pool", "vol-upload VOL FILE --pool POOL", 2 },
 };
 
 bool storage_command_known(const char *cmd)
@@ -308,5 +332,7 @@ int storage_command(struct ctl *c, int argc, char **argv)
 		return vol_resize(c, &a);
 	if (strcmp(cmd, "vol-delete") == 0)
 		return vol_delete(c, &a);
+	if (strcmp(cmd, "vol-upload") == 0)
+		return vol_upload(c, &a);
 	return vol_print(c, call(c, "vol.info", vol_params(a.pool, a.pos[0])), NULL);
 }

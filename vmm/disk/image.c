@@ -189,7 +189,7 @@ int image_probe(const char *path, struct image_info *info, char *err, size_t err
 	return r;
 }
 
-static int create_file(const char *path, char *err, size_t errlen)
+int image_create_file(const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 
@@ -205,7 +205,7 @@ int image_create_raw(const char *path, uint64_t size, char *err, size_t errlen)
 	if (size > IMAGE_MAX_SIZE)
 		return error_set(err, errlen, -EINVAL, "a size of %llu bytes is too large",
 				 (unsigned long long)size);
-	fd = create_file(path, err, errlen);
+	fd = image_create_file(path, err, errlen);
 	if (fd < 0)
 		return fd;
 	if (ftruncate(fd, size) < 0 || fsync(fd) < 0)
@@ -271,7 +271,7 @@ int image_create_qcow2(const char *path, uint64_t size, const char *backing,
 		buf[2 * cs + i * 2] = 0;
 		buf[2 * cs + i * 2 + 1] = 1;
 	}
-	fd = create_file(path, err, errlen);
+	fd = image_create_file(path, err, errlen);
 	if (fd < 0) {
 		free(buf);
 		return fd;
@@ -288,25 +288,38 @@ int image_create_qcow2(const char *path, uint64_t size, const char *backing,
 	return 0;
 }
 
-int image_copy(const char *src, const char *dst, char *err, size_t errlen)
+/* Copy all of in (from its start) into out, keeping holes where in has them. 0 or -errno. */
+int image_copy_fd(int in, int out)
 {
 	struct stat st;
 	off_t data = 0, hole;
-	int in, out, r = 0;
+	char *buf;
+	int r = 0;
 
-	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (in < 0)
-		return error_set(err, errlen, -errno, "cannot open %s: %s", src, strerror(errno));
-	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(in);
-		return error_set(err, errlen, -EINVAL, "%s is not a regular file", src);
+	if (fstat(in, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		/* a pipe or a device: a plain copy */
+		buf = malloc(1 << 20);
+		if (!buf)
+			return -ENOMEM;
+		for (;;) {
+			ssize_t n = read(in, buf, 1 << 20);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				r = n < 0 ? -errno : 0;
+				break;
+			}
+			r = write_all(out, buf, n);
+			if (r < 0)
+				break;
+		}
+		free(buf);
+		return r == 0 && fsync(out) < 0 ? -errno : r;
 	}
-	out = create_file(dst, err, errlen);
-	if (out < 0) {
-		close(in);
-		return out;
-	}
-	/* copy each data extent; holes stay holes */
+	/* each data extent; holes stay holes */
 	while (r == 0 && (data = lseek(in, data, SEEK_DATA)) >= 0) {
 		hole = lseek(in, data, SEEK_HOLE);
 		if (hole < 0) {
@@ -330,6 +343,27 @@ int image_copy(const char *src, const char *dst, char *err, size_t errlen)
 		r = -errno;
 	if (r == 0 && (ftruncate(out, st.st_size) < 0 || fsync(out) < 0))
 		r = -errno;
+	return r;
+}
+
+int image_copy(const char *src, const char *dst, char *err, size_t errlen)
+{
+	struct stat st;
+	int in, out, r;
+
+	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return error_set(err, errlen, -errno, "cannot open %s: %s", src, strerror(errno));
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return error_set(err, errlen, -EINVAL, "%s is not a regular file", src);
+	}
+	out = image_create_file(dst, err, errlen);
+	if (out < 0) {
+		close(in);
+		return out;
+	}
+	r = image_copy_fd(in, out);
 	close(in);
 	close(out);
 	if (r < 0) {

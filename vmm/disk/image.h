@@ -31,6 +31,10 @@ int image_create_qcow2(const char *path, uint64_t size, const char *backing,
 
 /* Copy src to a new file dst, keeping holes. */
 int image_copy(const char *src, const char *dst, char *err, size_t errlen);
+/* A new, empty file (never an existing one): fd, or -errno with err. */
+int image_create_file(const char *path, char *err, size_t errlen);
+/* Copy all of in into out (holes kept for a regular in), fsync. 0 or -errno. */
+int image_copy_fd(int in, int out);
 
 /* Grow an image's virtual size (never shrink). */
 int image_resize(const char *path, uint64_t size, char *err, size_t errlen);

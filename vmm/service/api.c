@@ -432,12 +432,13 @@ static const struct {
 	{ "vol.delete", api_vol_delete, true },
 	{ "vol.info", api_vol_info, false },
 	{ "vol.resize", api_vol_resize, true },
+	{ "vol.upload", api_vol_upload, true },
 };
 
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,
-		      bool *is_error)
+		      int *passed_fd, struct job **ret_job, bool *is_error)
 {
-	struct api_ctx c = { .d = d, .params = params };
+	struct api_ctx c = { .d = d, .params = params, .passed_fd = passed_fd };
 	const char *name = NULL;
 	json_object *res;
 
@@ -445,6 +446,11 @@ json_object *api_call(struct vmmd *d, const char *method, json_object *params, u
 		if (strcmp(methods[i].name, method) != 0)
 			continue;
 		res = methods[i].fn(&c);
+		if (c.job) {
+			*ret_job = c.job;
+			log_info("uid %u: %s started", (unsigned int)peer_uid, method);
+			return NULL;
+		}
 		if (methods[i].changes) {
 			if (!json_get_string(params, "name", &name) &&
 			    !(res && json_get_string(res, "name", &name)))

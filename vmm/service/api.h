@@ -9,6 +9,8 @@ struct api_ctx {
 	json_object *params;
 	const char *code;     /* on error */
 	char err[1024];
+	int *passed_fd;       /* sent by the client with the request, or -1 */
+	struct job *job;      /* a method that finishes later sets it */
 };
 
 typedef json_object *(*api_fn)(struct api_ctx *c);
@@ -34,5 +36,6 @@ json_object *api_vol_clone(struct api_ctx *c);
 json_object *api_vol_delete(struct api_ctx *c);
 json_object *api_vol_info(struct api_ctx *c);
 json_object *api_vol_resize(struct api_ctx *c);
+json_object *api_vol_upload(struct api_ctx *c);
 
 #endif

@@ -1,12 +1,17 @@
 /*
  * The API's storage methods: pool.list, pool.define, pool.undefine,
  * pool.start, pool.stop, pool.dumpxml, pool.info, pool.autostart,
- * vol.list, vol.create, vol.clone, vol.delete, vol.info, vol.resize.
- * Volumes are named by params.pool and params.name.
+ * vol.list, vol.create, vol.clone, vol.delete, vol.info, vol.resize,
+ * vol.upload. Volumes are named by params.pool and params.name.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vmm/disk/image.h"
@@ -339,4 +344,79 @@ json_object *api_vol_resize(struct api_ctx *c)
 		return NULL;
 	}
 	return volume_info(c, path);
+}
+
+static json_object *upload_done(struct vmmd *d, struct job *job, int status, bool *is_error)
+{
+	struct api_ctx c = { .d = d };
+	json_object *res;
+
+	if (status != 0) {
+		unlink(job->path);
+		*is_error = true;
+		return jsonrpc_error(NULL, "io-error", "cannot upload into %s: %s", job->path,
+				     status > 0 && status < 256 ? strerror(status) : "the copy failed");
+	}
+	res = volume_info(&c, job->path);
+	if (!res) {
+		*is_error = true;
+		return jsonrpc_error(NULL, c.code ? c.code : "io-error", "%s", c.err);
+	}
+	return res;
+}
+
+/*
+ * vol.upload: a new volume with the bytes of the file the client sent with
+ * the request (SCM_RIGHTS), so that only files the client itself can read
+ * go in. A child process copies; the reply comes when it is done.
+ */
+json_object *api_vol_upload(struct api_ctx *c)
+{
+	char path[4096];
+	struct job *job;
+	struct stat st;
+	int out, in = *c->passed_fd;
+	pid_t pid;
+
+	if (!param_volume(c, "name", NULL, path, sizeof(path)))
+		return NULL;
+	if (in < 0)
+		return api_fail(c, JSONRPC_INVALID_PARAMS,
+				"vol.upload needs the file sent with the request (SCM_RIGHTS)");
+	if (fstat(in, &st) < 0 || S_ISDIR(st.st_mode) ||
+	    (fcntl(in, F_GETFL) & O_ACCMODE) == O_WRONLY)
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "the file sent is not readable data");
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return api_fail(c, JSONRPC_INTERNAL, "out of memory");
+	out = image_create_file(path, c->err, sizeof(c->err));
+	if (out < 0) {
+		free(job);
+		c->code = out == -EEXIST ? "volume-exists" : "io-error";
+		return NULL;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int r = image_copy_fd(in, out);
+
+		_exit(r < 0 ? -r : 0);
+	}
+	close(out);
+	if (pid < 0) {
+		unlink(path);
+		free(job);
+		return api_fail(c, "io-error", "cannot fork: %s", strerror(errno));
+	}
+	job->pidfd = (struct watch){ .kind = FD_JOB, .fd = syscall(SYS_pidfd_open, pid, 0), .owner = job };
+	if (job->pidfd.fd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		unlink(path);
+		free(job);
+		return api_fail(c, "io-error", "cannot watch the copy: %s", strerror(errno));
+	}
+	snprintf(job->path, sizeof(job->path), "%s", path);
+	job->finish = upload_done;
+	c->job = job;
+	return NULL;
 }

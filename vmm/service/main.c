@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/fd.h"
@@ -48,6 +49,7 @@ struct client {
 	struct watch w;
 	struct line_buf in;
 	uid_t uid;
+	int passed_fd;               /* sent with the request being read, or -1 */
 };
 
 struct loop {
@@ -57,6 +59,7 @@ struct loop {
 	struct watch timer;          /* statistics samples */
 	struct client *clients;
 	unsigned int nclients;
+	struct job *jobs;            /* requests that children finish */
 };
 
 int vmmd_watch(struct vmmd *d, struct watch *w)
@@ -154,6 +157,7 @@ static void new_client(struct loop *l)
 		cred.uid = (uid_t)-1;
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	c->uid = cred.uid;
+	c->passed_fd = -1;
 	c->w = (struct watch){ .kind = FD_CLIENT, .fd = fd, .owner = c };
 	line_buf_init(&c->in, API_MAX_LINE);
 	if (vmmd_watch(&l->d, &c->w) < 0) {
@@ -176,7 +180,13 @@ static void drop_client(struct loop *l, struct client *c)
 			break;
 		}
 	}
+	/* its jobs go on; their replies have nowhere to go */
+	for (struct job *j = l->jobs; j; j = j->next)
+		if (j->client == c)
+			j->client = NULL;
 	vmmd_unwatch(&l->d, &c->w);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
 	line_buf_free(&c->in);
 	free(c);
 	l->nclients--;
@@ -191,8 +201,22 @@ static bool serve_line(struct loop *l, struct client *c, const char *line)
 	int r;
 
 	if (jsonrpc_parse_request(line, &req, &method, &params, &id, &reply) == 0) {
-		json_object *res = api_call(&l->d, method, params, c->uid, &is_error);
+		struct job *job = NULL;
+		json_object *res = api_call(&l->d, method, params, c->uid, &c->passed_fd, &job,
+					    &is_error);
 
+		if (job) {
+			/* the reply comes when the job ends */
+			job->client = c;
+			job->id = id ? json_object_get(id) : NULL;
+			job->next = l->jobs;
+			l->jobs = job;
+			json_object_put(req);
+			if (c->passed_fd >= 0)
+				close(c->passed_fd);
+			c->passed_fd = -1;
+			return vmmd_watch(&l->d, &job->pidfd) == 0;
+		}
 		if (is_error) {
 			json_object_object_add(res, "id", id ? json_object_get(id) : NULL);
 			reply = res;
@@ -201,14 +225,50 @@ static bool serve_line(struct loop *l, struct client *c, const char *line)
 		}
 		json_object_put(req);
 	}
+	if (c->passed_fd >= 0) {
+		close(c->passed_fd); /* sent with a request that did not want it */
+		c->passed_fd = -1;
+	}
 	r = jsonrpc_send(c->w.fd, reply);
 	json_object_put(reply);
 	return r == 0;
 }
 
+static void job_done(struct loop *l, struct job *job)
+{
+	siginfo_t si;
+	json_object *reply;
+	bool is_error = false;
+	int status;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, job->pidfd.fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+		return;
+	status = si.si_code == CLD_EXITED ? si.si_status : 255;
+	reply = job->finish(&l->d, job, status, &is_error);
+	if (is_error) {
+		json_object_object_add(reply, "id", job->id ? json_object_get(job->id) : NULL);
+	} else {
+		reply = jsonrpc_result(job->id, reply);
+	}
+	log_info("job for %s ended: %s", job->path, is_error ? "failed" : "done");
+	if (job->client)
+		jsonrpc_send(((struct client *)job->client)->w.fd, reply);
+	json_object_put(reply);
+	for (struct job **p = &l->jobs; *p; p = &(*p)->next) {
+		if (*p == job) {
+			*p = job->next;
+			break;
+		}
+	}
+	vmmd_unwatch(&l->d, &job->pidfd);
+	json_object_put(job->id);
+	free(job);
+}
+
 static void serve_client(struct loop *l, struct client *c)
 {
-	ssize_t n = line_buf_fill(&c->in, c->w.fd);
+	ssize_t n = line_buf_fill_fd(&c->in, c->w.fd, &c->passed_fd);
 	char *line;
 
 	if (n == -EAGAIN)
@@ -340,6 +400,9 @@ static int run(struct loop *l)
 				break;
 			case FD_PIDFD:
 				domain_pidfd_ready(&l->d, w->owner);
+				break;
+			case FD_JOB:
+				job_done(l, w->owner);
 				break;
 			case FD_EVENTS:
 				domain_events_ready(&l->d, w->owner);
@@ -501,6 +564,14 @@ int main(int argc, char **argv)
 	unlink(socket_path);
 	while (l->clients)
 		drop_client(l, l->clients);
+	while (l->jobs) {
+		struct job *j = l->jobs;
+
+		l->jobs = j->next;
+		vmmd_unwatch(&l->d, &j->pidfd);
+		json_object_put(j->id);
+		free(j);
+	}
 	vmmd_unwatch(&l->d, &l->listen);
 	vmmd_unwatch(&l->d, &l->signals);
 	vmmd_unwatch(&l->d, &l->timer);

@@ -29,7 +29,7 @@ struct stats_ring;
 enum domain_state { DOMAIN_SHUTOFF, DOMAIN_RUNNING, DOMAIN_PAUSED, DOMAIN_CRASHED };
 
 /* What kind of fd woke the main loop. */
-enum vmmd_fd_kind { FD_LISTEN, FD_SIGNAL, FD_TIMER, FD_CLIENT, FD_PIDFD, FD_EVENTS };
+enum vmmd_fd_kind { FD_LISTEN, FD_SIGNAL, FD_TIMER, FD_CLIENT, FD_PIDFD, FD_EVENTS, FD_JOB };
 
 /* One fd in the main loop's epoll set; epoll's data points here. */
 struct watch {
@@ -146,9 +146,28 @@ int store_mark(const struct vmmd *d, const char *kind, const char *name, bool on
 	       size_t errlen);
 bool store_marked(const struct vmmd *d, const char *kind, const char *name);
 
-/* api.c: answer one request; a result or an error reply (then *is_error). */
+/*
+ * A request that a child process finishes (a long copy), so that vmmd
+ * serves everyone else meanwhile. When the child ends, finish builds the
+ * reply from its exit status.
+ */
+struct job {
+	struct watch pidfd;        /* FD_JOB */
+	void *client;              /* the connection awaiting the reply; NULL once it left */
+	json_object *id;           /* the request's id */
+	json_object *(*finish)(struct vmmd *d, struct job *job, int status, bool *is_error);
+	char path[4096];           /* what the job makes */
+	struct job *next;
+};
+
+/*
+ * api.c: answer one request; a result or an error reply (then *is_error).
+ * *passed_fd is a file descriptor the client sent with it (or -1); a
+ * method that keeps it sets it to -1. A method that starts a job returns
+ * NULL with *ret_job set; the reply comes when it ends.
+ */
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,
-		      bool *is_error);
+		      int *passed_fd, struct job **ret_job, bool *is_error);
 
 /* stats.c */
 void stats_sample_all(struct vmmd *d);
