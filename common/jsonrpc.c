@@ -157,6 +157,14 @@ json_object *jsonrpc_error(json_object *id, const char *code, const char *fmt, .
 	return o;
 }
 
+json_object *jsonrpc_reply(json_object *id, json_object *res, bool is_error)
+{
+	if (!is_error)
+		return jsonrpc_result(id, res);
+	json_object_object_add(res, "id", id ? json_object_get(id) : NULL);
+	return res;
+}
+
 json_object *jsonrpc_notification(const char *method, json_object *params)
 {
 	json_object *o = json_object_new_object();

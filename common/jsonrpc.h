@@ -47,6 +47,11 @@ json_object *jsonrpc_result(json_object *id, json_object *result);
 json_object *jsonrpc_error(json_object *id, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 json_object *jsonrpc_notification(const char *method, json_object *params);
+/*
+ * The reply to request id: res wrapped as its result, or, when is_error,
+ * res (built by jsonrpc_error) given that id. Takes res.
+ */
+json_object *jsonrpc_reply(json_object *id, json_object *res, bool is_error);
 
 /*
  * Check one request line: 0 with *method, *params (an object, maybe empty)

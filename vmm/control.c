@@ -129,13 +129,7 @@ static bool serve_line(struct control *ctl, struct control_client *c, const char
 
 	if (jsonrpc_parse_request(line, &req, &method, &params, &id, &reply) == 0) {
 		result = ctl->handler(ctl->opaque, method, params, &is_error);
-		if (is_error) {
-			/* the handler built a whole error reply; give it this request's id */
-			json_object_object_add(result, "id", id ? json_object_get(id) : NULL);
-			reply = result;
-		} else {
-			reply = jsonrpc_result(id, result);
-		}
+		reply = jsonrpc_reply(id, result, is_error);
 		json_object_put(req);
 	}
 	r = jsonrpc_send(c->fd, reply);

@@ -20,6 +20,10 @@ const char *str(json_object *o, const char *key);
 long long num(json_object *o, const char *key);
 /* Print res as JSON and release it; returns 0. */
 int print_json(json_object *res);
+/* Send FILE's XML to method (domain.define, pool.define); what names it in the output. */
+int define_from_file(struct ctl *c, const char *method, const char *file, const char *what);
+/* Print the "xml" that method gives for name. */
+int print_xml(struct ctl *c, const char *method, const char *name);
 
 /* args.c: a command's words, options (those in `options`, space-separated) and npos positionals. */
 struct args {

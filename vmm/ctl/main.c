@@ -196,7 +196,7 @@ static int cmd_dominfo(struct ctl *c, const char *name)
 	return 0;
 }
 
-static int cmd_define(struct ctl *c, const char *file)
+int define_from_file(struct ctl *c, const char *method, const char *file, const char *what)
 {
 	json_object *p, *res;
 	void *buf;
@@ -212,19 +212,23 @@ static int cmd_define(struct ctl *c, const char *file)
 	p = json_object_new_object();
 	json_object_object_add(p, "xml", json_object_new_string_len(buf, len));
 	free(buf);
-	res = call(c, "domain.define", p);
+	res = call(c, method, p);
 	if (!res)
 		return 1;
 	if (c->json)
 		return print_json(res);
-	printf("Domain '%s' defined from %s\n\n", str(res, "name"), file);
+	/* virsh quotes a domain's name, not a pool's */
+	if (strcmp(what, "Domain") == 0)
+		printf("Domain '%s' defined from %s\n\n", str(res, "name"), file);
+	else
+		printf("%s %s defined from %s\n\n", what, str(res, "name"), file);
 	json_object_put(res);
 	return 0;
 }
 
-static int cmd_dumpxml(struct ctl *c, const char *name)
+int print_xml(struct ctl *c, const char *method, const char *name)
 {
-	json_object *res = call(c, "domain.dumpxml", name_params(name));
+	json_object *res = call(c, method, name_params(name));
 
 	if (!res)
 		return 1;
@@ -443,9 +447,9 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 	if (strcmp(cmd, "dominfo") == 0)
 		return cmd_dominfo(c, argv[1]);
 	if (strcmp(cmd, "define") == 0)
-		return cmd_define(c, argv[1]);
+		return define_from_file(c, "domain.define", argv[1], "Domain");
 	if (strcmp(cmd, "dumpxml") == 0)
-		return cmd_dumpxml(c, argv[1]);
+		return print_xml(c, "domain.dumpxml", argv[1]);
 	if (strcmp(cmd, "domstats") == 0)
 		return cmd_domstats(c, argv[1]);
 	if (strcmp(cmd, "console") == 0)

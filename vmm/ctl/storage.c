@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/fd.h"
 #include "common/jsonrpc.h"
 #include "vmm/ctl/ctl.h"
 
@@ -57,32 +56,6 @@ static int pool_list(struct ctl *c, const struct args *a)
 		       json_object_get_boolean(v) ? "yes" : "no");
 	}
 	printf("\n");
-	json_object_put(res);
-	return 0;
-}
-
-static int pool_define(struct ctl *c, const char *file)
-{
-	json_object *p, *res;
-	void *buf;
-	size_t len;
-	int r = read_file(file, 1 << 20, &buf, &len);
-
-	if (r < 0)
-		return die("cannot read %s: %s", file, strerror(-r));
-	if (memchr(buf, '\0', len)) {
-		free(buf);
-		return die("%s is not a text file", file);
-	}
-	p = json_object_new_object();
-	json_object_object_add(p, "xml", json_object_new_string_len(buf, len));
-	free(buf);
-	res = call(c, "pool.define", p);
-	if (!res)
-		return 1;
-	if (c->json)
-		return print_json(res);
-	printf("Pool %s defined from %s\n\n", str(res, "name"), file);
 	json_object_put(res);
 	return 0;
 }
@@ -138,19 +111,6 @@ static int pool_autostart(struct ctl *c, const struct args *a)
 		return print_json(res);
 	printf("Pool %s %s\n\n", a->pos[0],
 	       a->disable ? "unmarked as autostarted" : "marked as autostarted");
-	json_object_put(res);
-	return 0;
-}
-
-static int pool_dumpxml(struct ctl *c, const char *name)
-{
-	json_object *res = call(c, "pool.dumpxml", name_params(name));
-
-	if (!res)
-		return 1;
-	if (c->json)
-		return print_json(res);
-	fputs(str(res, "xml"), stdout);
 	json_object_put(res);
 	return 0;
 }
@@ -309,7 +269,7 @@ int storage_command(struct ctl *c, int argc, char **argv)
 	if (strcmp(cmd, "pool-list") == 0)
 		return pool_list(c, &a);
 	if (strcmp(cmd, "pool-define") == 0)
-		return pool_define(c, a.pos[0]);
+		return define_from_file(c, "pool.define", a.pos[0], "Pool");
 	if (strcmp(cmd, "pool-start") == 0)
 		return pool_simple(c, "pool.start", a.pos[0], "started");
 	if (strcmp(cmd, "pool-destroy") == 0)
@@ -317,7 +277,7 @@ int storage_command(struct ctl *c, int argc, char **argv)
 	if (strcmp(cmd, "pool-undefine") == 0)
 		return pool_simple(c, "pool.undefine", a.pos[0], "has been undefined");
 	if (strcmp(cmd, "pool-dumpxml") == 0)
-		return pool_dumpxml(c, a.pos[0]);
+		return print_xml(c, "pool.dumpxml", a.pos[0]);
 	if (strcmp(cmd, "pool-info") == 0)
 		return pool_info(c, a.pos[0]);
 	if (strcmp(cmd, "pool-autostart") == 0)

@@ -118,57 +118,32 @@ static int domain_add(struct vmmd *d, struct domain *dom)
 	return 0;
 }
 
+static int load_one(struct vmmd *d, const char *name, const char *xml, size_t len, char *err,
+		    size_t errlen)
+{
+	struct domain_def *def;
+	struct domain *dom;
+
+	if (domain_def_parse(&def, xml, len, err, errlen) < 0)
+		return -EINVAL;
+	if (strcmp(def->name, name) != 0 || domain_find(d, def->name) ||
+	    domain_find_uuid(d, def->uuid)) {
+		domain_def_free(def);
+		return error_set(err, errlen, -EINVAL, "the name or uuid inside does not fit");
+	}
+	dom = domain_new(def);
+	if (!dom || domain_add(d, dom) < 0) {
+		free(dom);
+		domain_def_free(def);
+		return error_set(err, errlen, -ENOMEM, "out of memory");
+	}
+	dom->autostart = store_marked(d, "autostart", def->name);
+	return 0;
+}
+
 int domains_load(struct vmmd *d)
 {
-	char path[4096];
-	struct dirent *e;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "%s/domains", d->state_dir);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((e = readdir(dir))) {
-		size_t n = strlen(e->d_name);
-		struct domain_def *def;
-		struct domain *dom;
-		char err[512], file[4096 + 256 + 2];
-		void *buf;
-		size_t len;
-		int r;
-
-		if (n < 5 || strcmp(e->d_name + n - 4, ".xml") != 0)
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-		r = read_file(file, DOMAIN_XML_MAX, &buf, &len);
-		if (r < 0) {
-			log_error("cannot read %s: %s", file, strerror(-r));
-			continue;
-		}
-		r = domain_def_parse(&def, buf, len, err, sizeof(err));
-		free(buf);
-		if (r < 0) {
-			log_error("%s: %s; left alone", file, err);
-			continue;
-		}
-		if (strlen(def->name) + 4 != n || strncmp(def->name, e->d_name, n - 4) != 0 ||
-		    domain_find(d, def->name) || domain_find_uuid(d, def->uuid)) {
-			log_error("%s: the name or uuid inside does not fit; left alone", file);
-			domain_def_free(def);
-			continue;
-		}
-		dom = domain_new(def);
-		if (!dom || domain_add(d, dom) < 0) {
-			free(dom);
-			domain_def_free(def);
-			closedir(dir);
-			return -ENOMEM;
-		}
-		dom->autostart = store_marked(d, "autostart", def->name);
-		snprintf(dom->reason, sizeof(dom->reason), "unknown");
-	}
-	closedir(dir);
-	return 0;
+	return store_load(d, "domains", DOMAIN_XML_MAX, load_one);
 }
 
 int domain_define(struct vmmd *d, const char *xml, size_t len, struct domain **ret,

@@ -81,20 +81,14 @@ static const struct xml_rule domain_rules[] = {
 	{ NULL, NULL, 0 },
 };
 
+static const struct xml_definition domain_kind = {
+	.root = "domain", .type = "kvm", .type_note = "webkvm runs type 'kvm'",
+	.rules = domain_rules, .max = DOMAIN_XML_MAX, .noun = "VM",
+};
+
 bool domain_name_valid(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (n == 0 || n > DOMAIN_NAME_MAX || name[0] == '.' || name[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.' || c == '+'))
-			return false;
-	}
-	return true;
+	return xml_name_valid(name);
 }
 
 /* One of the space-separated words, or -1. */
@@ -347,40 +341,14 @@ int domain_def_parse(struct domain_def **ret, const char *xml, size_t len, char 
 	int r = -EINVAL;
 
 	*ret = NULL;
-	if (len > DOMAIN_XML_MAX)
-		return error_set(err, errlen, -EINVAL, "the XML is larger than %d bytes",
-				 DOMAIN_XML_MAX);
 	def = calloc(1, sizeof(*def));
 	if (!def)
 		return error_set(err, errlen, -ENOMEM, "out of memory");
-	def->doc = xml_parse(xml, len, "domain", err, errlen);
+	def->doc = xml_parse_definition(&domain_kind, xml, len, def->name, def->uuid,
+					&def->uuid_given, err, errlen);
 	if (!def->doc)
 		goto fail;
 	root = xmlDocGetRootElement(def->doc);
-	if ((r = xml_check(root, domain_rules, err, errlen)) < 0)
-		goto fail;
-	r = -EINVAL;
-
-	if (!(v = xml_attr(root, "type"))) {
-		error_set(err, errlen, r, "<domain> needs type='kvm'");
-		goto fail;
-	}
-	if (strcmp(v, "kvm") != 0) {
-		error_set(err, errlen, r, "unsupported domain type '%s' (webkvm runs type 'kvm')", v);
-		goto fail;
-	}
-	n = xml_child(root, "name");
-	if (!n || !domain_name_valid(xml_text(n))) {
-		error_set(err, errlen, r,
-			  "<name> '%s' is not a VM name (1 to %d letters, digits, '-', '_', '.', '+', "
-			  "not starting with '.' or '-')",
-			  n ? xml_text(n) : "", DOMAIN_NAME_MAX);
-		goto fail;
-	}
-	snprintf(def->name, sizeof(def->name), "%s", xml_text(n));
-	if ((r = xml_take_uuid(def->doc, n, def->uuid, &def->uuid_given, err, errlen)) < 0)
-		goto fail;
-	r = -EINVAL;
 	def->title = xml_text(xml_child(root, "title"));
 	def->description = xml_text(xml_child(root, "description"));
 

@@ -217,12 +217,7 @@ static bool serve_line(struct loop *l, struct client *c, const char *line)
 			c->passed_fd = -1;
 			return vmmd_watch(&l->d, &job->pidfd) == 0;
 		}
-		if (is_error) {
-			json_object_object_add(res, "id", id ? json_object_get(id) : NULL);
-			reply = res;
-		} else {
-			reply = jsonrpc_result(id, res);
-		}
+		reply = jsonrpc_reply(id, res, is_error);
 		json_object_put(req);
 	}
 	if (c->passed_fd >= 0) {
@@ -245,12 +240,7 @@ static void job_done(struct loop *l, struct job *job)
 	if (waitid(P_PIDFD, job->pidfd.fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
 		return;
 	status = si.si_code == CLD_EXITED ? si.si_status : 255;
-	reply = job->finish(&l->d, job, status, &is_error);
-	if (is_error) {
-		json_object_object_add(reply, "id", job->id ? json_object_get(job->id) : NULL);
-	} else {
-		reply = jsonrpc_result(job->id, reply);
-	}
+	reply = jsonrpc_reply(job->id, job->finish(&l->d, job, status, &is_error), is_error);
 	log_info("job for %s ended: %s", job->path, is_error ? "failed" : "done");
 	if (job->client)
 		jsonrpc_send(((struct client *)job->client)->w.fd, reply);

@@ -66,56 +66,33 @@ static int pool_add(struct vmmd *d, struct pool_def *def, struct pool **ret)
 	return 0;
 }
 
+static int load_one(struct vmmd *d, const char *name, const char *xml, size_t len, char *err,
+		    size_t errlen)
+{
+	struct pool_def *def;
+	struct pool *pool;
+	char mark[4096];
+
+	if (pool_def_parse(&def, xml, len, err, errlen) < 0)
+		return -EINVAL;
+	if (strcmp(def->name, name) != 0 || pool_find(d, def->name) ||
+	    pool_find_uuid(d, def->uuid)) {
+		pool_def_free(def);
+		return error_set(err, errlen, -EINVAL, "the name or uuid inside does not fit");
+	}
+	if (pool_add(d, def, &pool) < 0) {
+		pool_def_free(def);
+		return error_set(err, errlen, -ENOMEM, "out of memory");
+	}
+	pool->autostart = store_marked(d, "pool-autostart", def->name);
+	active_mark(d, def->name, mark, sizeof(mark));
+	pool->active = access(mark, F_OK) == 0;
+	return 0;
+}
+
 int pools_load(struct vmmd *d)
 {
-	char dirpath[4096], mark[4096];
-	struct dirent *e;
-	DIR *dir;
-
-	snprintf(dirpath, sizeof(dirpath), "%s/pools", d->state_dir);
-	dir = opendir(dirpath);
-	if (!dir)
-		return -errno;
-	while ((e = readdir(dir))) {
-		size_t n = strlen(e->d_name);
-		char err[512], file[4096 + 256 + 2];
-		struct pool_def *def;
-		struct pool *pool;
-		void *buf;
-		size_t len;
-		int r;
-
-		if (n < 5 || strcmp(e->d_name + n - 4, ".xml") != 0)
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", dirpath, e->d_name);
-		r = read_file(file, POOL_XML_MAX, &buf, &len);
-		if (r < 0) {
-			log_error("cannot read %s: %s", file, strerror(-r));
-			continue;
-		}
-		r = pool_def_parse(&def, buf, len, err, sizeof(err));
-		free(buf);
-		if (r < 0) {
-			log_error("%s: %s; left alone", file, err);
-			continue;
-		}
-		if (strlen(def->name) + 4 != n || strncmp(def->name, e->d_name, n - 4) != 0 ||
-		    pool_find(d, def->name) || pool_find_uuid(d, def->uuid)) {
-			log_error("%s: the name or uuid inside does not fit; left alone", file);
-			pool_def_free(def);
-			continue;
-		}
-		if (pool_add(d, def, &pool) < 0) {
-			pool_def_free(def);
-			closedir(dir);
-			return -ENOMEM;
-		}
-		pool->autostart = store_marked(d, "pool-autostart", def->name);
-		active_mark(d, def->name, mark, sizeof(mark));
-		pool->active = access(mark, F_OK) == 0;
-	}
-	closedir(dir);
-	return 0;
+	return store_load(d, "pools", POOL_XML_MAX, load_one);
 }
 
 void pools_autostart(struct vmmd *d)

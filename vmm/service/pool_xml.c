@@ -34,6 +34,11 @@ static const struct xml_rule pool_rules[] = {
 	{ NULL, NULL, 0 },
 };
 
+static const struct xml_definition pool_kind = {
+	.root = "pool", .type = "dir", .type_note = "webkvm has type 'dir'",
+	.rules = pool_rules, .max = POOL_XML_MAX, .noun = "pool",
+};
+
 bool volume_name_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -65,40 +70,18 @@ static bool path_valid(const char *p)
 int pool_def_parse(struct pool_def **ret, const char *xml, size_t len, char *err, size_t errlen)
 {
 	struct pool_def *def;
-	xmlNodePtr root, n;
-	const char *v;
+	xmlNodePtr root;
 	int r = -EINVAL;
 
 	*ret = NULL;
-	if (len > POOL_XML_MAX)
-		return error_set(err, errlen, -EINVAL, "the XML is larger than %d bytes", POOL_XML_MAX);
 	def = calloc(1, sizeof(*def));
 	if (!def)
 		return error_set(err, errlen, -ENOMEM, "out of memory");
-	def->doc = xml_parse(xml, len, "pool", err, errlen);
+	def->doc = xml_parse_definition(&pool_kind, xml, len, def->name, def->uuid,
+					&def->uuid_given, err, errlen);
 	if (!def->doc)
 		goto fail;
 	root = xmlDocGetRootElement(def->doc);
-	if ((r = xml_check(root, pool_rules, err, errlen)) < 0)
-		goto fail;
-	r = -EINVAL;
-	if (!(v = xml_attr(root, "type"))) {
-		error_set(err, errlen, r, "<pool> needs type='dir'");
-		goto fail;
-	}
-	if (strcmp(v, "dir") != 0) {
-		error_set(err, errlen, r, "unsupported pool type '%s' (webkvm has type 'dir')", v);
-		goto fail;
-	}
-	n = xml_child(root, "name");
-	if (!n || !domain_name_valid(xml_text(n))) {
-		error_set(err, errlen, r, "<name> '%s' is not a pool name", n ? xml_text(n) : "");
-		goto fail;
-	}
-	snprintf(def->name, sizeof(def->name), "%s", xml_text(n));
-	if ((r = xml_take_uuid(def->doc, n, def->uuid, &def->uuid_given, err, errlen)) < 0)
-		goto fail;
-	r = -EINVAL;
 	def->path = xml_text(xml_child(xml_child(root, "target"), "path"));
 	if (!def->path || !path_valid(def->path)) {
 		error_set(err, errlen, r,

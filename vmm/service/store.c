@@ -3,7 +3,9 @@
  * written whole or not at all) and marks (empty files such as
  * autostart/NAME).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/log.h"
 #include "vmm/service/vmmd.h"
 
 void store_path(const struct vmmd *d, const char *kind, const char *name, const char *suffix,
@@ -68,4 +71,41 @@ bool store_marked(const struct vmmd *d, const char *kind, const char *name)
 
 	store_path(d, kind, name, "", path, sizeof(path));
 	return access(path, F_OK) == 0;
+}
+
+int store_load(struct vmmd *d, const char *kind, size_t max,
+	       int (*add)(struct vmmd *d, const char *name, const char *xml, size_t len, char *err,
+			  size_t errlen))
+{
+	char dirpath[4096];
+	struct dirent *e;
+	DIR *dir;
+	int r = 0;
+
+	snprintf(dirpath, sizeof(dirpath), "%s/%s", d->state_dir, kind);
+	dir = opendir(dirpath);
+	if (!dir)
+		return -errno;
+	while (r != -ENOMEM && (e = readdir(dir))) {
+		size_t n = strlen(e->d_name);
+		char err[512], file[4096 + 256 + 2], name[256];
+		void *buf;
+		size_t len;
+
+		if (n < 5 || strcmp(e->d_name + n - 4, ".xml") != 0)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", dirpath, e->d_name);
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 4), e->d_name);
+		r = read_file(file, max, &buf, &len);
+		if (r < 0) {
+			log_error("cannot read %s: %s", file, strerror(-r));
+			continue;
+		}
+		r = add(d, name, buf, len, err, sizeof(err));
+		free(buf);
+		if (r < 0)
+			log_error("%s: %s; left alone", file, err);
+	}
+	closedir(dir);
+	return r == -ENOMEM ? r : 0;
 }

@@ -145,6 +145,14 @@ int store_remove(const struct vmmd *d, const char *kind, const char *name, char 
 int store_mark(const struct vmmd *d, const char *kind, const char *name, bool on, char *err,
 	       size_t errlen);
 bool store_marked(const struct vmmd *d, const char *kind, const char *name);
+/*
+ * Hand each STATE/KIND/NAME.xml (at most max bytes) to add, which checks
+ * it (its name must be NAME) and takes it. A definition add refuses is
+ * logged and left alone; -ENOMEM from add ends the load.
+ */
+int store_load(struct vmmd *d, const char *kind, size_t max,
+	       int (*add)(struct vmmd *d, const char *name, const char *xml, size_t len, char *err,
+			  size_t errlen));
 
 /*
  * A request that a child process finishes (a long copy), so that vmmd

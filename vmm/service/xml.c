@@ -267,6 +267,66 @@ int xml_take_uuid(xmlDocPtr doc, xmlNodePtr name_node, char uuid[XML_UUID_LEN + 
 	return 0;
 }
 
+bool xml_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > XML_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.' || c == '+'))
+			return false;
+	}
+	return true;
+}
+
+xmlDocPtr xml_parse_definition(const struct xml_definition *kind, const char *xml, size_t len,
+			       char name[XML_NAME_MAX + 1], char uuid[XML_UUID_LEN + 1],
+			       bool *uuid_given, char *err, size_t errlen)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root, n;
+	const char *v;
+
+	if (len > kind->max) {
+		error_set(err, errlen, -EINVAL, "the XML is larger than %zu bytes", kind->max);
+		return NULL;
+	}
+	doc = xml_parse(xml, len, kind->root, err, errlen);
+	if (!doc)
+		return NULL;
+	root = xmlDocGetRootElement(doc);
+	if (xml_check(root, kind->rules, err, errlen) < 0)
+		goto fail;
+	if (!(v = xml_attr(root, "type"))) {
+		error_set(err, errlen, -EINVAL, "<%s> needs type='%s'", kind->root, kind->type);
+		goto fail;
+	}
+	if (strcmp(v, kind->type) != 0) {
+		error_set(err, errlen, -EINVAL, "unsupported %s type '%s' (%s)", kind->root, v,
+			  kind->type_note);
+		goto fail;
+	}
+	n = xml_child(root, "name");
+	if (!n || !xml_name_valid(xml_text(n))) {
+		error_set(err, errlen, -EINVAL,
+			  "<name> '%s' is not a %s name (1 to %d letters, digits, '-', '_', '.', '+', "
+			  "not starting with '.' or '-')",
+			  n ? xml_text(n) : "", kind->noun, XML_NAME_MAX);
+		goto fail;
+	}
+	snprintf(name, XML_NAME_MAX + 1, "%s", xml_text(n));
+	if (xml_take_uuid(doc, n, uuid, uuid_given, err, errlen) < 0)
+		goto fail;
+	return doc;
+fail:
+	xmlFreeDoc(doc);
+	return NULL;
+}
+
 char *xml_format(xmlDocPtr doc)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);

@@ -47,6 +47,27 @@ int xml_take_uuid(xmlDocPtr doc, xmlNodePtr name_node, char uuid[XML_UUID_LEN + 
 		  char *err, size_t errlen);
 void xml_uuid_generate(char uuid[XML_UUID_LEN + 1]);
 
+/* What every kind of definition starts with. */
+struct xml_definition {
+	const char *root;          /* "domain", "pool" */
+	const char *type;          /* the one root type attribute webkvm runs: "kvm", "dir" */
+	const char *type_note;     /* said when another type is given */
+	const struct xml_rule *rules;
+	size_t max;                /* bytes */
+	const char *noun;          /* "VM", "pool" */
+};
+
+/*
+ * Parse (xml_parse) and check (xml_check) a definition, its root's type,
+ * its <name> (a name as NAME_MAX letters, digits, '-', '_', '.', '+')
+ * and its <uuid> (xml_take_uuid). NULL with a sentence in err.
+ */
+#define XML_NAME_MAX 64
+xmlDocPtr xml_parse_definition(const struct xml_definition *kind, const char *xml, size_t len,
+			       char name[XML_NAME_MAX + 1], char uuid[XML_UUID_LEN + 1],
+			       bool *uuid_given, char *err, size_t errlen);
+bool xml_name_valid(const char *name);
+
 /* The document, formatted with two-space indents; malloc'ed, or NULL. */
 char *xml_format(xmlDocPtr doc);
 
