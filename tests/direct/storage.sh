@@ -299,3 +299,17 @@ test_vol_upload_copies_what_the_client_can_read() {
 	call '{"jsonrpc":"2.0","id":1,"method":"vol.upload","params":{"pool":"images","name":"y.img"}}' | grep -q 'needs the file sent with the request' || fail "no file was accepted"
 	[ ! -e images/y.img ] || fail "a volume was made without a file"
 }
+
+test_vmmd_restarts_while_an_upload_runs() {
+	start_vmmd
+	define_pool images "$PWD/images"
+	ctl pool-start images >/dev/null
+	ctl vol-upload slow.img /dev/stdin --pool images < <(sleep 4; echo late) >slow.out 2>&1 &
+	sleep 0.5
+	kill -9 "$VMMD_PID"
+	wait "$VMMD_PID" 2>/dev/null || true
+	# the copying child must not keep the new vmmd out
+	start_vmmd
+	ctl pool-list >/dev/null || { cat vmmd.log; fail "the new vmmd does not answer"; }
+	! grep -q "another vmmd is running" vmmd.log || fail "the upload's child held the lock"
+}

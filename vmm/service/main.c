@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -335,7 +334,8 @@ static int lock_run_dir(const char *run_dir)
 		log_error("cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	/* a record lock: it stays with this process, not with the children it forks */
+	if (fcntl(fd, F_SETLK, &(struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET }) < 0) {
 		log_error("another vmmd is running with the run folder %s", run_dir);
 		close(fd);
 		return -1;
