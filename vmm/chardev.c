@@ -112,7 +112,7 @@ static void log_output(struct chardev *ch, const void *buf, size_t len)
 void chardev_write(struct chardev *ch, const void *buf, size_t len)
 {
 	pthread_mutex_lock(&ch->lock);
-	if (ch->log_fd >= 0)
+	if (ch->log_path && ch->log_fd >= 0)
 		log_output(ch, buf, len);
 	if (ch->out_fd >= 0) {
 		if (ch->kind == CHARDEV_UNIX) {

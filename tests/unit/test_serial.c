@@ -21,7 +21,7 @@ static void setup(struct fixture *f)
 	pthread_mutex_init(&f->ch.lock, NULL);
 	f->ch.kind = CHARDEV_FILE;
 	f->ch.out_fd = f->pipe[1];
-	f->ch.in_fd = f->ch.listen_fd = -1;
+	f->ch.in_fd = f->ch.listen_fd = f->ch.log_fd = -1;
 	/* no KVM here: the line's level is read from the device state */
 	serial_init(&f->s, &f->ch, (struct irq_line){ .vm_fd = -1, .gsi = 4 }, -1);
 }
