@@ -40,6 +40,10 @@ static void usage(FILE *out)
 	      "  --disk FILE[,format=raw|qcow2][,readonly][,cache=none|writeback][,serial=S]\n"
 	      "                       a virtio-blk disk (repeatable); format= is needed for\n"
 	      "                       qcow2 images, cache=none opens the file O_DIRECT\n"
+	      "  --net tap=IFNAME|fd=N[,mac=MAC]\n"
+	      "                       a virtio-net NIC on a tap device, opened by name or\n"
+	      "                       handed over open (IFF_VNET_HDR); MAC defaults to a\n"
+	      "                       random 52:54:00:xx:xx:xx (repeatable, at most 4)\n"
 	      "  --rng                a virtio-rng device fed from the host's getrandom()\n"
 	      "  --vnc unix:PATH|tcp:HOST:PORT[,password=FILE]\n"
 	      "                       a screen (linear framebuffer, PS/2 keyboard and mouse,\n"
@@ -50,7 +54,8 @@ static void usage(FILE *out)
 	      "  --user NAME          once /dev/kvm and the VM's files are open, run as this\n"
 	      "                       user (no way back to root)\n"
 	      "  --control unix:PATH  a control socket (JSON lines: vm.status, vm.stats,\n"
-	      "                       vm.pause, vm.resume, vm.powerdown, vm.reset, vm.quit)\n"
+	      "                       vm.pause, vm.resume, vm.powerdown, vm.reset, vm.quit,\n"
+	      "                       vm.set_link)\n"
 	      "  --ready-fd N         write one byte to fd N and close it once the guest runs\n"
 	      "  -v, --verbose        more messages on stderr\n"
 	      "  -h, --help           show this help\n"
@@ -90,7 +95,7 @@ static int cmd_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL,
 	       OPT_NO_REBOOT, OPT_DISK, OPT_RNG, OPT_VNC, OPT_FB, OPT_NAME, OPT_CONTROL,
-	       OPT_READY_FD, OPT_SERIAL_LOG, OPT_USER };
+	       OPT_READY_FD, OPT_SERIAL_LOG, OPT_USER, OPT_NET };
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -101,6 +106,7 @@ static int cmd_run(int argc, char **argv)
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "vnc", required_argument, NULL, OPT_VNC },
 		{ "fb", required_argument, NULL, OPT_FB },
 		{ "name", required_argument, NULL, OPT_NAME },
@@ -168,6 +174,18 @@ static int cmd_run(int argc, char **argv)
 				return 1;
 			}
 			opts.vm.ndisks++;
+			break;
+		case OPT_NET:
+			if (opts.vm.nnets == VM_MAX_NICS) {
+				log_error("at most %d NICs", VM_MAX_NICS);
+				return 1;
+			}
+			if (net_parse_options(optarg, &opts.vm.nets[opts.vm.nnets], err,
+					      sizeof(err)) < 0) {
+				log_error("%s", err);
+				return 1;
+			}
+			opts.vm.nnets++;
 			break;
 		case OPT_RNG:
 			opts.vm.rng = true;

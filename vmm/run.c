@@ -39,9 +39,11 @@
 #include "common/fd.h"
 #include "common/jsonrpc.h"
 #include "common/log.h"
+#include "common/mac.h"
 #include "vmm/control.h"
 #include "vmm/vcpu.h"
 #include "vmm/virtio/blk.h"
+#include "vmm/virtio/net.h"
 #include "vmm/x86/boot.h"
 
 enum run_outcome { RUN_NONE, RUN_POWEROFF, RUN_RESET, RUN_STOPPED, RUN_QUIT, RUN_ERROR };
@@ -115,7 +117,7 @@ static int64_t resident_bytes(void)
 static json_object *vm_stats(struct run_state *st)
 {
 	json_object *o = json_object_new_object(), *vcpus = json_object_new_array(),
-		    *disks = json_object_new_array();
+		    *disks = json_object_new_array(), *nets = json_object_new_array();
 	struct timespec ts;
 
 	for (unsigned int i = 0; i < st->vm.ncpus; i++) {
@@ -139,6 +141,22 @@ static json_object *vm_stats(struct run_state *st)
 		json_object_object_add(d, "flush_reqs", json_object_new_int64(bs->flush_reqs));
 		json_object_array_add(disks, d);
 	}
+	for (unsigned int i = 0; i < st->vm.nnet; i++) {
+		struct virtio_net_stats *ns = &st->vm.net[i]->stats;
+		json_object *n = json_object_new_object();
+		char mac[MAC_STRLEN];
+
+		mac_format(st->cfg.nets[i].mac, mac);
+		json_object_object_add(n, "mac", json_object_new_string(mac));
+		json_object_object_add(n, "link", json_object_new_boolean(!st->cfg.net_link_down[i]));
+		json_object_object_add(n, "rx_bytes", json_object_new_int64(ns->rx_bytes));
+		json_object_object_add(n, "rx_packets", json_object_new_int64(ns->rx_packets));
+		json_object_object_add(n, "rx_dropped", json_object_new_int64(ns->rx_dropped));
+		json_object_object_add(n, "tx_bytes", json_object_new_int64(ns->tx_bytes));
+		json_object_object_add(n, "tx_packets", json_object_new_int64(ns->tx_packets));
+		json_object_object_add(n, "tx_dropped", json_object_new_int64(ns->tx_dropped));
+		json_object_array_add(nets, n);
+	}
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	json_object_object_add(o, "cpu_time_ns",
 			       json_object_new_int64(ts.tv_sec * 1000000000LL + ts.tv_nsec));
@@ -146,6 +164,7 @@ static json_object *vm_stats(struct run_state *st)
 	json_object_object_add(o, "memory_bytes", json_object_new_int64(st->opts->vm.mem_size));
 	json_object_object_add(o, "rss_bytes", json_object_new_int64(resident_bytes()));
 	json_object_object_add(o, "disks", disks);
+	json_object_object_add(o, "nets", nets);
 	return o;
 }
 
@@ -157,6 +176,28 @@ static json_object *vm_status(struct run_state *st)
 	json_object_object_add(o, "name", json_object_new_string(st->opts->name ? st->opts->name : ""));
 	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
 	return o;
+}
+
+/* vm.set_link {"nic": N, "up": BOOL}: plug or pull NIC N's cable (kept across resets). */
+static json_object *set_link(struct run_state *st, json_object *params, bool *is_error)
+{
+	int64_t nic;
+	bool up;
+
+	if (!json_get_int64(params, "nic", &nic) || !json_get_bool(params, "up", &up)) {
+		*is_error = true;
+		return jsonrpc_error(NULL, JSONRPC_INVALID_PARAMS,
+				     "vm.set_link wants {\"nic\": N, \"up\": true|false}");
+	}
+	if (nic < 0 || nic >= st->vm.nnet) {
+		*is_error = true;
+		return jsonrpc_error(NULL, JSONRPC_INVALID_PARAMS, "the VM has no NIC %lld",
+				     (long long)nic);
+	}
+	st->cfg.net_link_down[nic] = !up;
+	virtio_net_set_link(st->vm.net[nic], up);
+	log_info("NIC %lld: link %s", (long long)nic, up ? "up" : "down");
+	return json_object_new_object();
 }
 
 /* The control socket's requests; see vmm/control.h. */
@@ -194,6 +235,8 @@ static json_object *control_request(void *opaque, const char *method, json_objec
 		st->requested = RUN_RESET;
 		return json_object_new_object();
 	}
+	if (strcmp(method, "vm.set_link") == 0)
+		return set_link(st, params, is_error);
 	if (strcmp(method, "vm.quit") == 0) {
 		st->requested = RUN_QUIT;
 		return json_object_new_object();
@@ -361,6 +404,13 @@ static int open_vm_files(struct vm_config *cfg)
 			return -1;
 		}
 	}
+	for (unsigned int i = 0; i < cfg->nnets; i++) {
+		cfg->net_fds[i] = tap_open(&cfg->nets[i], err, sizeof(err));
+		if (cfg->net_fds[i] < 0) {
+			log_error("%s", err);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -373,6 +423,9 @@ static void close_vm_files(struct vm_config *cfg)
 	for (unsigned int i = 0; i < cfg->ndisks; i++)
 		if (cfg->open_disks[i])
 			disk_close(cfg->open_disks[i]);
+	for (unsigned int i = 0; i < cfg->nnets; i++)
+		if (cfg->net_fds[i] >= 0)
+			close(cfg->net_fds[i]);
 }
 
 int run_vm(const struct run_options *opts)
@@ -393,6 +446,8 @@ int run_vm(const struct run_options *opts)
 	st->cfg = opts->vm;
 	st->cfg.kernel_fd = st->cfg.initrd_fd = -1;
 	memset(st->cfg.open_disks, 0, sizeof(st->cfg.open_disks));
+	for (unsigned int i = 0; i < VM_MAX_NICS; i++)
+		st->cfg.net_fds[i] = -1;
 
 	r = vm_open_kvm(&st->kvm_fd, &max_cpus, err, sizeof(err));
 	if (r < 0) {

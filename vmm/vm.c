@@ -13,6 +13,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/virtio/blk.h"
 #include "vmm/virtio/input.h"
+#include "vmm/virtio/net.h"
 #include "vmm/virtio/rng.h"
 #include "vmm/x86/acpi.h"
 #include "vmm/x86/boot.h"
@@ -128,6 +129,19 @@ static int vm_add_pci(struct vm *vm, char *err, size_t errlen)
 			return error_set(err, errlen, r, "cannot add a virtio-blk device for %s: %s",
 				    cfg->disks[i].path, strerror(-r));
 	}
+	for (unsigned int i = 0; i < cfg->nnets; i++) {
+		vm->net[i] = calloc(1, sizeof(*vm->net[i]));
+		if (!vm->net[i])
+			return error_set(err, errlen, -ENOMEM, "out of memory for a NIC");
+		vm->nnet = i + 1;
+		r = virtio_net_init(vm->net[i], cfg->net_fds[i], cfg->nets[i].mac, &vm->pci,
+				    &vm->routing, &vm->mem, vm->vm_fd);
+		if (r < 0)
+			return error_set(err, errlen, r, "cannot add a virtio-net device: %s",
+					 strerror(-r));
+		if (cfg->net_link_down[i])
+			virtio_net_set_link(vm->net[i], false);
+	}
 	if (cfg->rng) {
 		vm->rng = calloc(1, sizeof(*vm->rng));
 		if (!vm->rng)
@@ -161,6 +175,12 @@ static void vm_remove_pci(struct vm *vm)
 		vm->blk[i] = NULL;
 	}
 	vm->nblk = 0;
+	for (unsigned int i = 0; i < vm->nnet; i++) {
+		virtio_net_destroy(vm->net[i]);
+		free(vm->net[i]);
+		vm->net[i] = NULL;
+	}
+	vm->nnet = 0;
 	if (vm->rng) {
 		virtio_rng_destroy(vm->rng);
 		free(vm->rng);
@@ -304,6 +324,8 @@ int vm_start(struct vm *vm)
 
 	for (unsigned int i = 0; i < vm->nblk && r == 0; i++)
 		r = virtio_dev_start(&vm->blk[i]->vdev);
+	for (unsigned int i = 0; i < vm->nnet && r == 0; i++)
+		r = virtio_dev_start(&vm->net[i]->vdev);
 	if (r == 0 && vm->rng)
 		r = virtio_dev_start(&vm->rng->vdev);
 	if (r == 0 && vm->tablet)

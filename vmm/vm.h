@@ -19,13 +19,15 @@
 #include "vmm/disk/disk.h"
 #include "vmm/irq.h"
 #include "vmm/mem.h"
+#include "vmm/net/tap.h"
 #include "vmm/pci.h"
 
 /* APIC IDs are 8 bits, 0xff is broadcast and the IOAPIC takes the next ID. */
 #define VM_MAX_CPUS 254
 #define VM_MIN_MEMORY (16 * 1024 * 1024ULL)
-/* PCI slots less the host bridge and the rng */
+/* PCI slots less the host bridge, the rng, the tablet and the NICs */
 #define VM_MAX_DISKS 24
+#define VM_MAX_NICS 4
 /* KVM memory slots: RAM takes the first MEM_MAX_REGIONS. */
 #define VM_FB_SLOT MEM_MAX_REGIONS
 
@@ -41,6 +43,10 @@ struct vm_config {
 	struct disk_options disks[VM_MAX_DISKS];
 	struct disk *open_disks[VM_MAX_DISKS]; /* opened once, kept across resets */
 	unsigned int ndisks;
+	struct net_options nets[VM_MAX_NICS];
+	int net_fds[VM_MAX_NICS];            /* taps opened once, kept across resets */
+	bool net_link_down[VM_MAX_NICS];     /* kept across resets too */
+	unsigned int nnets;
 	bool rng;
 };
 
@@ -54,6 +60,7 @@ enum vm_request {
 
 struct vm;
 struct virtio_blk;
+struct virtio_net;
 struct virtio_rng;
 struct virtio_input;
 
@@ -87,6 +94,8 @@ struct vm {
 	bool pci_ready;              /* the two above are initialised */
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned int nblk;
+	struct virtio_net *net[VM_MAX_NICS];
+	unsigned int nnet;
 	struct virtio_rng *rng;
 	struct framebuffer *fb;      /* mapped into this VM, or NULL */
 	struct virtio_input *tablet; /* with fb: the viewers' pointer */

@@ -19,135 +19,13 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "tests/tools/fake-driver.h"
 #include "vmm/disk/disk.h"
 #include "vmm/virtio/blk.h"
 #include "vmm/virtio/rng.h"
 
 #define RAM (16 * MiB)
-#define STATUS_OFF 20
-
-struct drv {
-	struct pci *pci;
-	struct guest_mem *mem;
-	unsigned int slot;
-	uint64_t bar;
-	uint64_t ring;    /* guest address of this device's rings */
-	uint16_t avail_idx;
-};
-
-static void die(const char *what)
-{
-	fprintf(stderr, "virtio-hostile: %s\n", what);
-	exit(1);
-}
-
-static uint32_t cfg_read(struct drv *d, unsigned int reg)
-{
-	uint8_t addr[4], data[4];
-
-	put_le32(addr, 0x80000000u | d->slot << 11 | reg);
-	pci_conf1_io(d->pci, 0, true, addr, 4);
-	pci_conf1_io(d->pci, 4, false, data, 4);
-	return get_le32(data);
-}
-
-static void cfg_write(struct drv *d, unsigned int reg, uint32_t v)
-{
-	uint8_t addr[4], data[4];
-
-	put_le32(addr, 0x80000000u | d->slot << 11 | reg);
-	pci_conf1_io(d->pci, 0, true, addr, 4);
-	put_le32(data, v);
-	pci_conf1_io(d->pci, 4, true, data, 4);
-}
-
-static uint64_t mmio_read(struct drv *d, uint64_t off, unsigned int len)
-{
-	uint8_t data[8] = { 0 };
-
-	if (!pci_mmio(d->pci, d->bar + off, false, data, len))
-		die("a BAR read went nowhere");
-	return get_le64(data);
-}
-
-static void mmio_write(struct drv *d, uint64_t off, unsigned int len, uint64_t v)
-{
-	uint8_t data[8];
-
-	put_le64(data, v);
-	if (!pci_mmio(d->pci, d->bar + off, true, data, len))
-		die("a BAR write went nowhere");
-}
-
-static void desc(struct drv *d, unsigned int i, uint64_t addr, uint32_t len, uint16_t flags,
-		 uint16_t next)
-{
-	uint8_t *p = mem_ptr(d->mem, d->ring + 16 * i, 16);
-
-	put_le64(p, addr);
-	put_le32(p + 8, len);
-	put_le16(p + 12, flags);
-	put_le16(p + 14, next);
-}
-
-/* Reset, negotiate VERSION_1 only, set up queue 0 with 8 entries, DRIVER_OK. */
-static void drv_init(struct drv *d)
-{
-	mmio_write(d, STATUS_OFF, 1, 0);
-	if (mmio_read(d, STATUS_OFF, 1) != 0)
-		die("status did not read 0 after reset");
-	mmio_write(d, STATUS_OFF, 1, 1 | 2);
-	mmio_write(d, 8, 4, 1);  /* driver_feature_select: high word */
-	mmio_write(d, 12, 4, 1); /* VIRTIO_F_VERSION_1 */
-	mmio_write(d, STATUS_OFF, 1, 1 | 2 | 8);
-	if (!(mmio_read(d, STATUS_OFF, 1) & 8))
-		die("FEATURES_OK was refused");
-	mmio_write(d, 22, 2, 0);
-	mmio_write(d, 24, 2, 8);
-	memset(mem_ptr(d->mem, d->ring, 0x3000), 0, 0x3000);
-	mmio_write(d, 32, 8, d->ring);
-	mmio_write(d, 40, 8, d->ring + 0x1000);
-	mmio_write(d, 48, 8, d->ring + 0x2000);
-	mmio_write(d, 28, 2, 1);
-	mmio_write(d, STATUS_OFF, 1, 1 | 2 | 8 | 4);
-	d->avail_idx = 0;
-}
-
-static void offer(struct drv *d, uint16_t head)
-{
-	uint8_t *a = mem_ptr(d->mem, d->ring + 0x1000, 20);
-
-	put_le16(a + 4 + 2 * (d->avail_idx % 8), head);
-	put_le16(a + 2, ++d->avail_idx);
-	mmio_write(d, 0x3000, 2, 0); /* notify queue 0 */
-}
-
-static uint16_t used_idx(struct drv *d)
-{
-	return __atomic_load_n((uint16_t *)mem_ptr(d->mem, d->ring + 0x2002, 2), __ATOMIC_ACQUIRE);
-}
-
-/* Wait up to 5 s for cond. */
-#define WAIT_FOR(cond)                                                              \
-	({                                                                          \
-		int ok_ = 0;                                                        \
-		for (int i_ = 0; i_ < 500 && !(ok_ = (cond)); i_++)                 \
-			usleep(10000);                                              \
-		ok_;                                                                \
-	})
-
-static void drv_attach(struct drv *d, struct pci *pci, struct guest_mem *mem, unsigned int slot,
-		       uint64_t ring)
-{
-	d->pci = pci;
-	d->mem = mem;
-	d->slot = slot;
-	d->ring = ring;
-	cfg_write(d, 4, 0x6); /* memory decoding, bus master */
-	d->bar = cfg_read(d, 0x10) & ~0xfULL;
-	if ((cfg_read(d, 0) & 0xffff) != 0x1af4)
-		die("no virtio device in the slot");
-}
+#define STATUS_OFF DRV_STATUS_OFF
 
 int main(int argc, char **argv)
 {

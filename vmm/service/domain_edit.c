@@ -19,10 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/mac.h"
 #include "vmm/disk/image.h"
 #include "vmm/service/vmmd.h"
 #include "vmm/service/xml.h"
@@ -54,15 +54,6 @@ static xmlDocPtr copy_doc(const struct domain *dom, const char **code, char *err
 		error_set(err, errlen, -ENOMEM, "out of memory");
 	}
 	return doc;
-}
-
-static void random_mac(char out[18])
-{
-	uint8_t b[3];
-
-	if (getrandom(b, sizeof(b), 0) != sizeof(b))
-		b[0] = b[1] = b[2] = 0;
-	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", b[0], b[1], b[2]);
 }
 
 /* The clone's path for disk number i (its source src). */
@@ -121,9 +112,11 @@ int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, struc
 			continue;
 		if (strcmp((const char *)n->name, "interface") == 0) {
 			xmlNodePtr mac = xml_child(n, "mac");
-			char addr[18];
+			char addr[MAC_STRLEN];
+			uint8_t m[6];
 
-			random_mac(addr);
+			mac_random(m);
+			mac_format(m, addr);
 			if (!mac)
 				mac = xmlNewChild(n, NULL, (const xmlChar *)"mac", NULL);
 			if (!mac || !xmlSetProp(mac, (const xmlChar *)"address", (const xmlChar *)addr))

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/mac.h"
 #include "vmm/service/xml.h"
 
 static const struct xml_rule domain_rules[] = {
@@ -163,24 +164,6 @@ static int parse_action(xmlNodePtr node, enum domain_action dflt, enum domain_ac
 	return 0;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-				      &b[4], &b[5], &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (s[i * 3] == ' ' || s[i * 3] == '+' || s[i * 3] == '-')
-			return -EINVAL;
-		mac[i] = b[i];
-	}
-	if (mac[0] & 1)
-		return -EINVAL; /* multicast */
-	return 0;
-}
-
 static int parse_disk(struct domain_def *def, xmlNodePtr node, char *err, size_t errlen)
 {
 	struct domain_disk *d;
@@ -253,7 +236,7 @@ static int parse_interface(struct domain_def *def, xmlNodePtr node, char *err, s
 		return error_set(err, errlen, -EINVAL, "an <interface type='%s'> needs <source %s='...'/>",
 				 v, f->type == IFACE_NETWORK ? "network" : "bridge");
 	if (mac) {
-		if (!(v = xml_attr(mac, "address")) || parse_mac(v, f->mac) < 0)
+		if (!(v = xml_attr(mac, "address")) || mac_parse(v, f->mac) < 0)
 			return error_set(err, errlen, -EINVAL, "'%s' is not a unicast MAC address",
 					 v ? v : "");
 		f->has_mac = true;

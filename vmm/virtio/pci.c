@@ -96,6 +96,13 @@ static void virtio_config_interrupt(struct virtio_dev *vdev)
 		msix_notify(&vdev->msix, vdev->config_vector);
 }
 
+void virtio_dev_config_changed(struct virtio_dev *vdev)
+{
+	vdev->config_generation++;
+	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
+		virtio_config_interrupt(vdev);
+}
+
 /* Device lock held. */
 static void virtio_needs_reset(struct virtio_dev *vdev, unsigned int q)
 {
@@ -207,10 +214,13 @@ static void status_write(struct virtio_dev *vdev, uint8_t status)
 			status &= ~VIRTIO_STATUS_FEATURES_OK;
 	}
 	vdev->status = status | (old & VIRTIO_STATUS_NEEDS_RESET);
-	/* Requests queued before DRIVER_OK are served now. */
-	if ((status & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK))
+	if ((status & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK)) {
+		if (vdev->ops->driver_ok)
+			vdev->ops->driver_ok(vdev);
+		/* Requests queued before DRIVER_OK are served now. */
 		for (unsigned int q = 0; q < vdev->nqueues; q++)
 			kick(vdev, q);
+	}
 }
 
 static void common_write(struct virtio_dev *vdev, unsigned int off, const uint8_t *data,
@@ -440,6 +450,7 @@ int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops, v
 
 	memset(vdev, 0, sizeof(*vdev));
 	vdev->stop_fd = -1;
+	vdev->io_fd = -1;
 	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		vdev->kick_fd[q] = -1;
 	if (nqueues == 0 || nqueues > VIRTIO_MAX_QUEUES || config_len > 0x1000)
@@ -488,14 +499,17 @@ int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops, v
 static void *virtio_io_thread(void *arg)
 {
 	struct virtio_dev *vdev = arg;
-	struct pollfd pfd[VIRTIO_MAX_QUEUES + 1];
+	struct pollfd pfd[VIRTIO_MAX_QUEUES + 2];
 	unsigned int n = vdev->nqueues;
 
 	for (unsigned int q = 0; q < n; q++)
 		pfd[q] = (struct pollfd){ .fd = vdev->kick_fd[q], .events = POLLIN };
 	pfd[n] = (struct pollfd){ .fd = vdev->stop_fd, .events = POLLIN };
+	pfd[n + 1] = (struct pollfd){ .fd = vdev->io_fd };
 	for (;;) {
-		if (poll(pfd, n + 1, -1) < 0) {
+		/* Only this thread and device resets (which clear it) change io_events. */
+		pfd[n + 1].events = __atomic_load_n(&vdev->io_events, __ATOMIC_RELAXED);
+		if (poll(pfd, vdev->io_fd >= 0 ? n + 2 : n + 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("%s: the I/O thread cannot wait: %s", virtio_name(vdev), strerror(errno));
@@ -510,6 +524,14 @@ static void *virtio_io_thread(void *arg)
 				continue;
 			pthread_mutex_lock(&vdev->lock);
 			if (virtio_dev_queue_live(vdev, q) && vdev->ops->queue_notify(vdev, q) < 0)
+				virtio_needs_reset(vdev, q);
+			pthread_mutex_unlock(&vdev->lock);
+		}
+		if (vdev->io_fd >= 0 && pfd[n + 1].revents) {
+			unsigned int q = 0;
+
+			pthread_mutex_lock(&vdev->lock);
+			if (vdev->ops->io_ready(vdev, pfd[n + 1].revents, &q) < 0)
 				virtio_needs_reset(vdev, q);
 			pthread_mutex_unlock(&vdev->lock);
 		}

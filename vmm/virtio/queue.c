@@ -160,14 +160,45 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	return 1;
 }
 
-void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
+void virtq_unpop(struct virtq *vq, unsigned int n)
 {
-	uint8_t *e = vq->used + 4 + 8 * (vq->used_idx % vq->size);
+	vq->last_avail -= n;
+	if (vq->event_idx)
+		store16_release(vq->used + 4 + 8 * vq->size, vq->last_avail);
+}
+
+void virtq_fill(struct virtq *vq, unsigned int k, uint16_t head, uint32_t len)
+{
+	uint8_t *e = vq->used + 4 + 8 * ((uint16_t)(vq->used_idx + k) % vq->size);
 
 	put_le32(e, head);
 	put_le32(e + 4, len);
-	vq->used_idx++;
+}
+
+void virtq_flush(struct virtq *vq, unsigned int n)
+{
+	vq->used_idx += n;
 	store16_release(vq->used + 2, vq->used_idx);
+}
+
+void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
+{
+	virtq_fill(vq, 0, head, len);
+	virtq_flush(vq, 1);
+}
+
+bool virtq_want_kick(struct virtq *vq)
+{
+	uint16_t avail_idx;
+
+	if (!vq->ready)
+		return false;
+	avail_idx = load16_acquire(vq->avail + 2);
+	if (vq->event_idx)
+		store16_release(vq->used + 4 + 8 * vq->size, avail_idx);
+	/* The driver reads avail_event after publishing its index: look again. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16_acquire(vq->avail + 2) == avail_idx;
 }
 
 bool virtq_should_notify(struct virtq *vq)

@@ -50,6 +50,20 @@ void virtq_reset(struct virtq *vq, uint16_t max_size);
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 /* Return a request with len bytes written into its writable buffers. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
+/* Give back the last n requests taken, untouched: they are taken again later. */
+void virtq_unpop(struct virtq *vq, unsigned int n);
+/*
+ * Return several requests that the driver must see together (the buffers
+ * of one merged packet): fill entry k of the batch, then flush n at once.
+ */
+void virtq_fill(struct virtq *vq, unsigned int k, uint16_t head, uint32_t len);
+void virtq_flush(struct virtq *vq, unsigned int n);
+/*
+ * The device ran out of requests and waits for more: ask the driver to
+ * kick at its next one. true when none came meanwhile (wait for the
+ * kick); false when one did (take it now).
+ */
+bool virtq_want_kick(struct virtq *vq);
 /* Whether the driver wants an interrupt for what was pushed since the last one. */
 bool virtq_should_notify(struct virtq *vq);
 

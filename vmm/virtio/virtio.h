@@ -30,6 +30,7 @@
 #define VIRTIO_F_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1 32
 
+#define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_RNG 4
 #define VIRTIO_ID_INPUT 18
@@ -50,6 +51,13 @@ struct virtio_dev_ops {
 	 */
 	void (*config_write)(struct virtio_dev *vdev, unsigned int offset, const uint8_t *data,
 			     unsigned int len);
+	/* The driver set DRIVER_OK: driver_features are final (device lock held). */
+	void (*driver_ok)(struct virtio_dev *vdev);
+	/*
+	 * io_fd is ready with revents (on the I/O thread, device lock held).
+	 * 0, or -EINVAL with *ret_q set when the driver broke the rules of a queue.
+	 */
+	int (*io_ready)(struct virtio_dev *vdev, short revents, unsigned int *ret_q);
 };
 
 struct virtio_dev {
@@ -76,6 +84,8 @@ struct virtio_dev {
 	int kick_fd[VIRTIO_MAX_QUEUES];   /* ioeventfds of the notify registers */
 	uint64_t kick_addr[VIRTIO_MAX_QUEUES]; /* where each is registered, 0 = nowhere */
 	int stop_fd;                      /* eventfd: the I/O thread leaves */
+	int io_fd;                        /* the device type's own fd (a tap), or -1 */
+	short io_events;                  /* what the I/O thread waits for on io_fd */
 	pthread_t thread;
 	bool thread_started;
 	bool ready;                       /* virtio_dev_init completed */
@@ -98,6 +108,8 @@ void virtio_dev_destroy(struct virtio_dev *vdev);
 /* Interrupt the driver for queue q if it wants one (device lock held). */
 void virtio_dev_notify_queue(struct virtio_dev *vdev, unsigned int q);
 bool virtio_dev_has_feature(const struct virtio_dev *vdev, unsigned int bit);
+/* The device config changed: tell the driver (device lock held). */
+void virtio_dev_config_changed(struct virtio_dev *vdev);
 /*
  * For work the device starts on its own (not on a kick): whether queue q
  * is live (driver OK, no reset pending, queue enabled), and marking the
