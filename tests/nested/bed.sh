@@ -88,15 +88,17 @@ bed_busybox_root() {
 
 bed_cpio() { (cd "$1" && find . | cpio -o -H newc --quiet) >"$2"; }
 
-# The inner guest: busybox, evdev and the ACPI button driver, and an init
+# bed_build_inner OUT BUILDDIR: the inner guest: busybox, tcp-xfer, evdev
+# and the ACPI button driver, the virtio drivers, and an init
 # that prints a marker, powers off on the power button, and runs a shell on
 # the serial console.
 bed_build_inner() {
-	local out=$1 root
+	local out=$1 builddir=$2 root
 	root=$(mktemp -d) || return 1
 	bed_busybox_root "$root"
-	bed_add_modules "$root" evdev button virtio_pci virtio_blk virtio-rng virtio_input ||
+	bed_add_modules "$root" evdev button virtio_pci virtio_blk virtio-rng virtio_input virtio_net ||
 		{ rm -rf "$root"; return 1; }
+	bed_copy_binary "$builddir/tests/tools/tcp-xfer" "$root" /bin/tcp-xfer
 	[ -n "${BED_INNER_HOOK:-}" ] && "$BED_INNER_HOOK" "$root"
 	cp "$BED_SRCDIR/tests/nested/inner-init" "$root/init"
 	chmod 755 "$root/init"
@@ -109,14 +111,17 @@ bed_build_outer() {
 	local builddir=$1 out=$2 root m
 	root=$(mktemp -d) || return 1
 	bed_busybox_root "$root"
-	bed_add_modules "$root" kvm-amd virtio_pci virtio_blk ext4 || { rm -rf "$root"; return 1; }
+	bed_add_modules "$root" kvm-amd virtio_pci virtio_blk ext4 tun bridge ||
+		{ rm -rf "$root"; return 1; }
 	bed_copy_binary "$builddir/vmm/vmm" "$root" /usr/bin/vmm
 	bed_copy_binary "$builddir/vmm/vmmd" "$root" /usr/bin/vmmd
 	bed_copy_binary "$builddir/vmm/vmmctl" "$root" /usr/bin/vmmctl
 	bed_copy_binary "$builddir/tests/tools/vnc-client" "$root" /usr/bin/vnc-client
+	bed_copy_binary "$(command -v socat)" "$root" /usr/bin/socat
+	bed_copy_binary "$builddir/tests/tools/tcp-xfer" "$root" /usr/bin/tcp-xfer
 	mkdir -p "$root/inner"
 	cp "$(bed_kernel)" "$root/inner/vmlinuz"
-	bed_build_inner "$root/inner/initrd" || { rm -rf "$root"; return 1; }
+	bed_build_inner "$root/inner/initrd" "$builddir" || { rm -rf "$root"; return 1; }
 	[ -n "${BED_EXTRA_HOOK:-}" ] && "$BED_EXTRA_HOOK" "$root"
 	cp "$BED_SRCDIR/tests/nested/outer-init" "$root/init"
 	cp "$BED_SRCDIR/tests/nested/lib.sh" "$root/lib.sh"
@@ -147,7 +152,7 @@ bed_run() {
 	if bed_host_has_virt && [ -z "$WEBKVM_FORCE_OUTER_VM" ]; then
 		mkdir -p "$work/inner"
 		cp "$(bed_kernel)" "$work/inner/vmlinuz"
-		bed_build_inner "$work/inner/initrd"
+		bed_build_inner "$work/inner/initrd" "$builddir"
 		mkdir -p "$work/disk"
 		[ -n "${BED_OUTER_DISK:-}" ] && mount -o loop "$BED_OUTER_DISK" "$work/disk"
 		(cd "$work" && BED_ROOT=$work BED_DISK_DIR=$work/disk VMM=$builddir/vmm/vmm \
@@ -160,6 +165,7 @@ bed_run() {
 	base=$builddir/tests/${BED_OUTER_NAME:-nested-outer.cpio}
 	if [ ! -f "$base" ] || [ "$builddir/vmm/vmm" -nt "$base" ] ||
 		[ "$builddir/vmm/vmmd" -nt "$base" ] || [ "$builddir/vmm/vmmctl" -nt "$base" ] ||
+		[ "$builddir/tests/tools/tcp-xfer" -nt "$base" ] ||
 		[ -n "$(find "$BED_SRCDIR/tests/nested" "$BED_SRCDIR/tests/bench" -newer "$base" 2>/dev/null)" ]; then
 		bed_build_outer "$builddir" "$base.tmp" && mv "$base.tmp" "$base" || {
 			rm -rf "$work"
