@@ -47,12 +47,13 @@ wait_for() {
 VMMD=$BUILDDIR/vmm/vmmd
 VMMCTL=$BUILDDIR/vmm/vmmctl
 
-# start_vmmd: a vmmd with its folders under the test's folder.
+# start_vmmd: a vmmd with its folders under the test's folder (run through
+# $VMMD_WRAP when set, such as ip netns exec NS).
 start_vmmd() {
 	export VMMD_SOCKET=$PWD/run/vmmd.sock
 	trap cleanup_vmmd EXIT
 	rm -f "$VMMD_SOCKET" # a killed vmmd leaves it
-	"$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" >>vmmd.log 2>&1 &
+	${VMMD_WRAP:-} "$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" >>vmmd.log 2>&1 &
 	VMMD_PID=$!
 	local i
 	for i in $(seq 100); do
@@ -74,3 +75,40 @@ ctl() { "$VMMCTL" "$@"; }
 # call JSON-LINE: one raw request to vmmd, the reply on stdout.
 call() { printf '%s\n' "$1" | socat -t5 - "UNIX-CONNECT:$VMMD_SOCKET"; }
 
+# domain_xml NAME MODE [EXTRA-DEVICES]: a definition of the test guest.
+domain_xml() {
+	cat <<EOF
+<domain type='kvm'>
+  <name>$1</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <kernel>$TESTGUEST</kernel>
+    <cmdline>guest=$2</cmdline>
+  </os>
+  <devices>
+    <console type='pty'/>${3:-}
+  </devices>
+</domain>
+EOF
+}
+
+define() { # define NAME MODE [EXTRA-DEVICES]
+	domain_xml "$@" >"$1.xml"
+	ctl define "$1.xml" >/dev/null
+}
+
+state_of() { ctl --json dominfo "$1" | sed -n 's/.*"state": *"\([^"]*\)".*/\1/p'; }
+field_of() { ctl --json dominfo "$1" | sed -n "s/.*\"$2\": *\"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
+
+# wait_state NAME STATE: within 20 s.
+wait_state() {
+	local i
+	for i in $(seq 200); do
+		[ "$(state_of "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	ctl dominfo "$1"
+	fail "$1 did not become $2"
+}

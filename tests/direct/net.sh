@@ -80,3 +80,53 @@ test_guest_with_nics_boots_and_reports_them() {
 	grep -q '"the VM has no NIC 2"' replies || { cat replies; fail "NIC 2 not refused"; }
 	grep -q wk1 wk1.txt || fail "vmm did not make tap wk1"
 }
+
+# in_netns: a network namespace of the test's own for vmmd and its bridges,
+# removed at the end; $NS names it, and vmmd runs in it.
+in_netns() {
+	need_netns
+	NS=wk$$
+	ip netns add "$NS"
+	trap 'cleanup_vmmd; ip netns del "$NS" 2>/dev/null || true' EXIT
+	ip -n "$NS" link add br0 type bridge
+	ip -n "$NS" link set br0 up
+	VMMD_WRAP="ip netns exec $NS"
+}
+
+nic_xml() { # BRIDGE [MAC]
+	echo "<interface type='bridge'><source bridge='$1'/>${2:+<mac address='$2'/>}<model type='virtio'/></interface>"
+}
+
+test_vmmd_puts_a_vm_nic_on_its_bridge_and_the_tap_goes_with_the_vm() {
+	need_kvm
+	in_netns
+	start_vmmd
+	trap 'cleanup_vmmd; ip netns del "$NS" 2>/dev/null || true' EXIT
+	define nic halt "$(nic_xml br0 52:54:00:aa:bb:01)$(nic_xml br0)"
+	ctl dumpxml nic >dump.xml
+	[ "$(grep -c '<mac address="52:54:00:' dump.xml)" -eq 2 ] || { cat dump.xml; fail "no MAC made for the second NIC"; }
+	ctl start nic >/dev/null
+	ip -n "$NS" -o link show master br0 >ports
+	[ "$(grep -c 'vnet[0-9]' ports)" -eq 2 ] || { cat ports; fail "two taps not on br0"; }
+	grep -q 'fe:54:00:aa:bb:01' ports || { cat ports; fail "the tap's MAC is not the guest's with fe"; }
+	ctl destroy nic >/dev/null
+	ip -n "$NS" -o link show >links
+	! grep -q vnet links || { cat links; fail "a tap outlived its VM"; }
+}
+
+test_vmmd_refuses_to_start_a_vm_whose_bridge_is_missing_and_leaves_nothing() {
+	need_kvm
+	in_netns
+	start_vmmd
+	trap 'cleanup_vmmd; ip netns del "$NS" 2>/dev/null || true' EXIT
+	define nic halt "$(nic_xml br0)$(nic_xml br9)"
+	! ctl start nic 2>err || fail "a VM started without its bridge"
+	[ "$(cat err)" = "error: there is no bridge br9 on this host" ] || fail "$(cat err)"
+	ip -n "$NS" -o link show >links
+	! grep -q vnet links || { cat links; fail "a tap was left behind"; }
+	[ -z "$(pgrep -f -- "--control=unix:$PWD/run/")" ] || fail "a vmm process was left"
+	ip -n "$NS" tuntap add dev notbr0 mode tap
+	define notbr halt "$(nic_xml notbr0)"
+	! ctl start notbr 2>err || fail "a VM started on a device that is not a bridge"
+	grep -q "cannot put vnet0 on bridge notbr0: it is not a bridge" err || fail "$(cat err)"
+}

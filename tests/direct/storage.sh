@@ -246,14 +246,14 @@ test_undefine_remove_all_storage_deletes_pool_volumes_only() {
 	[ ! -e images/gone.qcow2 ] && [ -e outside.img ] && [ -e images/seed.img ] || fail "the wrong files went"
 }
 
-test_vm_with_a_network_interface_is_not_started_without_it() {
+test_vm_on_a_network_that_is_not_defined_does_not_start() {
 	need_kvm
 	start_vmmd
 	mkdir -p images
 	vm_with_disks_xml nic >nic.xml
 	ctl define nic.xml >/dev/null
-	! ctl start nic 2>err || fail "a VM started without its network interface"
-	[ "$(cat err)" = "error: nic has a network interface, and this vmm has no virtio-net yet" ] || fail "$(cat err)"
+	! ctl start nic 2>err || fail "a VM started without its network"
+	[ "$(cat err)" = "error: nic: network 'default' is not defined" ] || fail "$(cat err)"
 	[ -z "$(pgrep -f -- "--control=unix:$PWD/run/")" ] || fail "a vmm process was left"
 }
 

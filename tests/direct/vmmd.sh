@@ -1,44 +1,6 @@
 # vmmd and vmmctl with the tiny test guest: definitions, lifecycle,
 # supervision, adoption after a restart, and bad requests.
 
-# domain_xml NAME MODE [EXTRA-DEVICES]: a definition of the test guest.
-domain_xml() {
-	cat <<EOF
-<domain type='kvm'>
-  <name>$1</name>
-  <memory unit='MiB'>32</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>$TESTGUEST</kernel>
-    <cmdline>guest=$2</cmdline>
-  </os>
-  <devices>
-    <console type='pty'/>${3:-}
-  </devices>
-</domain>
-EOF
-}
-
-define() { # define NAME MODE [EXTRA-DEVICES]
-	domain_xml "$@" >"$1.xml"
-	ctl define "$1.xml" >/dev/null
-}
-
-state_of() { ctl --json dominfo "$1" | sed -n 's/.*"state": *"\([^"]*\)".*/\1/p'; }
-field_of() { ctl --json dominfo "$1" | sed -n "s/.*\"$2\": *\"\\{0,1\\}\\([^\",]*\\).*/\\1/p"; }
-
-# wait_state NAME STATE: within 20 s.
-wait_state() {
-	local i
-	for i in $(seq 200); do
-		[ "$(state_of "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	ctl dominfo "$1"
-	fail "$1 did not become $2"
-}
-
 # watch_serial NAME FILE: copy the VM's serial console into FILE.
 watch_serial() {
 	socat -u "UNIX-CONNECT:$PWD/run/vms/$1/serial.sock" "OPEN:$2,creat,append" &

@@ -41,7 +41,9 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/log.h"
+#include "common/mac.h"
 #include "common/sock.h"
+#include "vmm/service/netdev.h"
 
 #define START_TIMEOUT_MS 60000
 #define CONTROL_TIMEOUT_MS 10000
@@ -378,6 +380,12 @@ static int build_argv(struct vmmd *d, struct domain *dom, char **argv, unsigned 
 						       : "",
 		    k->serial ? ",serial=" : "", k->serial ? k->serial : "");
 	}
+	for (unsigned int i = 0; i < def->nifaces; i++) {
+		char mac[MAC_STRLEN];
+
+		mac_format(def->ifaces[i].mac, mac);
+		ADD("--net=fd=%u,mac=%s", 4 + i, mac);
+	}
 	if (def->rng)
 		ADD("--rng");
 	if (def->vnc) {
@@ -389,11 +397,50 @@ static int build_argv(struct vmmd *d, struct domain *dom, char **argv, unsigned 
 	return 0;
 }
 
-static void child_exec(struct vmmd *d, struct domain *dom, char **argv, int ready_fd)
+static void close_taps(int *taps)
+{
+	for (unsigned int i = 0; i < DOMAIN_MAX_IFACES; i++) {
+		if (taps[i] >= 0)
+			close(taps[i]);
+		taps[i] = -1;
+	}
+}
+
+/* A tap on the right bridge for each interface, in taps[]. 0, or -1 with nothing left open. */
+static int open_taps(struct vmmd *d, struct domain *dom, int *taps, const char **code, char *err,
+		     size_t errlen)
+{
+	const struct domain_def *def = dom->def;
+
+	(void)d;
+	for (unsigned int i = 0; i < def->nifaces; i++) {
+		const struct domain_iface *f = &def->ifaces[i];
+		char name[IFNAMSIZ];
+
+		if (f->type == IFACE_NETWORK) {
+			*code = "no-network";
+			error_set(err, errlen, -ENOENT, "%s: network '%s' is not defined",
+				  def->name, f->source);
+			close_taps(taps);
+			return -1;
+		}
+		taps[i] = netdev_tap_on_bridge(f->source, f->mac, name, err, errlen);
+		if (taps[i] < 0) {
+			close_taps(taps);
+			return -1;
+		}
+		log_debug("%s: interface %u is %s on %s", def->name, i, name, f->source);
+	}
+	return 0;
+}
+
+/* In the child: vmm gets ready_fd as fd 3 and the taps as fds 4, 5, ... */
+static void child_exec(struct vmmd *d, struct domain *dom, char **argv, int ready_fd,
+		       const int *taps, unsigned int ntaps)
 {
 	char path[4096];
 	sigset_t none;
-	int fd;
+	int fd, high[1 + DOMAIN_MAX_IFACES];
 
 	/* a session of its own: vmm outlives vmmd and its terminal */
 	setsid();
@@ -413,11 +460,15 @@ static void child_exec(struct vmmd *d, struct domain *dom, char **argv, int read
 		if (fd > 2)
 			close(fd);
 	}
-	if (ready_fd != 3) {
-		dup2(ready_fd, 3);
-		close(ready_fd);
-	} else {
-		fcntl(3, F_SETFD, 0);
+	/* Move them out of the way first, so that no dup2 closes another. */
+	high[0] = fcntl(ready_fd, F_DUPFD_CLOEXEC, 100);
+	for (unsigned int i = 0; i < ntaps; i++)
+		high[1 + i] = fcntl(taps[i], F_DUPFD_CLOEXEC, 100);
+	for (unsigned int i = 0; i <= ntaps; i++) {
+		if (high[i] < 0 || dup2(high[i], 3 + i) < 0) {
+			fprintf(stderr, "vmmd: cannot pass fds to vmm: %s\n", strerror(errno));
+			_exit(127);
+		}
 	}
 	execv(argv[0], argv);
 	fprintf(stderr, "vmmd: cannot run %s: %s\n", argv[0], strerror(errno));
@@ -447,22 +498,16 @@ int domain_start(struct vmmd *d, struct domain *dom, const char **code, char *er
 		 size_t errlen)
 {
 	char *argv[64] = { 0 }, path[4096], last[512];
-	int pipefd[2] = { -1, -1 }, r, ret = -1;
+	int pipefd[2] = { -1, -1 }, taps[DOMAIN_MAX_IFACES], r, ret = -1;
 	siginfo_t si;
 	pid_t pid;
 
+	for (unsigned int i = 0; i < DOMAIN_MAX_IFACES; i++)
+		taps[i] = -1;
 	if (dom->pid) {
 		*code = "invalid-state";
 		error_set(err, errlen, -EBUSY, "%s is already %s", dom->def->name,
 			  domain_state_name(dom->state));
-		return -1;
-	}
-	if (dom->def->nifaces) {
-		/* never start a VM without a device its definition names */
-		*code = "unsupported";
-		error_set(err, errlen, -ENOTSUP,
-			  "%s has a network interface, and this vmm has no virtio-net yet",
-			  dom->def->name);
 		return -1;
 	}
 	*code = "start-failed";
@@ -480,6 +525,8 @@ int domain_start(struct vmmd *d, struct domain *dom, const char **code, char *er
 	clean_run_dir(d, dom);
 	run_path(d, dom, "vmm.log", path, sizeof(path));
 	truncate(path, 0);
+	if (open_taps(d, dom, taps, code, err, errlen) < 0)
+		goto out;
 	if (build_argv(d, dom, argv, sizeof(argv) / sizeof(argv[0])) < 0) {
 		error_set(err, errlen, -ENOMEM, "out of memory");
 		goto out;
@@ -495,10 +542,12 @@ int domain_start(struct vmmd *d, struct domain *dom, const char **code, char *er
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		child_exec(d, dom, argv, pipefd[1]);
+		child_exec(d, dom, argv, pipefd[1], taps, dom->def->nifaces);
 	}
 	close(pipefd[1]);
 	pipefd[1] = -1;
+	/* The taps are vmm's now: they go away with it. */
+	close_taps(taps);
 	dom->pid = pid;
 	dom->child = true;
 	dom->pidfd.fd = pidfd_open_(pid);
@@ -547,6 +596,7 @@ out:
 		close(pipefd[0]);
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
+	close_taps(taps);
 	return ret;
 }
 

@@ -239,7 +239,19 @@ static int parse_interface(struct domain_def *def, xmlNodePtr node, char *err, s
 		if (!(v = xml_attr(mac, "address")) || mac_parse(v, f->mac) < 0)
 			return error_set(err, errlen, -EINVAL, "'%s' is not a unicast MAC address",
 					 v ? v : "");
-		f->has_mac = true;
+	} else {
+		/* As libvirt does: a MAC made now and kept in the definition. */
+		char addr[MAC_STRLEN];
+		xmlNodePtr m;
+
+		mac_random(f->mac);
+		mac_format(f->mac, addr);
+		m = xmlNewDocNode(node->doc, NULL, (const xmlChar *)"mac", NULL);
+		if (!m || !xmlSetProp(m, (const xmlChar *)"address", (const xmlChar *)addr) ||
+		    !(node->children ? xmlAddPrevSibling(node->children, m) : xmlAddChild(node, m))) {
+			xmlFreeNode(m);
+			return error_set(err, errlen, -ENOMEM, "out of memory");
+		}
 	}
 	if (model && (v = xml_attr(model, "type")))
 		ATTR_ONE_OF(err, errlen, model, "type", v, "virtio");

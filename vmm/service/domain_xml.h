@@ -35,8 +35,7 @@ struct domain_disk {
 struct domain_iface {
 	enum domain_iface_type type;
 	const char *source;    /* the network's or the bridge's name */
-	uint8_t mac[6];
-	bool has_mac;
+	uint8_t mac[6];        /* made at definition when the XML had none */
 };
 
 struct domain_def {

@@ -1,0 +1,77 @@
+# Runs inside the nested test bed: virtio-net on a tap in the stock guest,
+# vmm against QEMU (microvm with PCIe, virtio-net-pci on a tap, no vhost:
+# QEMU's own device model), each booted twice, alternating. Measures TCP
+# throughput each way and one-byte round trips with tcp-xfer.
+# Prints "BENCH net ENGINE TEST FIGURE UNIT" lines.
+
+MEM=512
+CPUS=2
+MIB=${BENCH_NET_MIB:-64}
+ROUNDS=${BENCH_NET_ROUNDS:-2}
+MAC=52:54:00:12:34:56
+
+run_engine() {
+	local engine=$1 tap=$2 v
+	rm -f guest.in guest.out guest.err
+	mkfifo guest.in
+	exec 3<>guest.in
+	if [ "$engine" = vmm ]; then
+		"$VMM" run --kernel "$INNER_KERNEL" --initrd "$INNER_INITRD" --memory $MEM --cpus $CPUS \
+			--cmdline "console=ttyS0 quiet" --net "tap=$tap,mac=$MAC" \
+			<guest.in >guest.out 2>guest.err &
+	else
+		qemu-system-x86_64 -M microvm,pcie=on,rtc=on -accel kvm -cpu host -m $MEM -smp $CPUS \
+			-nodefaults -no-user-config -display none -serial stdio \
+			-kernel "$INNER_KERNEL" -initrd "$INNER_INITRD" -append "console=ttyS0 quiet" \
+			-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=off" \
+			-device "virtio-net-pci,netdev=n0,mac=$MAC" \
+			<guest.in >guest.out 2>guest.err &
+	fi
+	GUEST_PID=$!
+	if ! guest_wait WEBKVM-GUEST-READY 300; then
+		echo "BENCH net $engine boot fail"
+		guest_log
+		kill -9 $GUEST_PID
+		return
+	fi
+	ip link set "$tap" up && ip addr add 10.0.3.1/24 dev "$tap"
+	guest_send 'for d in /sys/class/net/*; do [ "$(cat $d/address)" = '$MAC' ] && E=${d##*/}; done; ip link set $E up; ip addr add 10.0.3.15/24 dev $E; ping -c 1 -W 10 10.0.3.1 >/dev/null; echo NETUP=$E'
+	guest_wait '^NETUP=' 60
+
+	# guest to host
+	tcp-xfer recv 5001 1 >recv.txt 2>&1 &
+	sleep 0.5
+	guest_send "tcp-xfer send 10.0.3.1 5001 $MIB 1 | sed 's/^SENT /SENT1=/'"
+	guest_wait '^SENT1=' 300
+	wait $!
+	v=$(sed -n 's/^RECV ok=1 .* mbps=//p' recv.txt)
+	echo "BENCH net $engine guest-to-host ${v:-fail} Mbit/s"
+
+	# host to guest
+	guest_send "tcp-xfer recv 5002 2 | sed 's/^RECV /RECV2=/' &"
+	guest_wait '^LISTENING port=5002' 30
+	tcp-xfer send 10.0.3.15 5002 "$MIB" 2 >/dev/null 2>&1
+	guest_wait '^RECV2=' 300
+	v=$(guest_value RECV2 | sed -n 's/^ok=1 .* mbps=//p')
+	echo "BENCH net $engine host-to-guest ${v:-fail} Mbit/s"
+
+	# round trips, guest to host and back
+	tcp-xfer echo 5003 >/dev/null 2>&1 &
+	sleep 0.5
+	guest_send "tcp-xfer rr 10.0.3.1 5003 500 | sed 's/^RR /RR3=/'"
+	guest_wait '^RR3=' 300
+	wait $!
+	v=$(guest_value RR3 | sed -n 's/.*median_us=\([0-9.]*\).*/\1/p')
+	echo "BENCH net $engine round-trip ${v:-fail} us"
+
+	guest_send 'poweroff -f'
+	guest_end 60
+	[ "$GUEST_STATUS" = timeout ] && echo "bench: $engine did not power off"
+}
+
+i=0
+while [ $i -lt "$ROUNDS" ]; do
+	run_engine vmm bv$i
+	run_engine qemu bq$i
+	i=$((i + 1))
+done
