@@ -109,6 +109,9 @@ test_vmmd_puts_a_vm_nic_on_its_bridge_and_the_tap_goes_with_the_vm() {
 	ip -n "$NS" -o link show master br0 >ports
 	[ "$(grep -c 'vnet[0-9]' ports)" -eq 2 ] || { cat ports; fail "two taps not on br0"; }
 	grep -q 'fe:54:00:aa:bb:01' ports || { cat ports; fail "the tap's MAC is not the guest's with fe"; }
+	ctl domstats nic >stats
+	grep -q '^  net.count=2$' stats && grep -q '^  net.0.name=vnet[0-9]*$' stats &&
+		grep -q '^  net.1.tx.bytes=[0-9]*$' stats || { cat stats; fail "domstats has no NICs"; }
 	ctl destroy nic >/dev/null
 	ip -n "$NS" -o link show >links
 	! grep -q vnet links || { cat links; fail "a tap outlived its VM"; }

@@ -309,6 +309,23 @@ static int cmd_domstats(struct ctl *c, const char *name)
 			printf("  block.%zu.fl.reqs=%lld\n", i, num(b, "flush_reqs"));
 		}
 	}
+	if (json_object_object_get_ex(res, "nets", &arr)) {
+		printf("  net.count=%zu\n", json_object_array_length(arr));
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *n = json_object_array_get_idx(arr, i);
+
+			/* the tap, as virsh shows; the MAC for a VM this vmmd adopted */
+			printf("  net.%zu.name=%s\n", i,
+			       json_object_object_get_ex(n, "target", NULL) ? str(n, "target")
+									   : str(n, "mac"));
+			printf("  net.%zu.rx.bytes=%lld\n", i, num(n, "rx_bytes"));
+			printf("  net.%zu.rx.pkts=%lld\n", i, num(n, "rx_packets"));
+			printf("  net.%zu.rx.drop=%lld\n", i, num(n, "rx_dropped"));
+			printf("  net.%zu.tx.bytes=%lld\n", i, num(n, "tx_bytes"));
+			printf("  net.%zu.tx.pkts=%lld\n", i, num(n, "tx_packets"));
+			printf("  net.%zu.tx.drop=%lld\n", i, num(n, "tx_dropped"));
+		}
+	}
 	printf("\n");
 	json_object_put(res);
 	return 0;

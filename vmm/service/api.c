@@ -310,7 +310,7 @@ static json_object *api_autostart(struct api_ctx *c)
 static json_object *api_stats(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
-	json_object *res = NULL, *disks;
+	json_object *res = NULL, *disks, *nets;
 
 	if (!dom)
 		return NULL;
@@ -327,6 +327,15 @@ static json_object *api_stats(struct api_ctx *c)
 				json_object_object_add(json_object_array_get_idx(disks, i), "target",
 						       json_object_new_string(
 							       dom->def->disks[i].target));
+		/* and its NICs by their taps, when this vmmd started the VM and knows them */
+		if (json_object_object_get_ex(res, "nets", &nets) &&
+		    json_object_is_type(nets, json_type_array))
+			for (size_t i = 0; i < json_object_array_length(nets) &&
+					   i < DOMAIN_MAX_IFACES; i++)
+				if (dom->tap_names[i][0])
+					json_object_object_add(json_object_array_get_idx(nets, i),
+							       "target",
+							       json_object_new_string(dom->tap_names[i]));
 	}
 	json_object_object_add(res, "name", json_object_new_string(dom->def->name));
 	json_object_object_add(res, "state", json_object_new_string(domain_state_name(dom->state)));

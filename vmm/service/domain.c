@@ -413,6 +413,7 @@ static int open_taps(struct vmmd *d, struct domain *dom, int *taps, const char *
 	const struct domain_def *def = dom->def;
 
 	(void)d;
+	memset(dom->tap_names, 0, sizeof(dom->tap_names));
 	for (unsigned int i = 0; i < def->nifaces; i++) {
 		const struct domain_iface *f = &def->ifaces[i];
 		char name[IFNAMSIZ];
@@ -429,6 +430,7 @@ static int open_taps(struct vmmd *d, struct domain *dom, int *taps, const char *
 			close_taps(taps);
 			return -1;
 		}
+		snprintf(dom->tap_names[i], sizeof(dom->tap_names[i]), "%s", name);
 		log_debug("%s: interface %u is %s on %s", def->name, i, name, f->source);
 	}
 	return 0;

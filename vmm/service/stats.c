@@ -57,7 +57,7 @@ static int64_t get(json_object *o, const char *key)
 static bool sample_domain(struct vmmd *d, struct domain *dom, int64_t t)
 {
 	struct stats_sample s = { .time_ms = t };
-	json_object *res, *disks;
+	json_object *res, *disks, *nets;
 	const char *code;
 	char err[256];
 
@@ -74,6 +74,14 @@ static bool sample_domain(struct vmmd *d, struct domain *dom, int64_t t)
 			s.wr_bytes += get(k, "wr_bytes");
 			s.rd_reqs += get(k, "rd_reqs");
 			s.wr_reqs += get(k, "wr_reqs");
+		}
+	}
+	if (json_object_object_get_ex(res, "nets", &nets) && json_object_is_type(nets, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(nets); i++) {
+			json_object *n = json_object_array_get_idx(nets, i);
+
+			s.net_rx_bytes += get(n, "rx_bytes");
+			s.net_tx_bytes += get(n, "tx_bytes");
 		}
 	}
 	json_object_put(res);
@@ -126,6 +134,8 @@ json_object *stats_history(const struct stats_ring *ring, bool host)
 			json_object_object_add(o, "wr_bytes", json_object_new_int64(s->wr_bytes));
 			json_object_object_add(o, "rd_reqs", json_object_new_int64(s->rd_reqs));
 			json_object_object_add(o, "wr_reqs", json_object_new_int64(s->wr_reqs));
+			json_object_object_add(o, "net_rx_bytes", json_object_new_int64(s->net_rx_bytes));
+			json_object_object_add(o, "net_tx_bytes", json_object_new_int64(s->net_tx_bytes));
 		}
 		json_object_array_add(arr, o);
 	}

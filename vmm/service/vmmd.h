@@ -23,6 +23,7 @@ struct stats_sample {
 	int64_t mem_used_kib;                 /* host */
 	int64_t rss_bytes;                    /* VM */
 	int64_t rd_bytes, wr_bytes, rd_reqs, wr_reqs; /* VM: all its disks */
+	int64_t net_rx_bytes, net_tx_bytes;           /* VM: all its NICs */
 };
 struct stats_ring;
 
@@ -53,6 +54,7 @@ struct domain {
 	bool destroying;           /* vmmd ended it on purpose */
 	bool rebooting;            /* start again once the guest has shut down */
 	struct stats_ring *history; /* samples while it runs, or NULL */
+	char tap_names[DOMAIN_MAX_IFACES][16]; /* each NIC's tap while it runs, "" if unknown */
 };
 
 struct pool {
