@@ -24,7 +24,7 @@ run_engine() {
 			-nodefaults -no-user-config -display none -serial stdio \
 			-kernel "$INNER_KERNEL" -initrd "$INNER_INITRD" -append "console=ttyS0 quiet" \
 			-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=off" \
-			-device "virtio-net-pci,netdev=n0,mac=$MAC" \
+			-device "virtio-net-pci,netdev=n0,mac=$MAC,romfile=" \
 			<guest.in >guest.out 2>guest.err &
 	fi
 	GUEST_PID=$!
