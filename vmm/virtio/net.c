@@ -211,6 +211,7 @@ static int tx_run(struct virtio_net *net)
 
 	if (!virtio_dev_queue_live(vdev, TXQ))
 		return 0;
+again:
 	while (done < BUDGET && (r = virtq_pop(vq, c)) > 0) {
 		/* §5.1.6.2: each frame the driver sends starts with a header. */
 		if (c->out_len < TAP_VNET_HDR_LEN) {
@@ -236,6 +237,9 @@ static int tx_run(struct virtio_net *net)
 		pushed = true;
 		done++;
 	}
+	/* Drained: ask for a kick at the next frame, unless one came meanwhile. */
+	if (r == 0 && done < BUDGET && !(vdev->io_events & POLLOUT) && !virtq_want_kick(vq))
+		goto again;
 	if (pushed)
 		virtio_dev_notify_queue(vdev, TXQ);
 	if (done == BUDGET) {
@@ -336,6 +340,8 @@ int virtio_net_init(struct virtio_net *net, int tap_fd, const uint8_t mac[6], st
 			    features, 2, VIRTIO_NET_QUEUE_SIZE, net->config, sizeof(net->config),
 			    pci, routing, mem, vm_fd);
 	net->vdev.io_fd = tap_fd;
+	/* A guest sending a stream queues frames while we send: one kick per batch. */
+	net->vdev.vq[TXQ].kick_when_drained = true;
 	return r;
 }
 

@@ -30,7 +30,10 @@
 
 void virtq_reset(struct virtq *vq, uint16_t max_size)
 {
+	bool drained = vq->kick_when_drained;
+
 	memset(vq, 0, sizeof(*vq));
+	vq->kick_when_drained = drained; /* the device's choice, not the driver's */
 	vq->size = max_size;
 	vq->msix_vector = 0xffff;
 }
@@ -155,7 +158,7 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 			return -EINVAL;
 	}
 	vq->last_avail++;
-	if (vq->event_idx) /* avail_event: kick us only for requests past this one */
+	if (vq->event_idx && !vq->kick_when_drained) /* avail_event: kick us only for requests past this one */
 		store16_release(vq->used + 4 + 8 * vq->size, vq->last_avail);
 	return 1;
 }

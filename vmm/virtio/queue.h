@@ -20,6 +20,12 @@ struct virtq {
 	uint16_t size;             /* as the driver set it */
 	bool ready;                /* enabled and its rings checked */
 	bool event_idx;            /* VIRTIO_F_EVENT_IDX negotiated */
+	/*
+	 * The device asks for kicks only once it has drained the queue
+	 * (virtq_want_kick), not after each request it takes: a driver that
+	 * queues while the device works does not kick for each request.
+	 */
+	bool kick_when_drained;
 	uint16_t msix_vector;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	/* Host views of the rings, valid while ready. */
