@@ -148,8 +148,12 @@ static void virtio_reset(struct virtio_dev *vdev)
 	vdev->status = 0;
 	vdev->isr = 0;
 	vdev->queue_select = 0;
-	for (unsigned int q = 0; q < vdev->nqueues; q++)
+	for (unsigned int q = 0; q < vdev->nqueues; q++) {
+		bool drained = vdev->vq[q].kick_when_drained; /* the device's choice, not the driver's */
+
 		virtq_reset(&vdev->vq[q], vdev->queue_max_size);
+		vdev->vq[q].kick_when_drained = drained;
+	}
 }
 
 static void common_read_all(struct virtio_dev *vdev, uint8_t *c)

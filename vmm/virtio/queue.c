@@ -30,10 +30,7 @@
 
 void virtq_reset(struct virtq *vq, uint16_t max_size)
 {
-	bool drained = vq->kick_when_drained;
-
 	memset(vq, 0, sizeof(*vq));
-	vq->kick_when_drained = drained; /* the device's choice, not the driver's */
 	vq->size = max_size;
 	vq->msix_vector = 0xffff;
 }
