@@ -301,11 +301,12 @@ xmlDocPtr xml_parse_definition(const struct xml_definition *kind, const char *xm
 	root = xmlDocGetRootElement(doc);
 	if (xml_check(root, kind->rules, err, errlen) < 0)
 		goto fail;
-	if (!(v = xml_attr(root, "type"))) {
+	if (!kind->type) {
+		/* a kind without a type attribute (network) */
+	} else if (!(v = xml_attr(root, "type"))) {
 		error_set(err, errlen, -EINVAL, "<%s> needs type='%s'", kind->root, kind->type);
 		goto fail;
-	}
-	if (strcmp(v, kind->type) != 0) {
+	} else if (strcmp(v, kind->type) != 0) {
 		error_set(err, errlen, -EINVAL, "unsupported %s type '%s' (%s)", kind->root, v,
 			  kind->type_note);
 		goto fail;

@@ -50,7 +50,7 @@ void xml_uuid_generate(char uuid[XML_UUID_LEN + 1]);
 /* What every kind of definition starts with. */
 struct xml_definition {
 	const char *root;          /* "domain", "pool" */
-	const char *type;          /* the one root type attribute webkvm runs: "kvm", "dir" */
+	const char *type;          /* the one root type attribute webkvm runs: "kvm", "dir"; NULL: none */
 	const char *type_note;     /* said when another type is given */
 	const struct xml_rule *rules;
 	size_t max;                /* bytes */
