@@ -26,6 +26,7 @@ int parse_args(int argc, char **argv, const char *options, unsigned int npos, st
 		{ "--mode", offsetof(struct args, mode) },
 		{ "--serial", offsetof(struct args, serial) },
 		{ "--cache", offsetof(struct args, cache) },
+		{ "--mac", offsetof(struct args, mac) },
 	};
 	static const struct { const char *name; size_t off; } flags[] = {
 		{ "--all", offsetof(struct args, all) },

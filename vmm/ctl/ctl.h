@@ -29,7 +29,7 @@ int print_xml(struct ctl *c, const char *method, const char *name);
 struct args {
 	const char *pos[4];
 	unsigned int npos;
-	const char *pool, *format, *mode, *serial, *cache;
+	const char *pool, *format, *mode, *serial, *cache, *mac;
 	bool all, disable, overlay, remove_all_storage, persistent;
 };
 /* 0, or 1 after printing the usage. */
@@ -45,5 +45,9 @@ int edit_command(struct ctl *c, int argc, char **argv);
 /* storage.c: pool-* and vol-* commands */
 bool storage_command_known(const char *cmd);
 int storage_command(struct ctl *c, int argc, char **argv);
+
+/* network.c: net-* commands and domifaddr */
+bool network_command_known(const char *cmd);
+int network_command(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -73,6 +73,19 @@ static void usage(FILE *out)
 	      "  vol-upload VOL FILE --pool POOL\n"
 	      "                            a new volume with FILE's bytes (an ISO, an image)\n"
 	      "\n"
+	      "  net-list [--all]          started networks, or all defined ones\n"
+	      "  net-define FILE           define a network (NAT, isolated or the host's\n"
+	      "                            bridge) from network XML\n"
+	      "  net-start NAME            make its bridge, rules and DHCP/DNS server\n"
+	      "  net-destroy NAME          stop it, removing all of them\n"
+	      "  net-undefine NAME         remove a stopped network's definition\n"
+	      "  net-dumpxml NAME          the network's definition\n"
+	      "  net-info NAME             state, bridge and addresses\n"
+	      "  net-autostart [--disable] NAME\n"
+	      "  net-dhcp-leases NAME [--mac MAC]\n"
+	      "                            the addresses its DHCP server gave\n"
+	      "  domifaddr NAME            a running VM's addresses, from those leases\n"
+	      "\n"
 	      "The socket defaults to $VMMD_SOCKET, else " RUNSTATEDIR "/webkvm/vmmd.sock.\n",
 	      out);
 }
@@ -457,6 +470,8 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 		return argc == 1 ? cmd_hostinfo(c) : die("usage: hostinfo");
 	if (storage_command_known(cmd))
 		return storage_command(c, argc, argv);
+	if (network_command_known(cmd))
+		return network_command(c, argc, argv);
 	if (edit_command_known(cmd))
 		return edit_command(c, argc, argv);
 	if (argc != 2)
@@ -479,7 +494,7 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 
 static bool known_command(const char *cmd)
 {
-	if (storage_command_known(cmd) || edit_command_known(cmd))
+	if (storage_command_known(cmd) || edit_command_known(cmd) || network_command_known(cmd))
 		return true;
 	static const char *const others[] = { "list", "autostart", "hostinfo", "dominfo",
 					      "define", "dumpxml", "domstats", "console" };

@@ -8,7 +8,8 @@
  *   domain.autostart, domain.stats, domain.console, domain.console_log,
  *   domain.clone,
  *   domain.attach_disk, domain.detach_disk, host.info; the pool.*
- *   and vol.* methods are in api_storage.c.
+ *   and vol.* methods are in api_storage.c, the net.* methods and
+ *   domain.ifaddr in api_network.c.
  * - Every method that changes something is logged with the caller's uid.
  * - domain.reboot presses the power button and starts the VM again once
  *   the guest has shut down, as libvirt does without a guest agent.
@@ -442,6 +443,16 @@ static const struct {
 	{ "vol.info", api_vol_info, false },
 	{ "vol.resize", api_vol_resize, true },
 	{ "vol.upload", api_vol_upload, true },
+	{ "net.list", api_net_list, false },
+	{ "net.define", api_net_define, true },
+	{ "net.undefine", api_net_undefine, true },
+	{ "net.start", api_net_start, true },
+	{ "net.destroy", api_net_destroy, true },
+	{ "net.dumpxml", api_net_dumpxml, false },
+	{ "net.info", api_net_info, false },
+	{ "net.autostart", api_net_autostart, true },
+	{ "net.leases", api_net_leases, false },
+	{ "domain.ifaddr", api_domain_ifaddr, false },
 };
 
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,

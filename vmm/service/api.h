@@ -38,4 +38,16 @@ json_object *api_vol_info(struct api_ctx *c);
 json_object *api_vol_resize(struct api_ctx *c);
 json_object *api_vol_upload(struct api_ctx *c);
 
+/* api_network.c */
+json_object *api_net_list(struct api_ctx *c);
+json_object *api_net_define(struct api_ctx *c);
+json_object *api_net_undefine(struct api_ctx *c);
+json_object *api_net_start(struct api_ctx *c);
+json_object *api_net_destroy(struct api_ctx *c);
+json_object *api_net_dumpxml(struct api_ctx *c);
+json_object *api_net_info(struct api_ctx *c);
+json_object *api_net_autostart(struct api_ctx *c);
+json_object *api_net_leases(struct api_ctx *c);
+json_object *api_domain_ifaddr(struct api_ctx *c);
+
 #endif

@@ -412,26 +412,31 @@ static int open_taps(struct vmmd *d, struct domain *dom, int *taps, const char *
 {
 	const struct domain_def *def = dom->def;
 
-	(void)d;
 	memset(dom->tap_names, 0, sizeof(dom->tap_names));
 	for (unsigned int i = 0; i < def->nifaces; i++) {
 		const struct domain_iface *f = &def->ifaces[i];
+		const char *bridge = f->source;
 		char name[IFNAMSIZ];
 
 		if (f->type == IFACE_NETWORK) {
+			struct network *net = network_find(d, f->source);
+
 			*code = "no-network";
-			error_set(err, errlen, -ENOENT, "%s: network '%s' is not defined",
-				  def->name, f->source);
-			close_taps(taps);
-			return -1;
+			if (!net || !net->active) {
+				error_set(err, errlen, -ENOENT, "%s: network '%s' is not %s",
+					  def->name, f->source, net ? "started" : "defined");
+				close_taps(taps);
+				return -1;
+			}
+			bridge = net->def->bridge;
 		}
-		taps[i] = netdev_tap_on_bridge(f->source, f->mac, name, err, errlen);
+		taps[i] = netdev_tap_on_bridge(bridge, f->mac, name, err, errlen);
 		if (taps[i] < 0) {
 			close_taps(taps);
 			return -1;
 		}
 		snprintf(dom->tap_names[i], sizeof(dom->tap_names[i]), "%s", name);
-		log_debug("%s: interface %u is %s on %s", def->name, i, name, f->source);
+		log_debug("%s: interface %u is %s on %s", def->name, i, name, bridge);
 	}
 	return 0;
 }

@@ -93,6 +93,9 @@ static void usage(FILE *out)
 	      "                    (default webkvm-vm when it exists; \"root\" keeps root)\n"
 	      "  --sample-interval SECONDS\n"
 	      "                    how often statistics are sampled for graphs (default 5)\n"
+	      "  --default-network on the first start (no networks folder yet), define the\n"
+	      "                    NAT network \"default\" (192.168.122.0/24 when free) and\n"
+	      "                    start it with vmmd, as libvirt's packages do\n"
 	      "  -v, --verbose     more messages\n"
 	      "  -h, --help        show this help\n",
 	      out);
@@ -412,6 +415,7 @@ int main(int argc, char **argv)
 		{ "vmm", required_argument, NULL, 'm' },
 		{ "sample-interval", required_argument, NULL, 'i' },
 		{ "vm-user", required_argument, NULL, 'u' },
+		{ "default-network", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -419,7 +423,8 @@ int main(int argc, char **argv)
 	struct loop *l = calloc(1, sizeof(*l));
 	const char *socket_path = NULL, *group = "webkvm";
 	char *vmm = NULL, sockbuf[PATH_MAX];
-	bool group_given = false, vm_user_given = false;
+	bool group_given = false, vm_user_given = false, default_network = false, first_start;
+	char netdir[PATH_MAX];
 	const char *vm_user = "webkvm-vm";
 	struct passwd *pw;
 	long interval = 5;
@@ -465,6 +470,9 @@ int main(int argc, char **argv)
 			vm_user = optarg;
 			vm_user_given = true;
 			break;
+		case 'N':
+			default_network = true;
+			break;
 		case 'v':
 			log_setup("vmmd", LOG_LEVEL_DEBUG);
 			break;
@@ -496,12 +504,16 @@ int main(int argc, char **argv)
 		log_error("cannot run %s: %s", l->d.vmm_path, strerror(errno));
 		return 1;
 	}
+	snprintf(netdir, sizeof(netdir), "%s/networks", l->d.state_dir);
+	first_start = access(netdir, F_OK) < 0;
 	if ((r = mkdirs(l->d.state_dir, NULL)) < 0 || (r = mkdirs(l->d.state_dir, "domains")) < 0 ||
 	    (r = mkdirs(l->d.state_dir, "autostart")) < 0 ||
 	    (r = mkdirs(l->d.state_dir, "pools")) < 0 ||
 	    (r = mkdirs(l->d.state_dir, "pool-autostart")) < 0 ||
+	    (r = mkdirs(l->d.state_dir, "networks")) < 0 ||
+	    (r = mkdirs(l->d.state_dir, "network-autostart")) < 0 ||
 	    (r = mkdirs(l->d.run_dir, NULL)) < 0 || (r = mkdirs(l->d.run_dir, "vms")) < 0 ||
-	    (r = mkdirs(l->d.run_dir, "pools")) < 0) {
+	    (r = mkdirs(l->d.run_dir, "pools")) < 0 || (r = mkdirs(l->d.run_dir, "networks")) < 0) {
 		log_error("cannot create the folders under %s and %s: %s", l->d.state_dir,
 			  l->d.run_dir, strerror(-r));
 		return 1;
@@ -536,6 +548,14 @@ int main(int argc, char **argv)
 		log_error("cannot read the pool definitions in %s: %s", l->d.state_dir, strerror(-r));
 		return 1;
 	}
+	r = networks_load(&l->d);
+	if (r < 0) {
+		log_error("cannot read the network definitions in %s: %s", l->d.state_dir,
+			  strerror(-r));
+		return 1;
+	}
+	if (default_network && first_start)
+		networks_make_default(&l->d);
 	r = domains_load(&l->d);
 	if (r < 0) {
 		log_error("cannot read the definitions in %s: %s", l->d.state_dir, strerror(-r));
@@ -546,6 +566,7 @@ int main(int argc, char **argv)
 	    vmmd_watch(&l->d, &l->listen) < 0)
 		return 1;
 	pools_autostart(&l->d);
+	networks_autostart(&l->d);
 	domains_autostart(&l->d);
 	log_info("ready on %s (%u VMs, %u pools defined)", socket_path, l->d.ndomains,
 		 l->d.npools);
@@ -568,6 +589,7 @@ int main(int argc, char **argv)
 	stats_ring_free(l->d.host_history);
 	domains_release(&l->d);
 	pools_release(&l->d);
+	networks_release(&l->d);
 	close(l->d.epoll_fd);
 	close(lock_fd);
 	free((char *)l->d.vmm_path);

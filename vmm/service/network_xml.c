@@ -247,6 +247,17 @@ int network_def_parse(struct network_def **ret, const char *xml, size_t len, cha
 		error_set(err, errlen, r, "<bridge stp='%s'> is on or off", v);
 		goto fail;
 	}
+	def->stp = !v || strcmp(v, "on") == 0; /* on unless said, as in libvirt */
+	if ((v = xml_attr(br, "delay"))) {
+		char *end;
+		unsigned long delay = strtoul(v, &end, 10);
+
+		if (!*v || *end || delay > 30) {
+			error_set(err, errlen, r, "<bridge delay='%s'> is 0 to 30 seconds", v);
+			goto fail;
+		}
+		def->delay = (unsigned int)delay;
+	}
 	if (def->forward == NETWORK_BRIDGE) {
 		if (!def->bridge[0] || ip || mac || xml_child(root, "domain")) {
 			error_set(err, errlen, r,
@@ -264,13 +275,12 @@ int network_def_parse(struct network_def **ret, const char *xml, size_t len, cha
 	if (parse_ip(def, ip, err, errlen) < 0)
 		goto fail;
 	if (mac) {
-		uint8_t m[6];
-
-		if (!(v = xml_attr(mac, "address")) || mac_parse(v, m) < 0) {
+		if (!(v = xml_attr(mac, "address")) || mac_parse(v, def->mac) < 0) {
 			error_set(err, errlen, r, "<mac address='%s'> is not a unicast MAC address",
 				  v ? v : "");
 			goto fail;
 		}
+		def->mac_given = true;
 	}
 	dom = xml_child(root, "domain");
 	if (dom) {
@@ -322,6 +332,21 @@ int network_def_set_bridge(struct network_def *def, const char *bridge)
 	if (!xmlSetProp(br, (const xmlChar *)"name", (const xmlChar *)bridge))
 		return -ENOMEM;
 	snprintf(def->bridge, sizeof(def->bridge), "%s", bridge);
+	return 0;
+}
+
+int network_def_set_mac(struct network_def *def, const uint8_t mac[6])
+{
+	xmlNodePtr root = xmlDocGetRootElement(def->doc), m = xml_child(root, "mac");
+	char s[MAC_STRLEN];
+
+	mac_format(mac, s);
+	if (!m && !(m = xmlNewChild(root, NULL, (const xmlChar *)"mac", NULL)))
+		return -ENOMEM;
+	if (!xmlSetProp(m, (const xmlChar *)"address", (const xmlChar *)s))
+		return -ENOMEM;
+	memcpy(def->mac, mac, 6);
+	def->mac_given = true;
 	return 0;
 }
 

@@ -34,6 +34,10 @@ struct network_def {
 	bool uuid_given;
 	enum network_forward forward;
 	char bridge[NETWORK_BRIDGE_MAX + 1]; /* "" when the definition left it to vmmd */
+	bool stp;                      /* spanning tree on the bridge */
+	unsigned int delay;            /* its forward delay, seconds */
+	uint8_t mac[6];                /* the bridge's MAC (NAT and isolated) */
+	bool mac_given;
 	const char *forward_dev;       /* NAT only through this device, or NULL */
 	const char *domain;            /* DNS domain, or NULL */
 	/* NAT and isolated: */
@@ -53,6 +57,9 @@ char *network_def_format(const struct network_def *def);
 int network_def_set_uuid(struct network_def *def, const char *uuid);
 /* Give a definition without one its bridge's name (kept in the XML). 0 or -ENOMEM. */
 int network_def_set_bridge(struct network_def *def, const char *bridge);
+
+/* Give a definition without one its bridge's MAC (kept in the XML). 0 or -ENOMEM. */
+int network_def_set_mac(struct network_def *def, const uint8_t mac[6]);
 
 /* The subnet's first address and mask, host byte order. */
 uint32_t network_mask(const struct network_def *def);

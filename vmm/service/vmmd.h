@@ -12,6 +12,7 @@
 
 #include "common/jsonrpc.h"
 #include "vmm/service/domain_xml.h"
+#include "vmm/service/network_xml.h"
 #include "vmm/service/pool_xml.h"
 
 /* One sample of a VM's or the host's counters (stats.c). */
@@ -63,6 +64,21 @@ struct pool {
 	bool autostart;
 };
 
+struct network {
+	struct network_def *def;
+	bool active;
+	bool autostart;
+};
+
+/* A DHCP lease that a network's dnsmasq gave. */
+struct network_lease {
+	long long expiry;          /* seconds since the epoch; 0 for a static host */
+	uint8_t mac[6];
+	uint32_t ip;               /* host byte order */
+	unsigned int prefix;
+	const char *hostname;      /* or NULL */
+};
+
 struct vmmd {
 	const char *state_dir;     /* definitions */
 	const char *run_dir;       /* sockets and per-VM run folders */
@@ -75,6 +91,8 @@ struct vmmd {
 	unsigned int ndomains;
 	struct pool **pools;
 	unsigned int npools;
+	struct network **networks;
+	unsigned int nnetworks;
 	int next_id;
 	struct stats_ring *host_history;
 };
@@ -136,6 +154,27 @@ int volume_path(const struct pool *pool, const char *name, char *buf, size_t len
 		const char **code, char *err, size_t errlen);
 int pool_volumes(const struct pool *pool, void (*fn)(void *opaque, const char *name),
 		 void *opaque);
+
+/* network.c: virtual networks; functions that fail give a code and a sentence. */
+int networks_load(struct vmmd *d);
+void networks_autostart(struct vmmd *d);
+void networks_release(struct vmmd *d);
+/* Define "default" (NAT, 192.168.122.0/24 or the next free /24) with autostart. */
+int networks_make_default(struct vmmd *d);
+struct network *network_find(struct vmmd *d, const char *name);
+int network_define(struct vmmd *d, const char *xml, size_t len, struct network **ret,
+		   const char **code, char *err, size_t errlen);
+int network_undefine(struct vmmd *d, struct network *net, const char **code, char *err,
+		     size_t errlen);
+int network_start(struct vmmd *d, struct network *net, const char **code, char *err,
+		  size_t errlen);
+int network_stop(struct vmmd *d, struct network *net, const char **code, char *err,
+		 size_t errlen);
+int network_set_autostart(struct vmmd *d, struct network *net, bool on, char *err,
+			  size_t errlen);
+/* Each DHCP lease of a started network. 0 or -errno. */
+int network_leases(const struct vmmd *d, const struct network *net,
+		   void (*fn)(void *opaque, const struct network_lease *lease), void *opaque);
 
 /* store.c: files under the state folder; KIND is "domains", "autostart", ... */
 void store_path(const struct vmmd *d, const char *kind, const char *name, const char *suffix,
