@@ -47,13 +47,13 @@ wait_for() {
 VMMD=$BUILDDIR/vmm/vmmd
 VMMCTL=$BUILDDIR/vmm/vmmctl
 
-# start_vmmd: a vmmd with its folders under the test's folder (run through
-# $VMMD_WRAP when set, such as ip netns exec NS).
+# start_vmmd [OPTIONS]: a vmmd with its folders under the test's folder (run
+# through $VMMD_WRAP when set, such as ip netns exec NS).
 start_vmmd() {
 	export VMMD_SOCKET=$PWD/run/vmmd.sock
-	trap cleanup_vmmd EXIT
+	trap cleanup_test EXIT
 	rm -f "$VMMD_SOCKET" # a killed vmmd leaves it
-	${VMMD_WRAP:-} "$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" >>vmmd.log 2>&1 &
+	${VMMD_WRAP:-} "$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" "$@" >>vmmd.log 2>&1 &
 	VMMD_PID=$!
 	local i
 	for i in $(seq 100); do
@@ -64,10 +64,38 @@ start_vmmd() {
 	fail "vmmd did not come up"
 }
 
+# cleanup_test: vmmd and what it started, and the test's namespaces ($NS, $PEERS).
+cleanup_test() {
+	cleanup_vmmd
+	local ns
+	for ns in ${PEERS:-} ${NS:-}; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
 cleanup_vmmd() {
 	kill -9 "$VMMD_PID" 2>/dev/null || true
+	pkill -f -- "--conf-file=$PWD/run/networks/" 2>/dev/null || true
 	pkill -9 -f -- "--control=unix:$PWD/run/" 2>/dev/null || true
 	pkill -f -- "UNIX-CONNECT:$PWD/run/" 2>/dev/null || true
+}
+
+need_netns() {
+	[ "$(id -u)" -eq 0 ] || skip "network namespaces and taps need root"
+	unshare -n true 2>/dev/null || skip "cannot make a network namespace"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+}
+
+# in_netns: a network namespace of the test's own for vmmd and its bridges,
+# removed at the end; $NS names it, and vmmd runs in it.
+in_netns() {
+	need_netns
+	NS=wk$$
+	ip netns add "$NS"
+	trap cleanup_test EXIT
+	ip -n "$NS" link add br0 type bridge
+	ip -n "$NS" link set br0 up
+	VMMD_WRAP="ip netns exec $NS"
 }
 
 ctl() { "$VMMCTL" "$@"; }

@@ -1,12 +1,6 @@
 # virtio-net against a driver played from the host and a real tap, each in a
 # network namespace of its own; --net refusals; a guest with NICs.
 
-need_netns() {
-	[ "$(id -u)" -eq 0 ] || skip "network namespaces and taps need root"
-	unshare -n true 2>/dev/null || skip "cannot make a network namespace"
-	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-}
-
 net_driver() {
 	need_kvm
 	need_netns
@@ -81,18 +75,6 @@ test_guest_with_nics_boots_and_reports_them() {
 	grep -q wk1 wk1.txt || fail "vmm did not make tap wk1"
 }
 
-# in_netns: a network namespace of the test's own for vmmd and its bridges,
-# removed at the end; $NS names it, and vmmd runs in it.
-in_netns() {
-	need_netns
-	NS=wk$$
-	ip netns add "$NS"
-	trap 'cleanup_vmmd; ip netns del "$NS" 2>/dev/null || true' EXIT
-	ip -n "$NS" link add br0 type bridge
-	ip -n "$NS" link set br0 up
-	VMMD_WRAP="ip netns exec $NS"
-}
-
 nic_xml() { # BRIDGE [MAC]
 	echo "<interface type='bridge'><source bridge='$1'/>${2:+<mac address='$2'/>}<model type='virtio'/></interface>"
 }
@@ -101,7 +83,6 @@ test_vmmd_puts_a_vm_nic_on_its_bridge_and_the_tap_goes_with_the_vm() {
 	need_kvm
 	in_netns
 	start_vmmd
-	trap 'cleanup_vmmd; ip netns del "$NS" 2>/dev/null || true' EXIT
 	define nic halt "$(nic_xml br0 52:54:00:aa:bb:01)$(nic_xml br0)"
 	ctl dumpxml nic >dump.xml
 	[ "$(grep -c '<mac address="52:54:00:' dump.xml)" -eq 2 ] || { cat dump.xml; fail "no MAC made for the second NIC"; }
@@ -121,7 +102,6 @@ test_vmmd_refuses_to_start_a_vm_whose_bridge_is_missing_and_leaves_nothing() {
 	need_kvm
 	in_netns
 	start_vmmd
-	trap 'cleanup_vmmd; ip netns del "$NS" 2>/dev/null || true' EXIT
 	define nic halt "$(nic_xml br0)$(nic_xml br9)"
 	! ctl start nic 2>err || fail "a VM started without its bridge"
 	[ "$(cat err)" = "error: there is no bridge br9 on this host" ] || fail "$(cat err)"

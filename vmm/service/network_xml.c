@@ -11,7 +11,8 @@
  *   the subnet (but not multicast or broadcast), forward what comes from
  *   the subnet and what answers it, refuse the rest to and from the
  *   bridge. An isolated network forwards nothing. Guests on one bridge
- *   talk to each other over the bridge, which nftables does not see.
+ *   talk to each other over the bridge; nftables sees that traffic only
+ *   where br_netfilter is loaded, and it is let through first.
  */
 #include "vmm/service/network_xml.h"
 
@@ -462,6 +463,8 @@ char *network_nft_rules(const struct network_def *def)
 	}
 	add(&t, "\tchain forward {\n");
 	add(&t, "\t\ttype filter hook forward priority filter; policy accept;\n");
+	/* guest to guest on the bridge, seen here when br_netfilter is loaded */
+	add(&t, "\t\tiifname \"%s\" oifname \"%s\" accept\n", br, br);
 	if (def->forward == NETWORK_NAT) {
 		add(&t, "\t\tiifname \"%s\" ip saddr %s accept\n", br, net);
 		add(&t, "\t\toifname \"%s\" ip daddr %s ct state established,related accept\n", br,
