@@ -111,7 +111,8 @@ bed_build_outer() {
 	local builddir=$1 out=$2 root m
 	root=$(mktemp -d) || return 1
 	bed_busybox_root "$root"
-	bed_add_modules "$root" kvm-amd virtio_pci virtio_blk ext4 tun bridge ||
+	bed_add_modules "$root" kvm-amd virtio_pci virtio_blk ext4 tun bridge \
+		nf_tables nft_chain_nat nft_masq nft_reject_ipv4 nft_ct ||
 		{ rm -rf "$root"; return 1; }
 	bed_copy_binary "$builddir/vmm/vmm" "$root" /usr/bin/vmm
 	bed_copy_binary "$builddir/vmm/vmmd" "$root" /usr/bin/vmmd
@@ -119,6 +120,12 @@ bed_build_outer() {
 	bed_copy_binary "$builddir/tests/tools/vnc-client" "$root" /usr/bin/vnc-client
 	bed_copy_binary "$(command -v socat)" "$root" /usr/bin/socat
 	bed_copy_binary "$builddir/tests/tools/tcp-xfer" "$root" /usr/bin/tcp-xfer
+	# vmmd's networks: dnsmasq (which drops to the user nobody) and nft
+	bed_copy_binary "$(PATH=$PATH:/usr/sbin:/sbin command -v dnsmasq)" "$root" /usr/sbin/dnsmasq
+	bed_copy_binary "$(PATH=$PATH:/usr/sbin:/sbin command -v nft)" "$root" /usr/sbin/nft
+	mkdir -p "$root/etc"
+	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 	mkdir -p "$root/inner"
 	cp "$(bed_kernel)" "$root/inner/vmlinuz"
 	bed_build_inner "$root/inner/initrd" "$builddir" || { rm -rf "$root"; return 1; }
@@ -135,7 +142,7 @@ bed_host_has_virt() { grep -qwE 'vmx|svm' /proc/cpuinfo; }
 # What the bed lacks on this machine, or nothing when it is complete.
 bed_missing() {
 	local t
-	for t in qemu-system-x86_64 cpio busybox; do
+	for t in qemu-system-x86_64 cpio busybox /usr/sbin/dnsmasq /usr/sbin/nft; do
 		command -v "$t" >/dev/null || { echo "$t is not installed"; return; }
 	done
 	[ -f /bin/busybox ] || { echo "busybox-static is not installed"; return; }
