@@ -2,13 +2,39 @@
 # vmm against QEMU (microvm with PCIe, virtio-net-pci on a tap, no vhost:
 # QEMU's own device model), each booted twice, alternating. Measures TCP
 # throughput each way and one-byte round trips with tcp-xfer.
-# Prints "BENCH net ENGINE TEST FIGURE UNIT" lines.
+# Prints "BENCH net ENGINE TEST FIGURE UNIT" lines, and for the transfer
+# from the guest what it cost per MiB: "COST net ENGINE COUNTER VALUE", the
+# outer kernel's KVM counters (exits, interrupts injected, ...) and the
+# guest's virtio-net interrupts, to see where one engine spends more.
 
 MEM=512
 CPUS=2
 MIB=${BENCH_NET_MIB:-64}
 ROUNDS=${BENCH_NET_ROUNDS:-2}
 MAC=52:54:00:12:34:56
+
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+KVM_COUNTERS="exits io_exits mmio_exits irq_injections halt_exits halt_wakeup"
+kvm_counters() {
+	local s
+	for s in $KVM_COUNTERS; do
+		printf '%s ' "$(cat /sys/kernel/debug/kvm/$s 2>/dev/null || echo 0)"
+	done
+}
+
+# The guest's interrupt counts for its virtio-net queues: "RX TX".
+guest_irqs() { # KEY
+	guest_send "echo $1=\$(awk '/virtio[0-9]*-(input|output)/ { for (i = 2; i <= NF; i++) if (\$i ~ /^[0-9]+\$/) c[\$NF ~ /input/] += \$i } END { print c[1] + 0, c[0] + 0 }' /proc/interrupts)"
+	guest_wait "^$1=" 60
+	guest_value "$1"
+}
+
+# print_costs ENGINE "COUNTERS-BEFORE" "COUNTERS-AFTER": per MiB sent.
+print_costs() {
+	echo "$1 $2 $3" | awk -v mib="$MIB" -v names="$KVM_COUNTERS guest_rx_irqs guest_tx_irqs" '
+		{ n = split(names, name, " "); e = $1
+		  for (i = 1; i <= n; i++) printf "COST net %s %s %.1f\n", e, name[i], ($(1 + n + i) - $(1 + i)) / mib }'
+}
 
 run_engine() {
 	local engine=$1 tap=$2 v
@@ -41,9 +67,15 @@ run_engine() {
 	# guest to host
 	tcp-xfer recv 5001 1 >recv.txt 2>&1 &
 	sleep 0.5
+	local gi0 gi1 k0 k1
+	gi0=$(guest_irqs GI0)
+	k0=$(kvm_counters)
 	guest_send "tcp-xfer send 10.0.3.1 5001 $MIB 1 | sed 's/^SENT /SENT1=/'"
 	guest_wait '^SENT1=' 300
 	wait $!
+	k1=$(kvm_counters)
+	gi1=$(guest_irqs GI1)
+	print_costs "$engine" "$k0 $gi0" "$k1 $gi1"
 	v=$(sed -n 's/^RECV ok=1 .* mbps=//p' recv.txt)
 	echo "BENCH net $engine guest-to-host ${v:-fail} Mbit/s"
 
