@@ -19,6 +19,7 @@
 #include "vmm/x86/boot.h"
 #include "vmm/x86/cpuid.h"
 #include "vmm/x86/layout.h"
+#include "vmm/x86/mptable.h"
 
 #define KVM_API_VERSION_EXPECTED 12
 
@@ -219,6 +220,7 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 {
 	struct screen_info screen;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	const struct kvm_cpuid_entry2 *leaf1;
 	struct boot_config boot = { .kernel = cfg->kernel, .kernel_fd = cfg->kernel_fd,
 				    .initrd = cfg->initrd, .initrd_fd = cfg->initrd_fd,
 				    .cmdline = cfg->cmdline };
@@ -298,6 +300,12 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 	r = cpuid_get_supported(kvm_fd, &vm->cpuid);
 	if (r < 0) {
 		error_set(err, errlen, r, "cannot read the CPUID KVM supports: %s", strerror(-r));
+		goto undo;
+	}
+	leaf1 = cpuid_find(vm->cpuid, 1, 0);
+	r = mptable_build(&vm->mem, cfg->ncpus, leaf1 ? leaf1->eax : 0, leaf1 ? leaf1->edx : 0);
+	if (r < 0) {
+		error_set(err, errlen, r, "cannot build the MP table: %s", strerror(-r));
 		goto undo;
 	}
 	for (unsigned int i = 0; i < cfg->ncpus; i++) {

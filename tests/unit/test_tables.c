@@ -8,6 +8,7 @@
 #include "vmm/x86/acpi.h"
 #include "vmm/x86/aml.h"
 #include "vmm/x86/layout.h"
+#include "vmm/x86/mptable.h"
 
 static void aml_integers_use_the_shortest_encoding(int *failed)
 {
@@ -135,6 +136,107 @@ static void acpi_tables_checksum_for_1_and_254_cpus(int *failed)
 	check_tables(failed, 254);
 }
 
+/*
+ * Find the floating pointer as a guest does (MP spec §4: 16-byte steps in
+ * 0xf0000-0xfffff), check both checksums, and count what the table says.
+ */
+static void check_mptable(int *failed, unsigned int ncpus)
+{
+	struct guest_mem mem;
+	uint8_t *mpf = NULL, *mpc, *e, *end, ioapic = 0xff;
+	unsigned int cpus = 0, boot = 0, isa_irqs = 0, lints = 0, entries = 0;
+	int isa_bus = -1, pci_bus = -1;
+
+	CHECK_EQ(mem_init(&mem, 16 * MiB), 0);
+	memset(mem_ptr(&mem, 0, 1 * MiB), 0xa5, 1 * MiB); /* what a reboot leaves */
+	CHECK_EQ(mptable_build(&mem, ncpus, 0x00100f42, 0x178bfbff), 0);
+	for (uint64_t a = 0xf0000; a < 0x100000 && !mpf; a += 16) {
+		uint8_t *p = mem_ptr(&mem, a, 16);
+
+		if (memcmp(p, "_MP_", 4) == 0 && p[8] == 1 && sum(p, 16) == 0)
+			mpf = p;
+	}
+	CHECK(mpf != NULL);
+	if (!mpf)
+		return;
+	CHECK_EQ(mpf[9], 4);
+	CHECK_EQ(mpf[11], 0); /* a table, not a default configuration */
+	mpc = mem_ptr(&mem, get_le32(mpf + 4), 44);
+	CHECK(memcmp(mpc, "PCMP", 4) == 0);
+	CHECK_EQ(mpc[6], 4);
+	CHECK_EQ(sum(mpc, get_le16(mpc + 4)), 0);
+	CHECK_EQ(get_le32(mpc + 36), LAYOUT_LAPIC);
+	end = mpc + get_le16(mpc + 4);
+	CHECK(get_le32(mpf + 4) + get_le16(mpc + 4) <= LAYOUT_BIOS_END);
+	for (e = mpc + 44; e < end; entries++) {
+		switch (e[0]) {
+		case 0:
+			CHECK_EQ(e[1], cpus); /* APIC ID = vCPU index */
+			CHECK(e[3] & 1);
+			boot += !!(e[3] & 2);
+			CHECK_EQ(get_le32(e + 4), 0x00100f42);
+			cpus++;
+			e += 20;
+			break;
+		case 1:
+			if (memcmp(e + 2, "ISA   ", 6) == 0)
+				isa_bus = e[1];
+			if (memcmp(e + 2, "PCI   ", 6) == 0)
+				pci_bus = e[1];
+			e += 8;
+			break;
+		case 2:
+			ioapic = e[1];
+			CHECK_EQ(get_le32(e + 4), LAYOUT_IOAPIC);
+			e += 8;
+			break;
+		case 3:
+			CHECK_EQ(e[4], isa_bus);
+			CHECK_EQ(e[6], ioapic);
+			CHECK_EQ(e[5], e[7]); /* identity, as KVM routes ISA IRQs */
+			if (e[5] == IRQ_SCI)
+				CHECK_EQ(get_le16(e + 2), 0x000d);
+			isa_irqs++;
+			e += 8;
+			break;
+		case 4:
+			CHECK_EQ(e[6], 0xff);
+			CHECK_EQ(e[1], e[7] == 0 ? 3 : 1); /* ExtINT on LINT0, NMI on LINT1 */
+			lints++;
+			e += 8;
+			break;
+		default:
+			CHECK(!"unknown entry type");
+			e = end;
+		}
+	}
+	CHECK(e == end);
+	CHECK_EQ(entries, get_le16(mpc + 34));
+	CHECK_EQ(cpus, ncpus);
+	CHECK_EQ(boot, 1);
+	CHECK_EQ(pci_bus, 0);
+	CHECK(isa_bus > 0);
+	CHECK_EQ(ioapic, ncpus); /* the ID the MADT gives it */
+	CHECK_EQ(isa_irqs, 15);
+	CHECK_EQ(lints, 2);
+	mem_destroy(&mem);
+}
+
+static void mptable_describes_1_and_254_cpus(int *failed)
+{
+	check_mptable(failed, 1);
+	check_mptable(failed, 254);
+}
+
+static void mptable_refuses_255_cpus(int *failed)
+{
+	struct guest_mem mem;
+
+	CHECK_EQ(mem_init(&mem, 16 * MiB), 0);
+	CHECK(mptable_build(&mem, 255, 0, 0) < 0);
+	mem_destroy(&mem);
+}
+
 static void io_record(void *opaque, uint16_t offset, bool is_write, uint8_t *data,
 		      unsigned int len)
 {
@@ -166,6 +268,8 @@ const struct unit_test aml_tests[] = {
 
 const struct unit_test acpi_tests[] = {
 	{ "acpi_tables_checksum_for_1_and_254_cpus", acpi_tables_checksum_for_1_and_254_cpus },
+	{ "mptable_describes_1_and_254_cpus", mptable_describes_1_and_254_cpus },
+	{ "mptable_refuses_255_cpus", mptable_refuses_255_cpus },
 	{ NULL, NULL },
 };
 

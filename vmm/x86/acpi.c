@@ -15,8 +15,9 @@
  *   ISA IRQ 0 stays identity-mapped, matching KVM's default routing.
  * - The DSDT's PCI0 is a PCI Express root bridge for bus 0; the MCFG
  *   gives its ECAM, which the e820 map reserves so the guest trusts it.
- * - Tables live in 0xe0000-0xfffff, which the e820 map marks reserved;
- *   the RSDP is on a 16-byte boundary there so a scan finds it too.
+ * - Tables live in 0xe0000-0xeffff, in the BIOS area the e820 map marks
+ *   reserved; the RSDP is on a 16-byte boundary there so a scan finds it
+ *   too.
  */
 #include "vmm/x86/acpi.h"
 

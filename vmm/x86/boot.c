@@ -109,7 +109,7 @@ static void build_e820(struct boot_params *bp, const struct guest_mem *mem)
 {
 	add_e820(bp, 0, LAYOUT_EBDA, E820_RAM);
 	add_e820(bp, LAYOUT_EBDA, LAYOUT_ISA_END - LAYOUT_EBDA, E820_RESERVED);
-	add_e820(bp, LAYOUT_ACPI, LAYOUT_ACPI_END - LAYOUT_ACPI, E820_RESERVED);
+	add_e820(bp, LAYOUT_BIOS, LAYOUT_BIOS_END - LAYOUT_BIOS, E820_RESERVED);
 	add_e820(bp, LAYOUT_KERNEL, mem->low_end - LAYOUT_KERNEL, E820_RAM);
 	add_e820(bp, LAYOUT_PCI_ECAM, LAYOUT_PCI_ECAM_SIZE, E820_RESERVED);
 	if (mem->total > mem->low_end)

@@ -59,6 +59,19 @@ int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **ret)
 	return 0;
 }
 
+const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c, uint32_t function,
+				       uint32_t index)
+{
+	for (unsigned int i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == function &&
+		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == index))
+			return e;
+	}
+	return NULL;
+}
+
 /* Bits needed to number n things: the APIC ID field width. */
 static unsigned int id_bits(unsigned int n)
 {

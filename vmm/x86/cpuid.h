@@ -3,9 +3,14 @@
 #define WEBKVM_VMM_X86_CPUID_H
 
 #include <linux/kvm.h>
+#include <stdint.h>
 
 /* What KVM can offer on this host; free() the result. 0 or -errno. */
 int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **ret);
+
+/* The entry for a leaf and subleaf, or NULL. */
+const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c, uint32_t function,
+				       uint32_t index);
 
 /*
  * Give vCPU `index` of `ncpus` the supported CPUID, with a topology of

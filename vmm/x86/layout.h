@@ -6,7 +6,8 @@
  *   0x0000_9000  identity page tables (PML4, PDPT, 4 PDs: first 4 GiB)
  *   0x0002_0000  kernel command line
  *   0x0009_fc00  EBDA (reserved) up to 0xa0000
- *   0x000e_0000  ACPI tables, reserved, up to 1 MiB (RSDP found by scan too)
+ *   0x000e_0000  BIOS area, reserved up to 1 MiB: ACPI tables (RSDP found by
+ *                scan too), then at 0xf0000 the MP table
  *   0x0010_0000  protected-mode kernel (bzImage payload)
  *   ...          RAM up to 3 GiB
  *   0xc000_0000  MMIO hole: PCI BARs up to 0xd0000000, the linear
@@ -27,8 +28,11 @@
 #define LAYOUT_CMDLINE_MAX 0x10000ULL
 #define LAYOUT_EBDA 0x9fc00ULL
 #define LAYOUT_ISA_END 0xa0000ULL
+#define LAYOUT_BIOS 0xe0000ULL
 #define LAYOUT_ACPI 0xe0000ULL
-#define LAYOUT_ACPI_END 0x100000ULL
+#define LAYOUT_ACPI_END 0xf0000ULL
+#define LAYOUT_MPTABLE 0xf0000ULL
+#define LAYOUT_BIOS_END 0x100000ULL
 #define LAYOUT_KERNEL 0x100000ULL
 #define LAYOUT_MMIO_HOLE 0xc0000000ULL
 #define LAYOUT_PCI_MMIO 0xc0000000ULL
