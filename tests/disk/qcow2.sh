@@ -139,6 +139,23 @@ test_qcow2_zero_and_discard_whole_and_partial_clusters() {
 	done
 }
 
+test_qcow2_multi_cluster_writes_span_tables_and_reuse_freed_runs() {
+	need_qemu_img
+	# 512-byte clusters: an L2 table maps 32 KiB and a refcount block counts
+	# 128 KiB, so long writes cross both; discards leave free runs of 80
+	# and 6 clusters in the middle of the file for later writes to fill.
+	qemu-img create -q -f qcow2 -o cluster_size=512 m.qcow2 8M
+	qemu-img create -q -f raw expect.raw 8M
+	"$DISKIO" m.qcow2,format=qcow2 write 0 3M 1 discard 100K 40K discard 1M 3K \
+		write 4M 200K 2 write 90K 60K 3 write 5000 70000 4 write 2097408 1M 5 \
+		write 1047552 5K 6 write 7M 1M 7 flush
+	qemu-io -f raw -c "write -P 1 0 3M" -c "write -P 2 4M 200K" -c "write -P 3 90K 60K" \
+		-c "write -P 4 5000 70000" -c "write -P 5 2097408 1M" -c "write -P 6 1047552 5K" \
+		-c "write -P 7 7M 1M" expect.raw >/dev/null
+	qemu_check m.qcow2
+	same m.qcow2 qcow2 expect.raw
+}
+
 test_qcow2_refcount_table_grows() {
 	need_qemu_img
 	# 512-byte clusters: the first refcount table covers 8 MiB of file.

@@ -404,37 +404,62 @@ static int alloc_refblock(struct qcow2 *q, uint64_t ti)
 	return r;
 }
 
-static int set_refcount(struct qcow2 *q, uint64_t cluster, uint64_t value)
+/*
+ * Set the refcount of n clusters from `cluster` on: each refcount block
+ * they fall in is written once, with the bytes that changed.
+ */
+static int set_refcount_range(struct qcow2 *q, uint64_t cluster, uint64_t n, uint64_t value)
 {
-	uint64_t ti = cluster / q->refs_per_block;
-	size_t o, l;
-	uint8_t *rb;
-	int r;
-
 	if (value > refcount_max(q))
 		return -EOVERFLOW;
-	if (ti >= q->reftable_entries && (r = grow_reftable(q, cluster)) < 0)
-		return r;
-	if (!(q->reftable[ti] & L1E_OFFSET_MASK)) {
-		if (value == 0)
-			return 0;
-		if ((r = alloc_refblock(q, ti)) < 0)
+	while (n > 0) {
+		uint64_t ti = cluster / q->refs_per_block, first = cluster % q->refs_per_block;
+		uint64_t count = MIN(n, q->refs_per_block - first);
+		size_t lo = SIZE_MAX, hi = 0, o, l;
+		uint8_t *rb;
+		int r;
+
+		if (ti >= q->reftable_entries && (r = grow_reftable(q, cluster)) < 0)
 			return r;
+		if (!(q->reftable[ti] & L1E_OFFSET_MASK)) {
+			if (value == 0)
+				goto next;
+			if ((r = alloc_refblock(q, ti)) < 0)
+				return r;
+		}
+		r = cache_get(q, &q->rb_cache, RB_CACHE_SIZE, q->reftable[ti] & L1E_OFFSET_MASK, &rb);
+		if (r < 0)
+			return r;
+		for (uint64_t i = first; i < first + count; i++) {
+			rb_set(q, rb, i, value, &o, &l);
+			lo = MIN(lo, o);
+			hi = MAX(hi, o + l);
+		}
+		r = pwrite_full(q->fd, rb + lo, hi - lo, (q->reftable[ti] & L1E_OFFSET_MASK) + lo);
+		if (r < 0)
+			return r;
+		if (value == 0 && cluster < q->free_hint)
+			q->free_hint = cluster;
+next:
+		cluster += count;
+		n -= count;
 	}
-	r = cache_get(q, &q->rb_cache, RB_CACHE_SIZE, q->reftable[ti] & L1E_OFFSET_MASK, &rb);
-	if (r < 0)
-		return r;
-	rb_set(q, rb, cluster % q->refs_per_block, value, &o, &l);
-	r = pwrite_full(q->fd, rb + o, l, (q->reftable[ti] & L1E_OFFSET_MASK) + o);
-	if (r == 0 && value == 0 && cluster < q->free_hint)
-		q->free_hint = cluster;
-	return r;
+	return 0;
 }
 
-/* A free host cluster, with its refcount already 1. */
-static int alloc_cluster(struct qcow2 *q, uint64_t *ret_off)
+static int set_refcount(struct qcow2 *q, uint64_t cluster, uint64_t value)
 {
-	uint64_t end = q->file_end >> q->cluster_bits, c, rc = 1;
+	return set_refcount_range(q, cluster, 1, value);
+}
+
+/*
+ * Up to `want` free host clusters in a row, with their refcounts already
+ * 1: the first free run at or after the hint (clusters past the end of the
+ * file are free), its start in *ret_off and its length in *ret_n.
+ */
+static int alloc_run(struct qcow2 *q, uint64_t want, uint64_t *ret_off, uint64_t *ret_n)
+{
+	uint64_t end = q->file_end >> q->cluster_bits, c, n, rc = 1;
 	int r;
 
 	for (c = q->free_hint; c < end; c++) {
@@ -443,16 +468,32 @@ static int alloc_cluster(struct qcow2 *q, uint64_t *ret_off)
 		if (rc == 0)
 			break;
 	}
-	q->free_hint = c + 1;
-	if (c == end)
-		c = append_cluster(q);
-	if ((r = set_refcount(q, c, 1)) < 0)
+	for (n = 1; n < want && c + n < end; n++) {
+		if ((r = get_refcount(q, c + n, &rc)) < 0)
+			return r;
+		if (rc != 0)
+			break;
+	}
+	if (c + n >= end) {
+		/* The run reaches the end of the file: take it whole from there. */
+		n = want;
+		q->file_end = (c + n) << q->cluster_bits;
+	}
+	q->free_hint = c + n;
+	/* A refcount block or table appended now goes after the run. */
+	if ((r = set_refcount_range(q, c, n, 1)) < 0)
 		return r;
-	/* A refcount block or table may have been appended at c's expense: c is still ours. */
-	if ((c + 1) << q->cluster_bits > q->file_end)
-		q->file_end = (c + 1) << q->cluster_bits;
 	*ret_off = c << q->cluster_bits;
+	*ret_n = n;
 	return 0;
+}
+
+/* A free host cluster, with its refcount already 1. */
+static int alloc_cluster(struct qcow2 *q, uint64_t *ret_off)
+{
+	uint64_t n;
+
+	return alloc_run(q, 1, ret_off, &n);
 }
 
 static int unref_range(struct qcow2 *q, uint64_t off, uint64_t len)
@@ -645,47 +686,15 @@ static int qcow2_preadv(struct disk *disk, const struct iovec *iov, int iovcnt, 
 	return 0;
 }
 
-/* Write [guest, guest+len) inside one cluster from iov. */
-static int write_cluster_part(struct qcow2 *q, uint64_t guest, const struct iovec *iov, int iovcnt)
+/* Whether an L2 entry maps a cluster the image owns alone, to write in place. */
+static bool writable_in_place(uint64_t l2e)
 {
-	uint64_t in = guest & (q->cluster_size - 1), cstart = guest - in, l2e, new_off;
-	size_t len = iov_length(iov, iovcnt);
-	unsigned int idx;
-	uint8_t *table;
-	int r;
+	return (l2e & QCOW_OFLAG_COPIED) && !(l2e & (QCOW_OFLAG_COMPRESSED | QCOW_OFLAG_ZERO));
+}
 
-	if ((r = l2_lookup(q, guest, true, &table, &idx)) < 0)
-		return r;
-	l2e = l2_get(table, idx);
-	if ((l2e & QCOW_OFLAG_COPIED) && !(l2e & (QCOW_OFLAG_COMPRESSED | QCOW_OFLAG_ZERO))) {
-		uint64_t host = l2e & L2E_OFFSET_MASK;
-
-		if ((host & (q->cluster_size - 1)) || host < q->cluster_size)
-			return -EIO;
-		return q->file->ops->pwritev(q->file, iov, iovcnt, host + in);
-	}
-	/* Copy up: the cluster as it reads now, with the new bytes over it. */
-	if (len < q->cluster_size) {
-		struct iovec whole = { q->cow, q->cluster_size };
-
-		if ((r = read_cluster_part(q, cstart, l2e, &whole, 1)) < 0)
-			return r;
-	}
-	iov_to_buf(iov, iovcnt, 0, q->cow + in, len);
-	if ((r = alloc_cluster(q, &new_off)) < 0)
-		return r;
-	{
-		struct iovec whole = { q->cow, q->cluster_size };
-
-		if ((r = q->file->ops->pwritev(q->file, &whole, 1, new_off)) < 0)
-			return r;
-	}
-	/* The table may have left the cache while clusters were allocated. */
-	if ((r = l2_lookup(q, guest, true, &table, &idx)) < 0)
-		return r;
-	if ((r = l2_set(q, table, idx, guest, new_off | QCOW_OFLAG_COPIED)) < 0)
-		return r;
-	/* Only now may what the entry pointed to go. */
+/* What an L2 entry pointed to before it was replaced: its refcount drops. */
+static int release_entry(struct qcow2 *q, uint64_t l2e)
+{
 	if (l2e & QCOW_OFLAG_COMPRESSED) {
 		uint64_t off, clen;
 
@@ -698,22 +707,132 @@ static int write_cluster_part(struct qcow2 *q, uint64_t guest, const struct iove
 	return 0;
 }
 
+/* Write [guest, guest+len) inside one cluster from iov, copying up the rest. */
+static int write_cluster_part(struct qcow2 *q, uint64_t guest, const struct iovec *iov, int iovcnt)
+{
+	uint64_t in = guest & (q->cluster_size - 1), cstart = guest - in, l2e, new_off;
+	size_t len = iov_length(iov, iovcnt);
+	struct iovec whole = { q->cow, q->cluster_size };
+	unsigned int idx;
+	uint8_t *table;
+	int r;
+
+	if ((r = l2_lookup(q, guest, true, &table, &idx)) < 0)
+		return r;
+	l2e = l2_get(table, idx);
+	if ((r = read_cluster_part(q, cstart, l2e, &whole, 1)) < 0)
+		return r;
+	iov_to_buf(iov, iovcnt, 0, q->cow + in, len);
+	if ((r = alloc_cluster(q, &new_off)) < 0)
+		return r;
+	if ((r = q->file->ops->pwritev(q->file, &whole, 1, new_off)) < 0)
+		return r;
+	/* The table may have left the cache while clusters were allocated. */
+	if ((r = l2_lookup(q, guest, true, &table, &idx)) < 0)
+		return r;
+	if ((r = l2_set(q, table, idx, guest, new_off | QCOW_OFLAG_COPIED)) < 0)
+		return r;
+	/* Only now may what the entry pointed to go. */
+	return release_entry(q, l2e);
+}
+
+/*
+ * Whole clusters from guest on (n of them, in one L2 table, none writable
+ * in place) into a new run of host clusters: the run's refcounts first,
+ * then the data straight from iov in one write, then the L2 entries in one
+ * write, then the old clusters are released. How many bytes were written
+ * goes to *ret_len: the run may be shorter than n.
+ */
+static int write_new_clusters(struct qcow2 *q, uint64_t guest, uint64_t n, const struct iovec *iov,
+			      int iovcnt, size_t *ret_len)
+{
+	uint64_t off, got, old[64], l2_off;
+	struct iovec part[QCOW2_MAX_IOV];
+	unsigned int idx;
+	uint8_t *table;
+	int k, r;
+
+	n = MIN(n, ARRAY_SIZE(old));
+	if ((r = alloc_run(q, n, &off, &got)) < 0)
+		return r;
+	k = iov_slice(iov, iovcnt, 0, got << q->cluster_bits, part, ARRAY_SIZE(part));
+	if (k < 0)
+		return -EIO;
+	if ((r = q->file->ops->pwritev(q->file, part, k, off)) < 0)
+		return r;
+	if ((r = l2_lookup(q, guest, true, &table, &idx)) < 0)
+		return r;
+	for (uint64_t i = 0; i < got; i++) {
+		old[i] = l2_get(table, idx + i);
+		put_be64(table + 8 * (idx + i), (off + (i << q->cluster_bits)) | QCOW_OFLAG_COPIED);
+	}
+	l2_off = q->l1[guest >> (q->cluster_bits + q->l2_bits)] & L1E_OFFSET_MASK;
+	if ((r = pwrite_full(q->fd, table + 8 * idx, 8 * got, l2_off + 8 * idx)) < 0)
+		return r;
+	for (uint64_t i = 0; i < got; i++)
+		if ((r = release_entry(q, old[i])) < 0)
+			return r;
+	*ret_len = got << q->cluster_bits;
+	return 0;
+}
+
+/*
+ * Runs of clusters go to the file in one write each: clusters written in
+ * place while they stay contiguous on the host, whole new clusters as one
+ * allocated run; a part of a cluster that needs a copy goes on its own.
+ */
 static int qcow2_pwritev(struct disk *disk, const struct iovec *iov, int iovcnt, uint64_t offset)
 {
 	struct qcow2 *q = (struct qcow2 *)disk;
 	size_t total = iov_length(iov, iovcnt), done = 0;
 	struct iovec part[QCOW2_MAX_IOV];
+	uint64_t per_table = 1ULL << q->l2_bits;
 
 	if (disk->readonly)
 		return -EROFS;
 	while (done < total) {
-		uint64_t guest = offset + done;
-		size_t len = MIN(total - done, q->cluster_size - (guest & (q->cluster_size - 1)));
-		int n = iov_slice(iov, iovcnt, done, len, part, ARRAY_SIZE(part)), r;
+		uint64_t guest = offset + done, in = guest & (q->cluster_size - 1), l2e;
+		size_t len = MIN(total - done, q->cluster_size - in);
+		unsigned int idx;
+		uint8_t *table;
+		int n, r;
 
-		if (n < 0)
-			return -EIO;
-		if ((r = write_cluster_part(q, guest, part, n)) < 0)
+		if ((r = l2_lookup(q, guest, true, &table, &idx)) < 0)
+			return r;
+		l2e = l2_get(table, idx);
+		if (writable_in_place(l2e)) {
+			uint64_t host = l2e & L2E_OFFSET_MASK, next = host + q->cluster_size;
+
+			if ((host & (q->cluster_size - 1)) || host < q->cluster_size)
+				return -EIO;
+			while (done + len < total && idx + 1 < per_table &&
+			       writable_in_place(l2_get(table, idx + 1)) &&
+			       (l2_get(table, idx + 1) & L2E_OFFSET_MASK) == next) {
+				idx++;
+				next += q->cluster_size;
+				len += MIN(total - done - len, q->cluster_size);
+			}
+			n = iov_slice(iov, iovcnt, done, len, part, ARRAY_SIZE(part));
+			if (n < 0)
+				return -EIO;
+			r = q->file->ops->pwritev(q->file, part, n, host + in);
+		} else if (in == 0 && total - done >= q->cluster_size) {
+			uint64_t whole = 1;
+
+			while (whole < (total - done) >> q->cluster_bits && idx + whole < per_table &&
+			       !writable_in_place(l2_get(table, idx + whole)))
+				whole++;
+			n = iov_slice(iov, iovcnt, done, whole << q->cluster_bits, part, ARRAY_SIZE(part));
+			if (n < 0)
+				return -EIO;
+			r = write_new_clusters(q, guest, whole, part, n, &len);
+		} else {
+			n = iov_slice(iov, iovcnt, done, len, part, ARRAY_SIZE(part));
+			if (n < 0)
+				return -EIO;
+			r = write_cluster_part(q, guest, part, n);
+		}
+		if (r < 0)
 			return r;
 		done += len;
 	}
