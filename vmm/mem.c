@@ -7,22 +7,37 @@
 #include "common/util.h"
 #include "vmm/x86/layout.h"
 
+#define HUGE_PAGE (2 * MiB)
+
+/*
+ * Guest RAM is mapped 2 MiB-aligned and marked for transparent huge pages:
+ * KVM maps a guest's 2 MiB page with one large page only where the host
+ * address and the guest address agree modulo 2 MiB, and with large pages
+ * the guest touches its memory in far fewer faults and TLB misses.
+ */
 static int map_region(struct mem_region *r, uint64_t gpa, uint64_t size)
 {
-	void *p;
+	uint8_t *p, *aligned;
+	size_t head;
 
 	/*
 	 * MAP_NORESERVE: the guest touches what it uses, and only that counts
 	 * against the host. The kernel may still refuse a size it can never give.
 	 */
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
-	madvise(p, size, MADV_MERGEABLE);
+	aligned = (uint8_t *)ALIGN_UP((uintptr_t)p, HUGE_PAGE);
+	head = aligned - p;
+	if (head)
+		munmap(p, head);
+	munmap(aligned + size, HUGE_PAGE - head);
+	madvise(aligned, size, MADV_HUGEPAGE);
+	madvise(aligned, size, MADV_MERGEABLE);
 	r->gpa = gpa;
 	r->size = size;
-	r->host = p;
+	r->host = aligned;
 	return 0;
 }
 

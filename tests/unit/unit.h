@@ -36,5 +36,6 @@ extern const struct unit_test aml_tests[];
 extern const struct unit_test acpi_tests[];
 extern const struct unit_test bus_tests[];
 extern const struct unit_test virtq_tests[];
+extern const struct unit_test mem_tests[];
 
 #endif
