@@ -4,7 +4,9 @@
  * NOTES
  * - One thread per vCPU runs KVM_RUN and handles the exits that need user
  *   space: port I/O to the device bus, and the machine's end (S5, reset,
- *   triple fault) which is handed to the main loop as a request.
+ *   triple fault) which is handed to the main loop as a request. Port
+ *   writes KVM queued (coalesced.c) are applied before any port or MMIO
+ *   exit is.
  * - Application processors are left in KVM's wait-for-SIPI state; the
  *   guest wakes them with INIT/SIPI through the in-kernel local APIC.
  * - Stopping and pausing: the main loop sets vm->stopping or vm->paused,
@@ -152,9 +154,11 @@ static bool handle_exit(struct vcpu *vcpu)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
+		coalesced_flush(&vcpu->vm->coalesced);
 		handle_io(vcpu);
 		return true;
 	case KVM_EXIT_MMIO:
+		coalesced_flush(&vcpu->vm->coalesced);
 		/* Where no device decodes, reads float high and writes are lost. */
 		if (run->mmio.len > sizeof(run->mmio.data) ||
 		    !pci_mmio(&vcpu->vm->pci, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,

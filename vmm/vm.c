@@ -315,6 +315,17 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 			goto undo;
 		}
 	}
+	/* The PCI address port: written before every config access, read back seldom. */
+	r = coalesced_init(&vm->coalesced, kvm_fd, vm->vcpus[0].run, vm->vcpus[0].run_size, &vm->pio);
+	if (r == 0) {
+		vm->coalesced_ready = true;
+		r = coalesced_add_pio(&vm->coalesced, vm->vm_fd, PORT_PCI_CONF1, 4);
+	}
+	if (r < 0) {
+		error_set(err, errlen, r, "cannot queue writes to the PCI address port: %s",
+			  strerror(-r));
+		goto undo;
+	}
 	r = boot_setup_bsp(vm->vcpus[0].fd);
 	if (r < 0) {
 		error_set(err, errlen, r, "cannot set the boot CPU's registers: %s", strerror(-r));
@@ -396,6 +407,10 @@ void vm_stop(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	vm_stop(vm);
+	if (vm->coalesced_ready) {
+		coalesced_destroy(&vm->coalesced);
+		vm->coalesced_ready = false;
+	}
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->cpuid);

@@ -11,6 +11,7 @@
 
 #include "vmm/bus.h"
 #include "vmm/chardev.h"
+#include "vmm/coalesced.h"
 #include "vmm/display/framebuffer.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pm.h"
@@ -84,6 +85,8 @@ struct vm {
 	struct bus pio;
 	unsigned int ncpus;
 	struct vcpu vcpus[VM_MAX_CPUS];
+	struct coalesced coalesced;  /* port writes KVM queues; in vcpus[0]'s mapping */
+	bool coalesced_ready;
 	struct serial com1;
 	struct i8042 i8042;
 	struct rtc rtc;

@@ -96,3 +96,18 @@ test_error_no_kvm_permission() {
 	[ "$status" -ne 0 ] || fail "vmm succeeded without permission"
 	grep -q "cannot open /dev/kvm: permission denied" err || { cat err; fail "message"; }
 }
+
+# Early boot code's PCI probe: every slot of every bus through 0xcf8/0xcfc.
+# The address port's writes may be queued by KVM; each data access must
+# still see the address written just before it, and so must a read of the
+# address port. Byte and word writes there leave it alone.
+test_pci_config_mechanism_1_scan_sees_each_address_written() {
+	truncate -s 1M d.img
+	run_guest pci --rng --disk d.img
+	[ "$status" = 0 ] || { cat out.txt err; fail "vmm ended with $status"; }
+	grep -qx 'pci 0:0 0x1b36:0x8 class 0x60000' out.txt || { cat out.txt; fail "no host bridge at 0:0"; }
+	grep -qx 'pci 0:1 0x1af4:0x1042 class 0x10000' out.txt || { cat out.txt; fail "no virtio-blk at 0:1"; }
+	grep -qx 'pci 0:2 0x1af4:0x1044 class 0xff00' out.txt || { cat out.txt; fail "no virtio-rng at 0:2"; }
+	grep -qx 'pci found=3 address=0x80001234' out.txt || { cat out.txt; fail "scan or address read-back wrong"; }
+}
+

@@ -29,6 +29,8 @@ static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
 static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 
 static void serial_init(void)
 {
@@ -316,6 +318,52 @@ static void fb_paint(const struct fb *fb)
 	puts_("painted\n");
 }
 
+/*
+ * PCI configuration mechanism #1 as early boot code uses it: every slot of
+ * every bus probed through 0xcf8/0xcfc (vendor:device and class printed
+ * for what answers); then the address register read back, and a byte and
+ * a word write into it, which must not change it.
+ */
+static void pci_scan(void)
+{
+	unsigned int found = 0;
+	uint32_t back;
+
+	for (uint32_t bus = 0; bus < 256; bus++) {
+		for (uint32_t slot = 0; slot < 32; slot++) {
+			uint32_t a = 0x80000000u | bus << 16 | slot << 11, id, class;
+
+			outl(0xcf8, a);
+			id = inl(0xcfc);
+			if (id == 0xffffffffu)
+				continue;
+			outl(0xcf8, a | 8);
+			class = inl(0xcfc) >> 8;
+			puts_("pci ");
+			putdec(bus, 1);
+			puts_(":");
+			putdec(slot, 1);
+			puts_(" ");
+			puthex(id & 0xffff);
+			puts_(":");
+			puthex(id >> 16);
+			puts_(" class ");
+			puthex(class);
+			puts_("\n");
+			found++;
+		}
+	}
+	outl(0xcf8, 0x80001234u);
+	outb(0xcf9, 0x55);
+	outw(0xcfa, 0x5555);
+	back = inl(0xcf8);
+	puts_("pci found=");
+	putdec(found, 1);
+	puts_(" address=");
+	puthex(back);
+	puts_("\n");
+}
+
 static void i8042_wait_write(void)
 {
 	while (inb(0x64) & 0x02)
@@ -468,6 +516,8 @@ void guest_main(const uint8_t *boot_params)
 			fb_paint(&fb);
 			fb_keys(&fb);
 		}
+	} else if (streq_prefix(mode, "pci")) {
+		pci_scan();
 	} else if (streq_prefix(mode, "halt")) {
 		puts_("halting\n");
 		for (;;)
