@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 #include "common/util.h"
 #include "vmm/x86/cpuid.h"
 
@@ -254,10 +255,10 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *vcpu)
 {
-	int r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	int r = thread_start(&vcpu->thread, vcpu_thread, vcpu);
 
-	if (r)
-		return -r;
+	if (r < 0)
+		return r;
 	vcpu->thread_started = true;
 	return 0;
 }

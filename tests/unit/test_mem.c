@@ -1,9 +1,11 @@
-/* Guest RAM mappings. */
+/* Guest RAM mappings and thread stacks. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/thread.h"
 #include "common/util.h"
 #include "tests/unit/unit.h"
 #include "vmm/mem.h"
@@ -53,7 +55,32 @@ static void guest_ram_is_2mib_aligned_and_asks_for_huge_pages(int *failed)
 	mem_destroy(&mem);
 }
 
+static void *stack_size_of_self(void *arg)
+{
+	pthread_attr_t attr;
+
+	*(size_t *)arg = 0;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		pthread_attr_getstacksize(&attr, (size_t *)arg);
+		pthread_attr_destroy(&attr);
+	}
+	return NULL;
+}
+
+/* Stacks smaller than a huge page: THP can never back one with 2 MiB. */
+static void threads_get_stacks_smaller_than_a_huge_page(int *failed)
+{
+	pthread_t t;
+	size_t size = 0;
+
+	CHECK_EQ(thread_start(&t, stack_size_of_self, &size), 0);
+	pthread_join(t, NULL);
+	CHECK(size >= 256 * KiB);
+	CHECK(size < 2 * MiB);
+}
+
 const struct unit_test mem_tests[] = {
+	{ "threads_get_stacks_smaller_than_a_huge_page", threads_get_stacks_smaller_than_a_huge_page },
 	{ "guest_ram_is_2mib_aligned_and_asks_for_huge_pages",
 	  guest_ram_is_2mib_aligned_and_asks_for_huge_pages },
 	{ NULL, NULL },

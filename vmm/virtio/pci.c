@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 #include "common/util.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
@@ -544,10 +545,10 @@ static void *virtio_io_thread(void *arg)
 
 int virtio_dev_start(struct virtio_dev *vdev)
 {
-	int r = pthread_create(&vdev->thread, NULL, virtio_io_thread, vdev);
+	int r = thread_start(&vdev->thread, virtio_io_thread, vdev);
 
-	if (r)
-		return -r;
+	if (r < 0)
+		return r;
 	vdev->thread_started = true;
 	return 0;
 }
