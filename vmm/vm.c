@@ -124,7 +124,8 @@ static int vm_add_pci(struct vm *vm, char *err, size_t errlen)
 			return error_set(err, errlen, -ENOMEM, "out of memory for disk %s",
 				    cfg->disks[i].path);
 		vm->nblk = i + 1;
-		r = virtio_blk_init(vm->blk[i], disk, cfg->disks[i].serial, &vm->pci, &vm->routing,
+		r = virtio_blk_init(vm->blk[i], disk, cfg->disks[i].serial,
+				    MIN(cfg->ncpus, VIRTIO_MAX_QUEUES), &vm->pci, &vm->routing,
 				    &vm->mem, vm->vm_fd);
 		if (r < 0)
 			return error_set(err, errlen, r, "cannot add a virtio-blk device for %s: %s",

@@ -12,6 +12,12 @@ test_virtio_blk_looping_chain_needs_reset_others_keep_running() { hostile loop; 
 test_virtio_blk_overlong_indirect_chain_needs_reset_others_keep_running() { hostile long-chain; }
 test_virtio_blk_avail_index_from_nowhere_needs_reset_others_keep_running() { hostile bad-avail; }
 
+test_virtio_blk_serves_each_queue_of_a_multiqueue_disk() {
+	need_kvm
+	"$BUILDDIR/tests/tools/virtio-hostile" multiqueue >out 2>err || { cat out err; fail "virtio-hostile multiqueue"; }
+	grep -q "ok: each of 2 queues serves its own requests" out || fail "incomplete run"
+}
+
 test_disk_option_errors_are_one_clear_line() {
 	need_kvm
 	truncate -s 1M d.img

@@ -5,11 +5,15 @@
  *   - the disk reports DEVICE_NEEDS_RESET and serves nothing more,
  *   - the rng beside it keeps serving,
  *   - after a reset the disk serves requests again.
+ * Mode multiqueue breaks nothing: it checks that a disk with two request
+ * queues (VIRTIO_BLK_F_MQ) says so in its config and serves each queue
+ * on its own ring.
  * Prints "ok: ..." lines; exits 1 with a message on the first failure.
  *
- *   virtio-hostile MODE       MODE: outside-ram | loop | long-chain | bad-avail
+ *   virtio-hostile MODE   MODE: outside-ram | loop | long-chain | bad-avail | multiqueue
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,41 @@
 
 #define RAM (16 * MiB)
 #define STATUS_OFF DRV_STATUS_OFF
+#define VIRTIO_BLK_F_MQ 12
+#define BLK_CFG_NUM_QUEUES 34
+
+/* A GET_ID request on queue q; true when it completes with the disk's serial. */
+static bool get_id(struct drv *d, struct guest_mem *mem, unsigned int q)
+{
+	uint64_t buf = 0x600000 + q * 0x1000;
+	uint16_t done = used_idx_q(d, q) + 1;
+
+	put_le32(mem_ptr(mem, buf, 16), 8);
+	memset(mem_ptr(mem, buf + 0x100, 20), 0, 20);
+	*(uint8_t *)mem_ptr(mem, buf + 0x200, 1) = 0xff;
+	desc_q(d, q, 0, buf, 16, 1, 1);
+	desc_q(d, q, 1, buf + 0x100, 20, 2 | 1, 2);
+	desc_q(d, q, 2, buf + 0x200, 1, 2, 0);
+	offer_q(d, q, 0, 1);
+	return WAIT_FOR(used_idx_q(d, q) == done) && *(uint8_t *)mem_ptr(mem, buf + 0x200, 1) == 0 &&
+	       !memcmp(mem_ptr(mem, buf + 0x100, 20), "HOSTILE-TEST", 12);
+}
+
+static void check_multiqueue(struct drv *d, struct guest_mem *mem)
+{
+	unsigned int n = mmio_read(d, DRV_DEVICE_CFG + BLK_CFG_NUM_QUEUES, 2);
+
+	if (n != 2)
+		die("the disk's config does not say 2 queues");
+	drv_init_features(d, 1ULL << VIRTIO_BLK_F_MQ, 2, 8);
+	if (!get_id(d, mem, 1))
+		die("queue 1 did not serve GET_ID");
+	if (used_idx_q(d, 0) != 0)
+		die("a request on queue 1 completed on queue 0");
+	if (!get_id(d, mem, 0))
+		die("queue 0 did not serve GET_ID");
+	printf("ok: each of 2 queues serves its own requests\n");
+}
 
 int main(int argc, char **argv)
 {
@@ -40,7 +79,6 @@ int main(int argc, char **argv)
 	struct disk *disk;
 	char err[256];
 	int kvm, vm, fd;
-	uint8_t *id;
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0)
@@ -60,7 +98,7 @@ int main(int argc, char **argv)
 		die(err);
 	irq_routing_init(&routing, vm);
 	pci_init(&pci);
-	if (virtio_blk_init(blk, disk, opts.serial, &pci, &routing, &mem, vm) < 0 ||
+	if (virtio_blk_init(blk, disk, opts.serial, 2, &pci, &routing, &mem, vm) < 0 ||
 	    virtio_rng_init(rng, &pci, &routing, &mem, vm) < 0 || virtio_dev_start(&blk->vdev) < 0 ||
 	    virtio_dev_start(&rng->vdev) < 0)
 		die("cannot set up the devices");
@@ -70,7 +108,10 @@ int main(int argc, char **argv)
 	drv_init(&rng_drv);
 
 	/* The hostile request. */
-	if (!strcmp(mode, "outside-ram")) {
+	if (!strcmp(mode, "multiqueue")) {
+		check_multiqueue(&blk_drv, &mem);
+		goto out;
+	} else if (!strcmp(mode, "outside-ram")) {
 		desc(&blk_drv, 0, RAM - 8, 16, 1, 1);
 		desc(&blk_drv, 1, 0x300000, 1, 2, 0);
 		offer(&blk_drv, 0);
@@ -106,19 +147,11 @@ int main(int argc, char **argv)
 
 	/* After a reset the disk serves again: GET_ID. */
 	drv_init(&blk_drv);
-	put_le32(mem_ptr(&mem, 0x600000, 16), 8);
-	desc(&blk_drv, 0, 0x600000, 16, 1, 1);
-	desc(&blk_drv, 1, 0x600100, 20, 2 | 1, 2);
-	desc(&blk_drv, 2, 0x600200, 1, 2, 0);
-	*(uint8_t *)mem_ptr(&mem, 0x600200, 1) = 0xff;
-	offer(&blk_drv, 0);
-	if (!WAIT_FOR(used_idx(&blk_drv) == 1))
-		die("the disk did not serve after a reset");
-	id = mem_ptr(&mem, 0x600100, 20);
-	if (*(uint8_t *)mem_ptr(&mem, 0x600200, 1) != 0 || memcmp(id, "HOSTILE-TEST", 12))
-		die("GET_ID after the reset gave the wrong answer");
+	if (!get_id(&blk_drv, &mem, 0))
+		die("GET_ID after the reset failed");
 	printf("ok: after a reset the disk serves again\n");
 
+out:
 	virtio_blk_destroy(blk);
 	disk_close(disk);
 	virtio_rng_destroy(rng);

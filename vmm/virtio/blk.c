@@ -12,7 +12,11 @@
  *   VIRTIO_BLK_S_IOERR, and an unknown type VIRTIO_BLK_S_UNSUPP.
  * - Requests run one after the other on the device's I/O thread, in the
  *   order the driver queued them; a flush therefore covers every write
- *   completed before it.
+ *   completed before it, on any queue.
+ * - One request queue per vCPU (VIRTIO_BLK_F_MQ), as QEMU does: Linux
+ *   then submits and completes a request on the same CPU, with the
+ *   queue's interrupt bound to it, rather than sending an IPI from the
+ *   CPU that took the interrupt to the one that waits.
  */
 #include "vmm/virtio/blk.h"
 
@@ -32,6 +36,7 @@
 #define VIRTIO_BLK_F_RO 5
 #define VIRTIO_BLK_F_BLK_SIZE 6
 #define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_MQ 12
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 
@@ -199,7 +204,7 @@ static const struct virtio_dev_ops blk_ops = {
 	.queue_notify = blk_queue_notify,
 };
 
-static void blk_build_config(struct virtio_blk *blk)
+static void blk_build_config(struct virtio_blk *blk, unsigned int nqueues)
 {
 	uint8_t *c = blk->config;
 
@@ -207,6 +212,7 @@ static void blk_build_config(struct virtio_blk *blk)
 	put_le64(c + 0, blk->disk->size / SECTOR); /* capacity */
 	put_le32(c + 12, SEG_MAX);
 	put_le32(c + 20, SECTOR);                  /* blk_size */
+	put_le16(c + 34, nqueues);                 /* num_queues */
 	put_le32(c + 36, DISCARD_SECTORS_MAX);     /* max_discard_sectors */
 	put_le32(c + 40, DISCARD_SEG_MAX);
 	put_le32(c + 44, 1);                       /* discard_sector_alignment */
@@ -216,11 +222,11 @@ static void blk_build_config(struct virtio_blk *blk)
 }
 
 int virtio_blk_init(struct virtio_blk *blk, struct disk *disk, const char *serial,
-		    struct pci *pci, struct irq_routing *routing, const struct guest_mem *mem,
-		    int vm_fd)
+		    unsigned int nqueues, struct pci *pci, struct irq_routing *routing,
+		    const struct guest_mem *mem, int vm_fd)
 {
 	uint64_t features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
-			    (1ULL << VIRTIO_BLK_F_FLUSH);
+			    (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_MQ);
 
 	blk->disk = disk;
 	snprintf(blk->serial, sizeof(blk->serial), "%s", serial ? serial : "");
@@ -228,9 +234,11 @@ int virtio_blk_init(struct virtio_blk *blk, struct disk *disk, const char *seria
 		features |= 1ULL << VIRTIO_BLK_F_RO;
 	else
 		features |= (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
-	blk_build_config(blk);
+	if (nqueues == 0 || nqueues > VIRTIO_MAX_QUEUES)
+		return -EINVAL;
+	blk_build_config(blk, nqueues);
 	return virtio_dev_init(&blk->vdev, &blk_ops, blk, VIRTIO_ID_BLOCK, PCI_CLASS_STORAGE_SCSI,
-			       features, 1, BLK_QUEUE_SIZE, blk->config, sizeof(blk->config), pci,
+			       features, nqueues, BLK_QUEUE_SIZE, blk->config, sizeof(blk->config), pci,
 			       routing, mem, vm_fd);
 }
 

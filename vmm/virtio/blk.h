@@ -22,10 +22,13 @@ struct virtio_blk {
 	struct iovec data[VIRTQ_MAX_SEGS]; /* its data buffers */
 };
 
-/* disk stays the caller's, to close after virtio_blk_destroy. */
+/*
+ * disk stays the caller's, to close after virtio_blk_destroy. nqueues
+ * request queues, 1 to VIRTIO_MAX_QUEUES (one per vCPU suits Linux).
+ */
 int virtio_blk_init(struct virtio_blk *blk, struct disk *disk, const char *serial,
-		    struct pci *pci, struct irq_routing *routing, const struct guest_mem *mem,
-		    int vm_fd);
+		    unsigned int nqueues, struct pci *pci, struct irq_routing *routing,
+		    const struct guest_mem *mem, int vm_fd);
 void virtio_blk_destroy(struct virtio_blk *blk);
 
 #endif
