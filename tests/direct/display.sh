@@ -150,6 +150,23 @@ test_vnc_on_tcp() {
 	stop_guest
 }
 
+# A VM without a screen does not carry libvncserver and what it brings (TLS,
+# crypto, image codecs): the library is loaded only for --vnc.
+test_libvncserver_is_loaded_only_with_a_screen() {
+	need_kvm
+	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=halt --memory 32 --serial file:console.log \
+		</dev/null >out 2>err &
+	pid=$!
+	trap 'kill -KILL $pid 2>/dev/null || true' EXIT
+	wait_for console.log halting
+	! grep -q libvncserver /proc/$pid/maps || fail "a VM without a screen mapped libvncserver"
+	! grep -q libgnutls /proc/$pid/maps || fail "a VM without a screen mapped gnutls"
+	stop_guest
+	start_fb_guest
+	grep -q libvncserver /proc/$pid/maps || fail "a VM with a screen has no libvncserver mapped"
+	stop_guest
+}
+
 test_error_vnc_options() {
 	need_kvm
 	expect_error "vnc bogus is not unix:PATH or tcp:HOST:PORT" run --kernel "$TESTGUEST" --vnc bogus

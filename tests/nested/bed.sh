@@ -108,13 +108,17 @@ bed_build_inner() {
 
 # The outer VM's base initramfs (everything but the per-run script).
 bed_build_outer() {
-	local builddir=$1 out=$2 root m
+	local builddir=$1 out=$2 root m vnclib
 	root=$(mktemp -d) || return 1
 	bed_busybox_root "$root"
 	bed_add_modules "$root" kvm-amd virtio_pci virtio_blk ext4 tun bridge \
 		nf_tables nft_chain_nat nft_masq nft_reject_ipv4 nft_ct ||
 		{ rm -rf "$root"; return 1; }
 	bed_copy_binary "$builddir/vmm/vmm" "$root" /usr/bin/vmm
+	# vmm loads libvncserver, by the soname it was built with, for a VM with a screen.
+	vnclib=$(grep -ao 'libvncserver\.so\.[0-9]*' "$builddir/vmm/vmm" | head -1)
+	vnclib=$(/sbin/ldconfig -p | awk -v s="$vnclib" '$1 == s && /x86-64/ { print $NF; exit }')
+	[ -n "$vnclib" ] && bed_copy_binary "$vnclib" "$root" "$vnclib" || { rm -rf "$root"; return 1; }
 	bed_copy_binary "$builddir/vmm/vmmd" "$root" /usr/bin/vmmd
 	bed_copy_binary "$builddir/vmm/vmmctl" "$root" /usr/bin/vmmctl
 	bed_copy_binary "$builddir/tests/tools/vnc-client" "$root" /usr/bin/vnc-client

@@ -25,6 +25,8 @@
  *   motion to the PS/2 mouse.
  * - The VM under the screen changes on a guest reset; input goes nowhere
  *   between vnc_detach() and the next vnc_attach().
+ * - libvncserver is loaded by vnc_start (vncserver.c), so that a VM
+ *   without a screen does not carry it.
  */
 #include "vmm/display/vnc.h"
 
@@ -51,6 +53,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "vmm/display/keymap.h"
+#include "vmm/display/vncserver.h"
 #include "vmm/virtio/input.h"
 
 #define VNC_REFRESH_MS 30       /* while the screen changes */
@@ -67,6 +70,7 @@
 #define RFB_WHEEL_DOWN 0x10
 
 struct vnc {
+	struct vncserver rfb;        /* the library, loaded by vnc_start */
 	rfbScreenInfoPtr screen;
 	struct framebuffer *fb;
 	uint8_t *shadow;            /* what viewers see (screen->frameBuffer) */
@@ -338,12 +342,14 @@ static void ext_key_confirm(rfbClientPtr cl, int result)
 		0xff, 0xff, 0xfe, 0xfe,              /* encoding -258 */
 	};
 
+	struct vnc *vnc = cl->screen->screenData;
+
 	if (!result || cl->clientData != EXT_KEY_CONFIRM || cl->enableSupportedMessages ||
 	    cl->newFBSizePending)
 		return;
 	cl->clientData = NULL;
-	if (rfbWriteExact(cl, (const char *)msg, sizeof(msg)) < 0)
-		rfbCloseClient(cl);
+	if (vnc->rfb.rfbWriteExact(cl, (const char *)msg, sizeof(msg)) < 0)
+		vnc->rfb.rfbCloseClient(cl);
 }
 
 /*
@@ -378,14 +384,14 @@ static rfbBool ext_key_message(rfbClientPtr cl, void *data, const rfbClientToSer
 
 	if (msg->type != rfbQemuEvent)
 		return FALSE;
-	n = rfbReadExact(cl, (char *)m + 1, sizeof(m) - 1);
+	n = vnc->rfb.rfbReadExact(cl, (char *)m + 1, sizeof(m) - 1);
 	if (n <= 0) {
-		rfbCloseClient(cl);
+		vnc->rfb.rfbCloseClient(cl);
 		return TRUE;
 	}
 	if (m[1] != 0) { /* only the key event of QEMU's messages (audio is 1) */
 		vnc_log("viewer sent QEMU message %u, which this server lacks; closing it", m[1]);
-		rfbCloseClient(cl);
+		vnc->rfb.rfbCloseClient(cl);
 		return TRUE;
 	}
 	xt = (uint32_t)m[8] << 24 | (uint32_t)m[9] << 16 | (uint32_t)m[10] << 8 | m[11];
@@ -402,7 +408,7 @@ static bool mark(struct vnc *vnc, int x0, int y0, int x1, int y1)
 {
 	if (x0 >= x1)
 		return false;
-	rfbMarkRectAsModified(vnc->screen, x0, y0, x1, y1);
+	vnc->rfb.rfbMarkRectAsModified(vnc->screen, x0, y0, x1, y1);
 	return true;
 }
 
@@ -491,31 +497,31 @@ static void accept_viewer(struct vnc *vnc)
 		close(fd);
 		return;
 	}
-	cl = rfbNewClient(vnc->screen, fd); /* closes fd itself on failure */
+	cl = vnc->rfb.rfbNewClient(vnc->screen, fd); /* closes fd itself on failure */
 	if (!cl)
 		return;
 	cl->clientGoneHook = viewer_gone;
 	/* Our reference keeps cl alive until we have its thread id. */
-	rfbIncrClientRef(cl);
-	rfbStartOnHoldClient(cl);
+	vnc->rfb.rfbIncrClientRef(cl);
+	vnc->rfb.rfbStartOnHoldClient(cl);
 	vnc->viewers[vnc->nviewers++] = cl->client_thread;
-	rfbDecrClientRef(cl);
+	vnc->rfb.rfbDecrClientRef(cl);
 }
 
 static void disconnect_viewers(struct vnc *vnc)
 {
-	rfbClientIteratorPtr it = rfbGetClientIterator(vnc->screen);
+	rfbClientIteratorPtr it = vnc->rfb.rfbGetClientIterator(vnc->screen);
 	rfbClientPtr cl;
 
-	while ((cl = rfbClientIteratorNext(it))) {
+	while ((cl = vnc->rfb.rfbClientIteratorNext(it))) {
 		int sock = cl->sock;
 
-		rfbCloseClient(cl);
+		vnc->rfb.rfbCloseClient(cl);
 		/* A thread blocked writing to a viewer that stopped reading wakes up. */
 		if (sock >= 0)
 			shutdown(sock, SHUT_RDWR);
 	}
-	rfbReleaseClientIterator(it);
+	vnc->rfb.rfbReleaseClientIterator(it);
 	reap_viewers(vnc, true);
 }
 
@@ -573,9 +579,9 @@ static int setup_screen(struct vnc *vnc)
 	struct framebuffer *fb = vnc->fb;
 	rfbScreenInfoPtr s;
 
-	rfbLog = vnc_log;
-	rfbErr = vnc_log;
-	s = rfbGetScreen(NULL, NULL, fb->width, fb->height, 8, 3, FB_BYTES_PER_PIXEL);
+	*vnc->rfb.rfbLog = vnc_log;
+	*vnc->rfb.rfbErr = vnc_log;
+	s = vnc->rfb.rfbGetScreen(NULL, NULL, fb->width, fb->height, 8, 3, FB_BYTES_PER_PIXEL);
 	if (!s)
 		return -ENOMEM;
 	vnc->screen = s;
@@ -600,13 +606,13 @@ static int setup_screen(struct vnc *vnc)
 	s->backgroundLoop = TRUE;  /* a thread pair per viewer */
 	if (vnc->password_list[0]) {
 		s->authPasswdData = vnc->password_list;
-		s->passwordCheck = rfbCheckPasswordByList;
+		s->passwordCheck = vnc->rfb.rfbCheckPasswordByList;
 	}
 	vnc->ext_key_encodings[0] = (int)rfbEncodingQemuExtendedKeyEvent;
 	vnc->ext_key.pseudoEncodings = vnc->ext_key_encodings;
 	vnc->ext_key.enablePseudoEncoding = ext_key_enable;
 	vnc->ext_key.handleMessage = ext_key_message;
-	rfbRegisterProtocolExtension(&vnc->ext_key);
+	vnc->rfb.rfbRegisterProtocolExtension(&vnc->ext_key);
 	vnc->ext_key_registered = true;
 	return 0;
 }
@@ -631,6 +637,8 @@ int vnc_start(struct vnc **ret, const struct vnc_options *o, struct framebuffer 
 		goto fail;
 	}
 	if (o->password_file && (r = read_password(vnc, o->password_file, err, errlen)) < 0)
+		goto fail;
+	if ((r = vncserver_load(&vnc->rfb, err, errlen)) < 0)
 		goto fail;
 	r = o->unix_path ? listen_unix(vnc, o->unix_path, err, errlen)
 			 : listen_tcp(vnc, o->tcp_host, o->tcp_port, err, errlen);
@@ -686,10 +694,11 @@ void vnc_stop(struct vnc *vnc)
 	}
 	if (vnc->screen) {
 		disconnect_viewers(vnc);
-		rfbScreenCleanup(vnc->screen);
+		vnc->rfb.rfbScreenCleanup(vnc->screen);
 	}
 	if (vnc->ext_key_registered)
-		rfbUnregisterProtocolExtension(&vnc->ext_key);
+		vnc->rfb.rfbUnregisterProtocolExtension(&vnc->ext_key);
+	vncserver_unload(&vnc->rfb);
 	if (vnc->stop_fd >= 0)
 		close(vnc->stop_fd);
 	if (vnc->input_fd >= 0)
