@@ -37,4 +37,14 @@ static inline uint64_t get_le64(const uint8_t *p)
 	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
 }
 
+/* The byte that makes the bytes p[0..n) sum to zero with it (ACPI and MP tables). */
+static inline uint8_t checksum8(const uint8_t *p, size_t n)
+{
+	uint8_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += p[i];
+	return (uint8_t)-sum;
+}
+
 #endif

@@ -67,15 +67,6 @@ struct acpi_area {
 	size_t used;
 };
 
-static uint8_t checksum(const uint8_t *p, size_t n)
-{
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < n; i++)
-		sum += p[i];
-	return (uint8_t)-sum;
-}
-
 /* Space for one table; its guest address goes to *ret_gpa. NULL if full. */
 static uint8_t *area_alloc(struct acpi_area *a, size_t len, size_t align, uint64_t *ret_gpa)
 {
@@ -103,7 +94,7 @@ static void table_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 static void table_finish(uint8_t *t)
 {
 	t[9] = 0;
-	t[9] = checksum(t, get_le32(t + 4));
+	t[9] = checksum8(t, get_le32(t + 4));
 }
 
 static void gas_io(uint8_t *g, uint16_t port, uint8_t bits, uint8_t access)
@@ -334,8 +325,8 @@ int acpi_build(struct guest_mem *mem, unsigned int ncpus, uint64_t *ret_rsdp)
 	rsdp[15] = 2; /* ACPI 2.0+ */
 	put_le32(rsdp + 20, 36);
 	put_le64(rsdp + 24, xsdt_gpa);
-	rsdp[8] = checksum(rsdp, 20);
-	rsdp[32] = checksum(rsdp, 36);
+	rsdp[8] = checksum8(rsdp, 20);
+	rsdp[32] = checksum8(rsdp, 36);
 
 	*ret_rsdp = rsdp_gpa;
 	return 0;

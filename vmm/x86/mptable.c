@@ -58,15 +58,6 @@
 #define ISA_IRQS 16
 #define ISA_IRQ_CASCADE 2
 
-static uint8_t checksum(const uint8_t *p, size_t n)
-{
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < n; i++)
-		sum += p[i];
-	return (uint8_t)-sum;
-}
-
 static uint8_t *interrupt(uint8_t *e, uint8_t kind, uint8_t type, uint16_t flags, uint8_t bus,
 			  uint8_t bus_irq, uint8_t dest, uint8_t pin)
 {
@@ -146,7 +137,7 @@ int mptable_build(struct guest_mem *mem, unsigned int ncpus, uint32_t cpu_signat
 	memcpy(mpc + 16, "WEBKVM PC   ", 12); /* product ID */
 	put_le16(mpc + 34, entries);
 	put_le32(mpc + 36, LAYOUT_LAPIC);
-	mpc[7] = checksum(mpc, e - mpc);
+	mpc[7] = checksum8(mpc, e - mpc);
 
 	memcpy(mpf, "_MP_", 4);
 	put_le32(mpf + 4, LAYOUT_MPTABLE + MPF_LEN); /* the configuration table */
@@ -154,6 +145,6 @@ int mptable_build(struct guest_mem *mem, unsigned int ncpus, uint32_t cpu_signat
 	mpf[9] = MP_SPEC_REV;
 	mpf[11] = 0; /* feature byte 1: a configuration table is present */
 	mpf[12] = 0; /* feature byte 2: IMCRP clear, virtual wire mode */
-	mpf[10] = checksum(mpf, MPF_LEN);
+	mpf[10] = checksum8(mpf, MPF_LEN);
 	return 0;
 }
