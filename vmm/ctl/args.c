@@ -69,6 +69,23 @@ int parse_args(int argc, char **argv, const char *options, unsigned int npos, st
 	return 0;
 }
 
+const struct command *command_find(const struct command *table, const char *cmd)
+{
+	for (; table->name; table++)
+		if (strcmp(table->name, cmd) == 0)
+			return table;
+	return NULL;
+}
+
+int command_run(struct ctl *c, const struct command *cmd, int argc, char **argv)
+{
+	struct args a;
+
+	if (parse_args(argc, argv, cmd->options, cmd->npos, &a, cmd->usage))
+		return 1;
+	return cmd->run(c, &a);
+}
+
 /* "10G", "512M", "1048576": bytes, with binary suffixes as virsh reads them. */
 int parse_size(const char *s, long long *ret)
 {

@@ -24,6 +24,15 @@ int print_json(json_object *res);
 int define_from_file(struct ctl *c, const char *method, const char *file, const char *what);
 /* Print the "xml" that method gives for name. */
 int print_xml(struct ctl *c, const char *method, const char *name);
+/*
+ * Call method for name, then say what happened as virsh does: "Network
+ * default started", or with the name quoted "Domain 'vm1' started".
+ */
+int name_call(struct ctl *c, const char *method, const char *name, const char *what, bool quote,
+	      const char *done);
+/* Mark name autostarted through method (domain.autostart, ...), or unmark it; say so. */
+int autostart_call(struct ctl *c, const char *method, const char *name, const char *what,
+		   bool quote, bool disable);
 
 /* args.c: a command's words, options (those in `options`, space-separated) and npos positionals. */
 struct args {
@@ -38,16 +47,22 @@ int parse_args(int argc, char **argv, const char *options, unsigned int npos, st
 /* "10G", "512M", "1048576": bytes, with binary suffixes as virsh reads them. 0 or -EINVAL. */
 int parse_size(const char *s, long long *ret);
 
+/* A command word, what parse_args takes for it, and what runs it. */
+struct command {
+	const char *name, *options, *usage;
+	unsigned int npos;
+	int (*run)(struct ctl *c, const struct args *a);
+};
+/* In a table that ends with a NULL name; NULL when cmd is not there. */
+const struct command *command_find(const struct command *table, const char *cmd);
+/* Parse argv (argv[0] is the command word) and run; the exit status. */
+int command_run(struct ctl *c, const struct command *cmd, int argc, char **argv);
+
 /* edit.c: clone, attach-disk, detach-disk, undefine */
-bool edit_command_known(const char *cmd);
-int edit_command(struct ctl *c, int argc, char **argv);
-
+extern const struct command edit_commands[];
 /* storage.c: pool-* and vol-* commands */
-bool storage_command_known(const char *cmd);
-int storage_command(struct ctl *c, int argc, char **argv);
-
+extern const struct command storage_commands[];
 /* network.c: net-* commands and domifaddr */
-bool network_command_known(const char *cmd);
-int network_command(struct ctl *c, int argc, char **argv);
+extern const struct command network_commands[];
 
 #endif

@@ -82,11 +82,7 @@ static int cmd_undefine(struct ctl *c, const struct args *a)
 	return 0;
 }
 
-static const struct {
-	const char *name, *options, *usage;
-	unsigned int npos;
-	int (*fn)(struct ctl *c, const struct args *a);
-} commands[] = {
+const struct command edit_commands[] = {
 	{ "clone", "", "clone NAME NEW-NAME", 2, cmd_clone },
 	{ "attach-disk", "--subdriver --format --mode --serial --cache --persistent --config",
 	  "attach-disk NAME SOURCE TARGET [--subdriver raw|qcow2] [--mode readonly] "
@@ -95,24 +91,5 @@ static const struct {
 	  cmd_detach_disk },
 	{ "undefine", "--remove-all-storage", "undefine NAME [--remove-all-storage]", 1,
 	  cmd_undefine },
+	{ NULL },
 };
-
-bool edit_command_known(const char *cmd)
-{
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(cmd, commands[i].name) == 0)
-			return true;
-	return false;
-}
-
-int edit_command(struct ctl *c, int argc, char **argv)
-{
-	struct args a;
-	size_t i;
-
-	for (i = 0; strcmp(argv[0], commands[i].name) != 0; i++)
-		;
-	if (parse_args(argc, argv, commands[i].options, commands[i].npos, &a, commands[i].usage))
-		return 1;
-	return commands[i].fn(c, &a);
-}

@@ -252,39 +252,42 @@ int print_xml(struct ctl *c, const char *method, const char *name)
 	return 0;
 }
 
-/* A command that names one VM and prints a virsh-like sentence. */
-static int cmd_simple(struct ctl *c, const char *method, const char *name, const char *done)
+/* Report what a call did: the result as JSON, or a sentence as virsh says it. */
+static int report(struct ctl *c, json_object *res, const char *name, const char *what, bool quote,
+		  const char *done)
 {
-	json_object *res = call(c, method, name_params(name));
-
 	if (!res)
 		return 1;
 	if (c->json)
 		return print_json(res);
-	printf("Domain '%s' %s\n\n", name, done);
+	printf(quote ? "%s '%s' %s\n\n" : "%s %s %s\n\n", what, name, done);
 	json_object_put(res);
 	return 0;
+}
+
+int name_call(struct ctl *c, const char *method, const char *name, const char *what, bool quote,
+	      const char *done)
+{
+	return report(c, call(c, method, name_params(name)), name, what, quote, done);
+}
+
+int autostart_call(struct ctl *c, const char *method, const char *name, const char *what,
+		   bool quote, bool disable)
+{
+	json_object *p = name_params(name);
+
+	json_object_object_add(p, "enable", json_object_new_boolean(!disable));
+	return report(c, call(c, method, p), name, what, quote,
+		      disable ? "unmarked as autostarted" : "marked as autostarted");
 }
 
 static int cmd_autostart(struct ctl *c, int argc, char **argv)
 {
 	bool disable = argc == 3 && strcmp(argv[1], "--disable") == 0;
-	const char *name = argv[argc - 1];
-	json_object *p, *res;
 
 	if (argc != 2 && !disable)
 		return die("usage: autostart [--disable] NAME");
-	p = name_params(name);
-	json_object_object_add(p, "enable", json_object_new_boolean(!disable));
-	res = call(c, "domain.autostart", p);
-	if (!res)
-		return 1;
-	if (c->json)
-		return print_json(res);
-	printf("Domain '%s' %s\n\n", name,
-	       disable ? "unmarked as autostarted" : "marked as autostarted");
-	json_object_put(res);
-	return 0;
+	return autostart_call(c, "domain.autostart", argv[argc - 1], "Domain", true, disable);
 }
 
 static int cmd_domstats(struct ctl *c, const char *name)
@@ -458,9 +461,22 @@ static const struct {
 	{ "resume", "domain.resume", "resumed" },
 };
 
+/* The commands of edit.c, storage.c and network.c. */
+static const struct command *table_command(const char *cmd)
+{
+	static const struct command *const tables[] = { edit_commands, storage_commands,
+							network_commands };
+	const struct command *found = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tables) && !found; i++)
+		found = command_find(tables[i], cmd);
+	return found;
+}
+
 static int dispatch(struct ctl *c, int argc, char **argv)
 {
 	const char *cmd = argv[0];
+	const struct command *table_cmd;
 
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list(c, argc, argv);
@@ -468,12 +484,8 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 		return cmd_autostart(c, argc, argv);
 	if (strcmp(cmd, "hostinfo") == 0)
 		return argc == 1 ? cmd_hostinfo(c) : die("usage: hostinfo");
-	if (storage_command_known(cmd))
-		return storage_command(c, argc, argv);
-	if (network_command_known(cmd))
-		return network_command(c, argc, argv);
-	if (edit_command_known(cmd))
-		return edit_command(c, argc, argv);
+	if ((table_cmd = table_command(cmd)))
+		return command_run(c, table_cmd, argc, argv);
 	if (argc != 2)
 		return die("usage: %s NAME (see vmmctl --help)", cmd);
 	if (strcmp(cmd, "dominfo") == 0)
@@ -488,13 +500,14 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 		return cmd_console(c, argv[1]);
 	for (size_t i = 0; i < ARRAY_SIZE(simple_cmds); i++)
 		if (strcmp(cmd, simple_cmds[i].name) == 0)
-			return cmd_simple(c, simple_cmds[i].method, argv[1], simple_cmds[i].done);
+			return name_call(c, simple_cmds[i].method, argv[1], "Domain", true,
+					 simple_cmds[i].done);
 	return die("unknown command %s; see vmmctl --help", cmd);
 }
 
 static bool known_command(const char *cmd)
 {
-	if (storage_command_known(cmd) || edit_command_known(cmd) || network_command_known(cmd))
+	if (table_command(cmd))
 		return true;
 	static const char *const others[] = { "list", "autostart", "hostinfo", "dominfo",
 					      "define", "dumpxml", "domstats", "console" };

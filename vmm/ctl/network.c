@@ -37,9 +37,9 @@ static int net_list(struct ctl *c, const struct args *a)
 	return 0;
 }
 
-static int net_info(struct ctl *c, const char *name)
+static int net_info(struct ctl *c, const struct args *a)
 {
-	json_object *res = call(c, "net.info", name_params(name));
+	json_object *res = call(c, "net.info", name_params(a->pos[0]));
 
 	if (!res)
 		return 1;
@@ -61,33 +61,34 @@ static int net_info(struct ctl *c, const char *name)
 	return 0;
 }
 
-static int net_simple(struct ctl *c, const char *method, const char *name, const char *done)
+static int net_start(struct ctl *c, const struct args *a)
 {
-	json_object *res = call(c, method, name_params(name));
+	return name_call(c, "net.start", a->pos[0], "Network", false, "started");
+}
 
-	if (!res)
-		return 1;
-	if (c->json)
-		return print_json(res);
-	printf("Network %s %s\n\n", name, done);
-	json_object_put(res);
-	return 0;
+static int net_destroy(struct ctl *c, const struct args *a)
+{
+	return name_call(c, "net.destroy", a->pos[0], "Network", false, "destroyed");
+}
+
+static int net_undefine(struct ctl *c, const struct args *a)
+{
+	return name_call(c, "net.undefine", a->pos[0], "Network", false, "has been undefined");
+}
+
+static int net_define(struct ctl *c, const struct args *a)
+{
+	return define_from_file(c, "net.define", a->pos[0], "Network");
+}
+
+static int net_dumpxml(struct ctl *c, const struct args *a)
+{
+	return print_xml(c, "net.dumpxml", a->pos[0]);
 }
 
 static int net_autostart(struct ctl *c, const struct args *a)
 {
-	json_object *p = name_params(a->pos[0]), *res;
-
-	json_object_object_add(p, "enable", json_object_new_boolean(!a->disable));
-	res = call(c, "net.autostart", p);
-	if (!res)
-		return 1;
-	if (c->json)
-		return print_json(res);
-	printf("Network %s %s\n\n", a->pos[0],
-	       a->disable ? "unmarked as autostarted" : "marked as autostarted");
-	json_object_put(res);
-	return 0;
+	return autostart_call(c, "net.autostart", a->pos[0], "Network", false, a->disable);
 }
 
 static int net_leases(struct ctl *c, const struct args *a)
@@ -124,9 +125,9 @@ static int net_leases(struct ctl *c, const struct args *a)
 	return 0;
 }
 
-static int domifaddr(struct ctl *c, const char *name)
+static int domifaddr(struct ctl *c, const struct args *a)
 {
-	json_object *res = call(c, "domain.ifaddr", name_params(name)), *arr;
+	json_object *res = call(c, "domain.ifaddr", name_params(a->pos[0])), *arr;
 
 	if (!res)
 		return 1;
@@ -147,57 +148,16 @@ static int domifaddr(struct ctl *c, const char *name)
 	return 0;
 }
 
-static const struct {
-	const char *name, *options, *usage;
-	unsigned int npos;
-} commands[] = {
-	{ "net-list", "--all", "net-list [--all]", 0 },
-	{ "net-define", "", "net-define FILE", 1 },
-	{ "net-start", "", "net-start NAME", 1 },
-	{ "net-destroy", "", "net-destroy NAME", 1 },
-	{ "net-undefine", "", "net-undefine NAME", 1 },
-	{ "net-dumpxml", "", "net-dumpxml NAME", 1 },
-	{ "net-info", "", "net-info NAME", 1 },
-	{ "net-autostart", "--disable", "net-autostart [--disable] NAME", 1 },
-	{ "net-dhcp-leases", "--mac", "net-dhcp-leases NAME [--mac MAC]", 1 },
-	{ "domifaddr", "", "domifaddr NAME", 1 },
+const struct command network_commands[] = {
+	{ "net-list", "--all", "net-list [--all]", 0, net_list },
+	{ "net-define", "", "net-define FILE", 1, net_define },
+	{ "net-start", "", "net-start NAME", 1, net_start },
+	{ "net-destroy", "", "net-destroy NAME", 1, net_destroy },
+	{ "net-undefine", "", "net-undefine NAME", 1, net_undefine },
+	{ "net-dumpxml", "", "net-dumpxml NAME", 1, net_dumpxml },
+	{ "net-info", "", "net-info NAME", 1, net_info },
+	{ "net-autostart", "--disable", "net-autostart [--disable] NAME", 1, net_autostart },
+	{ "net-dhcp-leases", "--mac", "net-dhcp-leases NAME [--mac MAC]", 1, net_leases },
+	{ "domifaddr", "", "domifaddr NAME", 1, domifaddr },
+	{ NULL },
 };
-
-bool network_command_known(const char *cmd)
-{
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(cmd, commands[i].name) == 0)
-			return true;
-	return false;
-}
-
-int network_command(struct ctl *c, int argc, char **argv)
-{
-	const char *cmd = argv[0];
-	struct args a;
-	size_t i;
-
-	for (i = 0; strcmp(cmd, commands[i].name) != 0; i++)
-		;
-	if (parse_args(argc, argv, commands[i].options, commands[i].npos, &a, commands[i].usage))
-		return 1;
-	if (strcmp(cmd, "net-list") == 0)
-		return net_list(c, &a);
-	if (strcmp(cmd, "net-define") == 0)
-		return define_from_file(c, "net.define", a.pos[0], "Network");
-	if (strcmp(cmd, "net-start") == 0)
-		return net_simple(c, "net.start", a.pos[0], "started");
-	if (strcmp(cmd, "net-destroy") == 0)
-		return net_simple(c, "net.destroy", a.pos[0], "destroyed");
-	if (strcmp(cmd, "net-undefine") == 0)
-		return net_simple(c, "net.undefine", a.pos[0], "has been undefined");
-	if (strcmp(cmd, "net-dumpxml") == 0)
-		return print_xml(c, "net.dumpxml", a.pos[0]);
-	if (strcmp(cmd, "net-info") == 0)
-		return net_info(c, a.pos[0]);
-	if (strcmp(cmd, "net-autostart") == 0)
-		return net_autostart(c, &a);
-	if (strcmp(cmd, "net-dhcp-leases") == 0)
-		return net_leases(c, &a);
-	return domifaddr(c, a.pos[0]);
-}

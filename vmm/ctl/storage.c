@@ -60,9 +60,9 @@ static int pool_list(struct ctl *c, const struct args *a)
 	return 0;
 }
 
-static int pool_info(struct ctl *c, const char *name)
+static int pool_info(struct ctl *c, const struct args *a)
 {
-	json_object *res = call(c, "pool.info", name_params(name)), *v;
+	json_object *res = call(c, "pool.info", name_params(a->pos[0])), *v;
 
 	if (!res)
 		return 1;
@@ -86,40 +86,41 @@ static int pool_info(struct ctl *c, const char *name)
 	return 0;
 }
 
-static int pool_simple(struct ctl *c, const char *method, const char *name, const char *done)
+static int pool_start(struct ctl *c, const struct args *a)
 {
-	json_object *res = call(c, method, name_params(name));
+	return name_call(c, "pool.start", a->pos[0], "Pool", false, "started");
+}
 
-	if (!res)
-		return 1;
-	if (c->json)
-		return print_json(res);
-	printf("Pool %s %s\n\n", name, done);
-	json_object_put(res);
-	return 0;
+static int pool_destroy(struct ctl *c, const struct args *a)
+{
+	return name_call(c, "pool.stop", a->pos[0], "Pool", false, "destroyed");
+}
+
+static int pool_undefine(struct ctl *c, const struct args *a)
+{
+	return name_call(c, "pool.undefine", a->pos[0], "Pool", false, "has been undefined");
+}
+
+static int pool_define(struct ctl *c, const struct args *a)
+{
+	return define_from_file(c, "pool.define", a->pos[0], "Pool");
+}
+
+static int pool_dumpxml(struct ctl *c, const struct args *a)
+{
+	return print_xml(c, "pool.dumpxml", a->pos[0]);
 }
 
 static int pool_autostart(struct ctl *c, const struct args *a)
 {
-	json_object *p = name_params(a->pos[0]), *res;
-
-	json_object_object_add(p, "enable", json_object_new_boolean(!a->disable));
-	res = call(c, "pool.autostart", p);
-	if (!res)
-		return 1;
-	if (c->json)
-		return print_json(res);
-	printf("Pool %s %s\n\n", a->pos[0],
-	       a->disable ? "unmarked as autostarted" : "marked as autostarted");
-	json_object_put(res);
-	return 0;
+	return autostart_call(c, "pool.autostart", a->pos[0], "Pool", false, a->disable);
 }
 
-static int vol_list(struct ctl *c, const char *pool)
+static int vol_list(struct ctl *c, const struct args *a)
 {
 	json_object *p = json_object_new_object(), *res, *arr;
 
-	json_object_object_add(p, "pool", json_object_new_string(pool));
+	json_object_object_add(p, "pool", json_object_new_string(a->pos[0]));
 	res = call(c, "vol.list", p);
 	if (!res)
 		return 1;
@@ -226,73 +227,28 @@ static int vol_delete(struct ctl *c, const struct args *a)
 	return 0;
 }
 
-static const struct {
-	const char *name, *options, *usage;
-	unsigned int npos;
-} commands[] = {
-	{ "pool-list", "--all", "pool-list [--all]", 0 },
-	{ "pool-define", "", "pool-define FILE", 1 },
-	{ "pool-start", "", "pool-start NAME", 1 },
-	{ "pool-destroy", "", "pool-destroy NAME", 1 },
-	{ "pool-undefine", "", "pool-undefine NAME", 1 },
-	{ "pool-dumpxml", "", "pool-dumpxml NAME", 1 },
-	{ "pool-info", "", "pool-info NAME", 1 },
-	{ "pool-autostart", "--disable", "pool-autostart [--disable] NAME", 1 },
-	{ "vol-list", "", "vol-list POOL", 1 },
-	{ "vol-create", "--format", "vol-create POOL NAME SIZE [--format raw|qcow2]", 3 },
-	{ "vol-create-as", "--format", "vol-create-as POOL NAME SIZE [--format raw|qcow2]", 3 },
-	{ "vol-clone", "--pool --overlay", "vol-clone VOL NEW --pool POOL [--overlay]", 2 },
-	{ "vol-resize", "--pool", "vol-resize VOL SIZE --pool POOL", 2 },
-	{ "vol-delete", "--pool", "vol-delete VOL --pool POOL", 1 },
-	{ "vol-info", "--pool", "vol-info VOL --pool POOL", 1 },
-	{ "vol-upload", "--pool", "vol-upload VOL FILE --pool POOL", 2 },
+static int vol_info(struct ctl *c, const struct args *a)
+{
+	return vol_print(c, call(c, "vol.info", vol_params(a->pool, a->pos[0])), NULL);
+}
+
+const struct command storage_commands[] = {
+	{ "pool-list", "--all", "pool-list [--all]", 0, pool_list },
+	{ "pool-define", "", "pool-define FILE", 1, pool_define },
+	{ "pool-start", "", "pool-start NAME", 1, pool_start },
+	{ "pool-destroy", "", "pool-destroy NAME", 1, pool_destroy },
+	{ "pool-undefine", "", "pool-undefine NAME", 1, pool_undefine },
+	{ "pool-dumpxml", "", "pool-dumpxml NAME", 1, pool_dumpxml },
+	{ "pool-info", "", "pool-info NAME", 1, pool_info },
+	{ "pool-autostart", "--disable", "pool-autostart [--disable] NAME", 1, pool_autostart },
+	{ "vol-list", "", "vol-list POOL", 1, vol_list },
+	{ "vol-create", "--format", "vol-create POOL NAME SIZE [--format raw|qcow2]", 3, vol_create },
+	{ "vol-create-as", "--format", "vol-create-as POOL NAME SIZE [--format raw|qcow2]", 3,
+	  vol_create },
+	{ "vol-clone", "--pool --overlay", "vol-clone VOL NEW --pool POOL [--overlay]", 2, vol_clone },
+	{ "vol-resize", "--pool", "vol-resize VOL SIZE --pool POOL", 2, vol_resize },
+	{ "vol-delete", "--pool", "vol-delete VOL --pool POOL", 1, vol_delete },
+	{ "vol-info", "--pool", "vol-info VOL --pool POOL", 1, vol_info },
+	{ "vol-upload", "--pool", "vol-upload VOL FILE --pool POOL", 2, vol_upload },
+	{ NULL },
 };
-
-bool storage_command_known(const char *cmd)
-{
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(cmd, commands[i].name) == 0)
-			return true;
-	return false;
-}
-
-int storage_command(struct ctl *c, int argc, char **argv)
-{
-	const char *cmd = argv[0];
-	struct args a;
-	size_t i;
-
-	for (i = 0; strcmp(cmd, commands[i].name) != 0; i++)
-		;
-	if (parse_args(argc, argv, commands[i].options, commands[i].npos, &a, commands[i].usage))
-		return 1;
-	if (strcmp(cmd, "pool-list") == 0)
-		return pool_list(c, &a);
-	if (strcmp(cmd, "pool-define") == 0)
-		return define_from_file(c, "pool.define", a.pos[0], "Pool");
-	if (strcmp(cmd, "pool-start") == 0)
-		return pool_simple(c, "pool.start", a.pos[0], "started");
-	if (strcmp(cmd, "pool-destroy") == 0)
-		return pool_simple(c, "pool.stop", a.pos[0], "destroyed");
-	if (strcmp(cmd, "pool-undefine") == 0)
-		return pool_simple(c, "pool.undefine", a.pos[0], "has been undefined");
-	if (strcmp(cmd, "pool-dumpxml") == 0)
-		return print_xml(c, "pool.dumpxml", a.pos[0]);
-	if (strcmp(cmd, "pool-info") == 0)
-		return pool_info(c, a.pos[0]);
-	if (strcmp(cmd, "pool-autostart") == 0)
-		return pool_autostart(c, &a);
-	if (strcmp(cmd, "vol-list") == 0)
-		return vol_list(c, a.pos[0]);
-	if (strncmp(cmd, "vol-create", 10) == 0)
-		return vol_create(c, &a);
-	if (strcmp(cmd, "vol-clone") == 0)
-		return vol_clone(c, &a);
-	if (strcmp(cmd, "vol-resize") == 0)
-		return vol_resize(c, &a);
-	if (strcmp(cmd, "vol-delete") == 0)
-		return vol_delete(c, &a);
-	if (strcmp(cmd, "vol-upload") == 0)
-		return vol_upload(c, &a);
-	return vol_print(c, call(c, "vol.info", vol_params(a.pool, a.pos[0])), NULL);
-}
