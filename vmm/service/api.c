@@ -176,21 +176,23 @@ static json_object *api_detach_disk(struct api_ctx *c)
 	return domain_summary(dom);
 }
 
-static json_object *api_dumpxml(struct api_ctx *c)
+json_object *api_xml(struct api_ctx *c, char *xml)
 {
-	struct domain *dom = param_domain(c);
 	json_object *o;
-	char *xml;
 
-	if (!dom)
-		return NULL;
-	xml = domain_def_format(dom->def);
 	if (!xml)
 		return api_fail(c, JSONRPC_INTERNAL, "out of memory");
 	o = json_object_new_object();
 	json_object_object_add(o, "xml", json_object_new_string(xml));
 	free(xml);
 	return o;
+}
+
+static json_object *api_dumpxml(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+
+	return dom ? api_xml(c, domain_def_format(dom->def)) : NULL;
 }
 
 static json_object *api_info(struct api_ctx *c)

@@ -20,6 +20,8 @@ json_object *api_fail(struct api_ctx *c, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* params.KEY as a string, or NULL with the error set. */
 const char *api_string(struct api_ctx *c, const char *key);
+/* { "xml": xml } for a dumpxml method, taking xml (NULL: out of memory). */
+json_object *api_xml(struct api_ctx *c, char *xml);
 
 /* api_storage.c */
 json_object *api_pool_list(struct api_ctx *c);

@@ -112,18 +112,8 @@ json_object *api_net_destroy(struct api_ctx *c)
 json_object *api_net_dumpxml(struct api_ctx *c)
 {
 	struct network *net = param_network(c);
-	json_object *o;
-	char *xml;
 
-	if (!net)
-		return NULL;
-	xml = network_def_format(net->def);
-	if (!xml)
-		return api_fail(c, JSONRPC_INTERNAL, "out of memory");
-	o = json_object_new_object();
-	json_object_object_add(o, "xml", json_object_new_string(xml));
-	free(xml);
-	return o;
+	return net ? api_xml(c, network_def_format(net->def)) : NULL;
 }
 
 json_object *api_net_info(struct api_ctx *c)

@@ -99,18 +99,8 @@ json_object *api_pool_stop(struct api_ctx *c)
 json_object *api_pool_dumpxml(struct api_ctx *c)
 {
 	struct pool *pool = param_pool(c, "name");
-	json_object *o;
-	char *xml;
 
-	if (!pool)
-		return NULL;
-	xml = pool_def_format(pool->def);
-	if (!xml)
-		return api_fail(c, JSONRPC_INTERNAL, "out of memory");
-	o = json_object_new_object();
-	json_object_object_add(o, "xml", json_object_new_string(xml));
-	free(xml);
-	return o;
+	return pool ? api_xml(c, pool_def_format(pool->def)) : NULL;
 }
 
 json_object *api_pool_info(struct api_ctx *c)

@@ -444,13 +444,7 @@ void domain_def_free(struct domain_def *def)
 
 int domain_def_set_uuid(struct domain_def *def, const char *uuid)
 {
-	xmlNodePtr u = xml_child(xmlDocGetRootElement(def->doc), "uuid");
-
-	if (!u)
-		return -ENOMEM;
-	xmlNodeSetContent(u, (const xmlChar *)uuid);
-	snprintf(def->uuid, sizeof(def->uuid), "%s", uuid);
-	return 0;
+	return xml_set_uuid(def->doc, uuid, def->uuid);
 }
 
 char *domain_def_format(const struct domain_def *def)

@@ -315,13 +315,7 @@ char *network_def_format(const struct network_def *def)
 
 int network_def_set_uuid(struct network_def *def, const char *uuid)
 {
-	xmlNodePtr u = xml_child(xmlDocGetRootElement(def->doc), "uuid");
-
-	if (!u)
-		return -ENOMEM;
-	xmlNodeSetContent(u, (const xmlChar *)uuid);
-	snprintf(def->uuid, sizeof(def->uuid), "%s", uuid);
-	return 0;
+	return xml_set_uuid(def->doc, uuid, def->uuid);
 }
 
 int network_def_set_bridge(struct network_def *def, const char *bridge)

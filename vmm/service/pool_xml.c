@@ -112,11 +112,5 @@ char *pool_def_format(const struct pool_def *def)
 
 int pool_def_set_uuid(struct pool_def *def, const char *uuid)
 {
-	xmlNodePtr u = xml_child(xmlDocGetRootElement(def->doc), "uuid");
-
-	if (!u)
-		return -ENOMEM;
-	xmlNodeSetContent(u, (const xmlChar *)uuid);
-	snprintf(def->uuid, sizeof(def->uuid), "%s", uuid);
-	return 0;
+	return xml_set_uuid(def->doc, uuid, def->uuid);
 }

@@ -328,6 +328,17 @@ fail:
 	return NULL;
 }
 
+int xml_set_uuid(xmlDocPtr doc, const char *uuid, char copy[XML_UUID_LEN + 1])
+{
+	xmlNodePtr u = xml_child(xmlDocGetRootElement(doc), "uuid");
+
+	if (!u)
+		return -ENOMEM;
+	xmlNodeSetContent(u, (const xmlChar *)uuid);
+	snprintf(copy, XML_UUID_LEN + 1, "%s", uuid);
+	return 0;
+}
+
 char *xml_format(xmlDocPtr doc)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);

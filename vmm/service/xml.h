@@ -68,6 +68,9 @@ xmlDocPtr xml_parse_definition(const struct xml_definition *kind, const char *xm
 			       bool *uuid_given, char *err, size_t errlen);
 bool xml_name_valid(const char *name);
 
+/* Give the definition's <uuid> the text uuid and copy it to copy. 0 or -ENOMEM. */
+int xml_set_uuid(xmlDocPtr doc, const char *uuid, char copy[XML_UUID_LEN + 1]);
+
 /* The document, formatted with two-space indents; malloc'ed, or NULL. */
 char *xml_format(xmlDocPtr doc);
 
