@@ -17,6 +17,11 @@
  *   then submits and completes a request on the same CPU, with the
  *   queue's interrupt bound to it, rather than sending an IPI from the
  *   CPU that took the interrupt to the one that waits.
+ * - 1024 entries per queue, and so 1022 data segments per request (the
+ *   chain, indirect table included, must fit the queue, §2.7.5.3.1): a
+ *   1 MiB read of scattered 4 KiB pages is one request. With QEMU's 256,
+ *   Linux splits it at 254 pages into 1016 KiB and 8 KiB, and a device
+ *   that serves requests in turn waits for the second one separately.
  */
 #include "vmm/virtio/blk.h"
 
@@ -27,7 +32,7 @@
 #include "common/log.h"
 #include "common/util.h"
 
-#define BLK_QUEUE_SIZE 256
+#define BLK_QUEUE_SIZE 1024
 #define SECTOR 512ULL
 #define PCI_CLASS_STORAGE_SCSI 0x010000
 
