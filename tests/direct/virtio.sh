@@ -18,6 +18,35 @@ test_virtio_blk_serves_each_queue_of_a_multiqueue_disk() {
 	grep -q "ok: each of 2 queues serves its own requests" out || fail "incomplete run"
 }
 
+test_virtio_blk_takes_a_1_mib_read_of_scattered_pages_in_one_request() {
+	need_kvm
+	"$BUILDDIR/tests/tools/virtio-hostile" big-request >out 2>err || { cat out err; fail "virtio-hostile big-request"; }
+	grep -q "ok: a 1 MiB read of 256 scattered pages is one request" out || fail "incomplete run"
+}
+
+test_device_io_threads_are_named_and_do_not_preempt_vcpus() {
+	need_kvm
+	truncate -s 1M d.img
+	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=halt --memory 32 --serial file:console.log \
+		--disk d.img,format=raw --rng </dev/null >out 2>err &
+	pid=$!
+	trap 'kill -KILL $pid 2>/dev/null || true' EXIT
+	wait_for console.log halting
+	n=0
+	for t in /proc/$pid/task/*; do
+		case "$(cat $t/comm)" in
+		virtio-blk | virtio-rng)
+			n=$((n + 1))
+			chrt -p "${t##*/}" | grep -q "policy: SCHED_BATCH" ||
+				fail "$(cat $t/comm) runs as $(chrt -p "${t##*/}" | head -n 1)"
+			;;
+		esac
+	done
+	[ $n -eq 2 ] || fail "found $n named I/O threads, not 2: $(cat /proc/$pid/task/*/comm | tr '\n' ' ')"
+	kill -KILL $pid
+	wait $pid 2>/dev/null || true
+}
+
 test_disk_option_errors_are_one_clear_line() {
 	need_kvm
 	truncate -s 1M d.img

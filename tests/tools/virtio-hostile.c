@@ -7,10 +7,12 @@
  *   - after a reset the disk serves requests again.
  * Mode multiqueue breaks nothing: it checks that a disk with two request
  * queues (VIRTIO_BLK_F_MQ) says so in its config and serves each queue
- * on its own ring.
+ * on its own ring. Mode big-request checks that a 1 MiB read of 256
+ * scattered pages fits the disk's seg_max and is served as one request.
  * Prints "ok: ..." lines; exits 1 with a message on the first failure.
  *
  *   virtio-hostile MODE   MODE: outside-ram | loop | long-chain | bad-avail | multiqueue
+ *                                | big-request
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -32,6 +34,16 @@
 #define STATUS_OFF DRV_STATUS_OFF
 #define VIRTIO_BLK_F_MQ 12
 #define BLK_CFG_NUM_QUEUES 34
+#define BLK_CFG_SEG_MAX 12
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_F_INDIRECT_DESC 28
+#define PAGES_PER_MIB 256
+
+/* The disk's byte at offset off: a pattern that differs from page to page. */
+static uint8_t disk_byte(uint64_t off)
+{
+	return (uint8_t)(off * 7 + off / 4096);
+}
 
 /* A GET_ID request on queue q; true when it completes with the disk's serial. */
 static bool get_id(struct drv *d, struct guest_mem *mem, unsigned int q)
@@ -66,6 +78,50 @@ static void check_multiqueue(struct drv *d, struct guest_mem *mem)
 	printf("ok: each of 2 queues serves its own requests\n");
 }
 
+/* Entry i of an indirect descriptor table at table. */
+static void indirect_desc(struct guest_mem *mem, uint64_t table, unsigned int i, uint64_t addr,
+			  uint32_t len, uint16_t flags)
+{
+	uint8_t *e = mem_ptr(mem, table + 16 * i, 16);
+
+	put_le64(e, addr);
+	put_le32(e + 8, len);
+	put_le16(e + 12, flags);
+	put_le16(e + 14, i + 1);
+}
+
+static void check_big_request(struct drv *d, struct guest_mem *mem)
+{
+	const uint64_t hdr = 0x300000, status = 0x300100, table = 0x700000, data = 0x800000;
+	unsigned int seg_max = mmio_read(d, DRV_DEVICE_CFG + BLK_CFG_SEG_MAX, 4), i;
+
+	if (seg_max < PAGES_PER_MIB)
+		die("seg_max is below 256: a 1 MiB read of 4 KiB pages takes two requests");
+	drv_init_features(d, (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_F_INDIRECT_DESC), 1,
+			  8);
+	memset(mem_ptr(mem, hdr, 16), 0, 16); /* VIRTIO_BLK_T_IN, sector 0 */
+	*(uint8_t *)mem_ptr(mem, status, 1) = 0xff;
+	indirect_desc(mem, table, 0, hdr, 16, 1);
+	/* Every other page, so no two buffers could be merged into one. */
+	for (i = 0; i < PAGES_PER_MIB; i++) {
+		memset(mem_ptr(mem, data + i * 0x2000, 4096), 0, 4096);
+		indirect_desc(mem, table, i + 1, data + i * 0x2000, 4096, 2 | 1);
+	}
+	indirect_desc(mem, table, i + 1, status, 1, 2);
+	desc(d, 0, table, 16 * (PAGES_PER_MIB + 2), 4, 0);
+	offer(d, 0);
+	if (!WAIT_FOR(used_idx(d) == 1) || *(uint8_t *)mem_ptr(mem, status, 1) != 0)
+		die("the 1 MiB read did not complete");
+	for (i = 0; i < PAGES_PER_MIB; i++) {
+		const uint8_t *page = mem_ptr(mem, data + i * 0x2000, 4096);
+
+		for (unsigned int b = 0; b < 4096; b++)
+			if (page[b] != disk_byte(i * 4096 + b))
+				die("the 1 MiB read gave the wrong bytes");
+	}
+	printf("ok: a 1 MiB read of 256 scattered pages is one request (seg_max %u)\n", seg_max);
+}
+
 int main(int argc, char **argv)
 {
 	struct disk_options opts = { .format = DISK_FORMAT_RAW };
@@ -93,6 +149,14 @@ int main(int argc, char **argv)
 	fd = open("disk.img", O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, MiB) < 0)
 		die("cannot make disk.img");
+	for (uint64_t off = 0; off < MiB; off += 4096) {
+		uint8_t page[4096];
+
+		for (unsigned int b = 0; b < sizeof(page); b++)
+			page[b] = disk_byte(off + b);
+		if (pwrite(fd, page, sizeof(page), off) != sizeof(page))
+			die("cannot write disk.img");
+	}
 	close(fd);
 	if (disk_open(&opts, &disk, err, sizeof(err)) < 0)
 		die(err);
@@ -110,6 +174,9 @@ int main(int argc, char **argv)
 	/* The hostile request. */
 	if (!strcmp(mode, "multiqueue")) {
 		check_multiqueue(&blk_drv, &mem);
+		goto out;
+	} else if (!strcmp(mode, "big-request")) {
+		check_big_request(&blk_drv, &mem);
 		goto out;
 	} else if (!strcmp(mode, "outside-ram")) {
 		desc(&blk_drv, 0, RAM - 8, 16, 1, 1);
