@@ -2,11 +2,12 @@
 # vmm against QEMU (microvm with PCIe, virtio-net-pci on a tap, no vhost:
 # QEMU's own device model), each booted twice, alternating. Measures TCP
 # throughput each way and one-byte round trips with tcp-xfer.
-# Where the guest's end of a transfer runs decides its speed more than the
-# device does: on the vCPU that takes the NIC's receive interrupt it gets
-# a fraction of what it gets on the other one, with either engine, and the
-# guest picks that vCPU by itself. So each transfer runs once pinned to
-# each (tests "...@irq-cpu" and "...@other-cpu"), the same for both.
+# Where the guest's end of a transfer runs can decide its speed: on the
+# vCPU that takes the NIC's receive interrupt, QEMU's gets a fraction of
+# what it gets on the other one (vmm's did too while its I/O thread
+# preempted vCPUs), and the guest picks that vCPU by itself. So each
+# transfer runs once pinned to each (tests "...@irq-cpu" and
+# "...@other-cpu"), the same for both.
 # Prints "BENCH net ENGINE TEST FIGURE UNIT" lines, and for the transfer
 # from the guest what it cost per MiB: "COST net ENGINE COUNTER VALUE", the
 # outer kernel's KVM counters (exits, interrupts injected, ...) and the
