@@ -646,6 +646,28 @@ static int read_cluster_part(struct qcow2 *q, uint64_t guest, uint64_t l2e, cons
 
 #define QCOW2_MAX_IOV 1024
 
+/*
+ * How much of the next `left` bytes one host I/O can serve, starting with
+ * the `len` bytes in the cluster of L2 entry `idx`, which lies at `host`:
+ * the run grows while the following entries of the same table map the
+ * following host clusters, uncompressed, not zero, and with every flag of
+ * `need` set (QCOW_OFLAG_COPIED for a write in place).
+ */
+static size_t host_run(const struct qcow2 *q, const uint8_t *table, unsigned int idx,
+		       uint64_t host, size_t len, size_t left, uint64_t need)
+{
+	const uint64_t mask = L2E_OFFSET_MASK | QCOW_OFLAG_COMPRESSED | QCOW_OFLAG_ZERO | need;
+	uint64_t next = host + q->cluster_size;
+
+	while (len < left && idx + 1 < (1u << q->l2_bits) &&
+	       (l2_get(table, idx + 1) & mask) == (next | need)) {
+		idx++;
+		next += q->cluster_size;
+		len += MIN(left - len, q->cluster_size);
+	}
+	return len;
+}
+
 static int qcow2_preadv(struct disk *disk, const struct iovec *iov, int iovcnt, uint64_t offset)
 {
 	struct qcow2 *q = (struct qcow2 *)disk;
@@ -663,19 +685,9 @@ static int qcow2_preadv(struct disk *disk, const struct iovec *iov, int iovcnt, 
 			return r;
 		if (table)
 			l2e = l2_get(table, idx);
-		/* Extend over following clusters that are contiguous on the host. */
 		if (table && !(l2e & (QCOW_OFLAG_COMPRESSED | QCOW_OFLAG_ZERO)) &&
-		    (l2e & L2E_OFFSET_MASK)) {
-			uint64_t next = (l2e & L2E_OFFSET_MASK) + q->cluster_size;
-
-			while (done + len < total && idx + 1 < (1u << q->l2_bits) &&
-			       (l2_get(table, idx + 1) &
-				(L2E_OFFSET_MASK | QCOW_OFLAG_COMPRESSED | QCOW_OFLAG_ZERO)) == next) {
-				idx++;
-				next += q->cluster_size;
-				len += MIN(total - done - len, q->cluster_size);
-			}
-		}
+		    (l2e & L2E_OFFSET_MASK))
+			len = host_run(q, table, idx, l2e & L2E_OFFSET_MASK, len, total - done, 0);
 		n = iov_slice(iov, iovcnt, done, len, part, ARRAY_SIZE(part));
 		if (n < 0)
 			return -EIO;
@@ -801,17 +813,11 @@ static int qcow2_pwritev(struct disk *disk, const struct iovec *iov, int iovcnt,
 			return r;
 		l2e = l2_get(table, idx);
 		if (writable_in_place(l2e)) {
-			uint64_t host = l2e & L2E_OFFSET_MASK, next = host + q->cluster_size;
+			uint64_t host = l2e & L2E_OFFSET_MASK;
 
 			if ((host & (q->cluster_size - 1)) || host < q->cluster_size)
 				return -EIO;
-			while (done + len < total && idx + 1 < per_table &&
-			       writable_in_place(l2_get(table, idx + 1)) &&
-			       (l2_get(table, idx + 1) & L2E_OFFSET_MASK) == next) {
-				idx++;
-				next += q->cluster_size;
-				len += MIN(total - done - len, q->cluster_size);
-			}
+			len = host_run(q, table, idx, host, len, total - done, QCOW_OFLAG_COPIED);
 			n = iov_slice(iov, iovcnt, done, len, part, ARRAY_SIZE(part));
 			if (n < 0)
 				return -EIO;
