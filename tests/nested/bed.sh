@@ -153,6 +153,29 @@ bed_missing() {
 	bed_fetch_kernel 2>/dev/null || { echo "Debian's kernel package cannot be fetched"; return; }
 }
 
+# bed_watch_heartbeat PID FILE: wait for PID (the outer VM under timeout),
+# ending it when FILE, where the outer VM's init writes a line every 5 s on
+# its second serial port, has not grown for BED_SILENCE seconds (120). Under
+# software-emulated SVM the outer kernel sometimes stops for good while it
+# runs the inner guest; it then prints nothing, not even a lockup report,
+# and would otherwise hold the run until BED_TIMEOUT.
+bed_watch_heartbeat() {
+	local pid=$1 file=$2 size=0 now seen quiet=${BED_SILENCE:-120}
+	seen=$(date +%s)
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		now=$(date +%s)
+		if [ "$(stat -c %s "$file" 2>/dev/null)" != "$size" ]; then
+			size=$(stat -c %s "$file" 2>/dev/null) seen=$now
+		elif [ $((now - seen)) -ge "$quiet" ]; then
+			bed_log "the outer VM gave no sign of life for $quiet s; ending it"
+			kill -TERM "$pid" 2>/dev/null
+			break
+		fi
+	done
+	wait "$pid"
+}
+
 # bed_run BUILDDIR SCRIPT LOG: run SCRIPT inside the outer VM (or directly
 # where the host has VT-x/AMD-V); its output, with the inner guests', goes
 # to LOG. Returns the script's exit status. With BED_OUTER_DISK set to an
@@ -187,12 +210,15 @@ bed_run() {
 	cp "$script" "$work/run/run.sh"
 	bed_cpio "$work/run" "$work/run.cpio"
 	cat "$base" "$work/run.cpio" >"$work/initrd"
+	: >"$work/alive"
 	timeout -s KILL "${BED_TIMEOUT:-900}" qemu-system-x86_64 \
 		-accel tcg,thread=multi -cpu qemu64,+svm -m 4096 -smp ${BED_OUTER_CPUS:-1} \
 		-kernel "$(bed_kernel)" -initrd "$work/initrd" \
 		-append "console=ttyS0 quiet panic=-1" \
 		${BED_OUTER_DISK:+-drive file=$BED_OUTER_DISK,format=raw,if=virtio,cache=unsafe} \
-		-display none -monitor none -serial "file:$log" -no-reboot </dev/null
+		-display none -monitor none -serial "file:$log" -serial "file:$work/alive" \
+		-no-reboot </dev/null &
+	bed_watch_heartbeat $! "$work/alive"
 	rm -rf "$work"
 	status=$(sed -n 's/^BED-EXIT \([0-9]*\).*/\1/p' "$log" | tail -n1)
 	[ -n "$status" ] || { bed_log "the outer VM ended without a result (see $log)"; return 125; }
