@@ -155,6 +155,10 @@ static int cmd_run(int argc, char **argv)
 				log_error("--cpus %s is not a number", optarg);
 				return 1;
 			}
+			if (v < 1) {
+				log_error("--cpus %s is out of range: a VM has at least 1", optarg);
+				return 1;
+			}
 			opts.vm.ncpus = v;
 			break;
 		case OPT_SERIAL:

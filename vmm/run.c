@@ -390,6 +390,10 @@ static int open_vm_files(struct vm_config *cfg)
 		log_error("cannot read kernel %s: %s", cfg->kernel, strerror(-cfg->kernel_fd));
 		return -1;
 	}
+	if (boot_check_kernel(cfg->kernel_fd, cfg->kernel, cfg->cmdline, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
 	if (cfg->initrd) {
 		cfg->initrd_fd = boot_open_file(cfg->initrd);
 		if (cfg->initrd_fd < 0) {
@@ -449,33 +453,16 @@ int run_vm(const struct run_options *opts)
 	for (unsigned int i = 0; i < VM_MAX_NICS; i++)
 		st->cfg.net_fds[i] = -1;
 
-	r = vm_open_kvm(&st->kvm_fd, &max_cpus, err, sizeof(err));
-	if (r < 0) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (opts->vm.ncpus < 1 || opts->vm.ncpus > max_cpus) {
-		log_error("--cpus %u is out of range: this host allows 1 to %u", opts->vm.ncpus,
-			  max_cpus);
-		goto out;
-	}
-	if (setup_signals(st) < 0) {
-		log_error("cannot set up signal handling: %s", strerror(errno));
-		goto out;
-	}
-	st->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	st->serial_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (st->event_fd < 0 || st->serial_wake_fd < 0) {
-		log_error("cannot create an eventfd: %s", strerror(errno));
-		goto out;
-	}
+	/* Every file the command line names is checked before /dev/kvm is opened. */
+	if (open_vm_files(&st->cfg) < 0)
+		goto out_files;
 	r = chardev_open(&st->console, opts->serial);
 	if (r < 0) {
 		if (r == -EINVAL)
 			log_error("--serial %s is not stdio, file:PATH or unix:PATH", opts->serial);
 		else
 			log_error("cannot open serial console %s: %s", opts->serial, strerror(-r));
-		goto out;
+		goto out_files;
 	}
 	if (opts->serial_log) {
 		r = chardev_set_log(&st->console, opts->serial_log, opts->serial_log_max);
@@ -483,6 +470,26 @@ int run_vm(const struct run_options *opts)
 			log_error("cannot open serial log %s: %s", opts->serial_log, strerror(-r));
 			goto out_console;
 		}
+	}
+	r = vm_open_kvm(&st->kvm_fd, &max_cpus, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		goto out_console;
+	}
+	if (opts->vm.ncpus < 1 || opts->vm.ncpus > max_cpus) {
+		log_error("--cpus %u is out of range: this host allows 1 to %u", opts->vm.ncpus,
+			  max_cpus);
+		goto out_console;
+	}
+	if (setup_signals(st) < 0) {
+		log_error("cannot set up signal handling: %s", strerror(errno));
+		goto out_console;
+	}
+	st->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	st->serial_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (st->event_fd < 0 || st->serial_wake_fd < 0) {
+		log_error("cannot create an eventfd: %s", strerror(errno));
+		goto out_console;
 	}
 
 	if (opts->control) {
@@ -507,8 +514,6 @@ int run_vm(const struct run_options *opts)
 		}
 	}
 
-	if (open_vm_files(&st->cfg) < 0)
-		goto out_console;
 	if (opts->user && drop_privileges(opts->user, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		goto out_console;
@@ -557,13 +562,13 @@ int run_vm(const struct run_options *opts)
 		break;
 	}
 out_console:
-	close_vm_files(&st->cfg);
 	control_close(st->control);
 	vnc_stop(st->vnc);
 	if (st->has_fb)
 		framebuffer_destroy(&st->fb);
 	chardev_close(&st->console);
-out:
+out_files:
+	close_vm_files(&st->cfg);
 	if (st->serial_wake_fd >= 0)
 		close(st->serial_wake_fd);
 	if (st->event_fd >= 0)

@@ -140,6 +140,60 @@ static int build_boot_tables(struct guest_mem *mem)
 	return 0;
 }
 
+/*
+ * Read the first KiB of the kernel into head and check that it is a bzImage
+ * that this loader can enter: the header, the protocol, a payload after the
+ * setup code, and a command line that fits.
+ */
+static int check_kernel(int fd, const char *name, const char *cmdline, uint8_t head[1024],
+			uint64_t *ksize, uint64_t *setup_len, char *err, size_t errlen)
+{
+	struct setup_header *hdr;
+	uint64_t cmdline_len;
+	int r;
+
+	r = file_size(fd, ksize);
+	if (r < 0)
+		return error_set(err, errlen, r, "cannot read kernel %s: %s", name, strerror(-r));
+	memset(head, 0, 1024);
+	r = pread_full(fd, head, MIN(*ksize, 1024), 0);
+	if (r < 0)
+		return error_set(err, errlen, r, "cannot read kernel %s: %s", name, strerror(-r));
+	hdr = (struct setup_header *)(head + SETUP_HDR_OFFSET);
+	if (*ksize < 1024 || hdr->boot_flag != BOOT_FLAG_MAGIC || hdr->header != HDRS_MAGIC) {
+		return error_set(err, errlen, -ENOEXEC,
+			    "kernel %s is not a bzImage (no Linux boot protocol header)", name);
+	}
+	if (hdr->version < MIN_PROTOCOL || !(hdr->xloadflags & XLF_KERNEL_64) ||
+	    !(hdr->loadflags & LOADED_HIGH)) {
+		return error_set(err, errlen, -ENOEXEC,
+			    "kernel %s has boot protocol %u.%02u without a 64-bit entry; "
+			    "2.12 or later with a 64-bit entry is required",
+			    name, hdr->version >> 8, hdr->version & 0xff);
+	}
+	*setup_len = ((hdr->setup_sects ? hdr->setup_sects : 4) + 1) * 512ULL;
+	if (*setup_len >= *ksize) {
+		return error_set(err, errlen, -ENOEXEC, "kernel %s is truncated: no code after its %llu-byte setup",
+			    name, (unsigned long long)*setup_len);
+	}
+	cmdline_len = strlen(cmdline);
+	if (cmdline_len >= LAYOUT_CMDLINE_MAX || (hdr->cmdline_size && cmdline_len > hdr->cmdline_size))
+		return error_set(err, errlen, -E2BIG,
+			    "kernel command line is %llu bytes; this kernel takes at most %u",
+			    (unsigned long long)cmdline_len,
+			    (unsigned int)MIN(hdr->cmdline_size ? hdr->cmdline_size : 255,
+					      LAYOUT_CMDLINE_MAX - 1));
+	return 0;
+}
+
+int boot_check_kernel(int fd, const char *name, const char *cmdline, char *err, size_t errlen)
+{
+	uint8_t head[1024];
+	uint64_t ksize, setup_len;
+
+	return check_kernel(fd, name, cmdline, head, &ksize, &setup_len, err, errlen);
+}
+
 int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *err,
 		    size_t errlen)
 {
@@ -152,30 +206,10 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 	int fd, r;
 
 	fd = cfg->kernel_fd;
-	r = file_size(fd, &ksize);
+	r = check_kernel(fd, cfg->kernel, cfg->cmdline, head, &ksize, &setup_len, err, errlen);
 	if (r < 0)
-		return error_set(err, errlen, r, "cannot read kernel %s: %s", cfg->kernel, strerror(-r));
-	memset(head, 0, sizeof(head));
-	r = pread_full(fd, head, MIN(ksize, sizeof(head)), 0);
-	if (r < 0)
-		return error_set(err, errlen, r, "cannot read kernel %s: %s", cfg->kernel, strerror(-r));
+		return r;
 	hdr = (struct setup_header *)(head + SETUP_HDR_OFFSET);
-	if (ksize < sizeof(head) || hdr->boot_flag != BOOT_FLAG_MAGIC || hdr->header != HDRS_MAGIC) {
-		return error_set(err, errlen, -ENOEXEC,
-			    "kernel %s is not a bzImage (no Linux boot protocol header)", cfg->kernel);
-	}
-	if (hdr->version < MIN_PROTOCOL || !(hdr->xloadflags & XLF_KERNEL_64) ||
-	    !(hdr->loadflags & LOADED_HIGH)) {
-		return error_set(err, errlen, -ENOEXEC,
-			    "kernel %s has boot protocol %u.%02u without a 64-bit entry; "
-			    "2.12 or later with a 64-bit entry is required",
-			    cfg->kernel, hdr->version >> 8, hdr->version & 0xff);
-	}
-	setup_len = ((hdr->setup_sects ? hdr->setup_sects : 4) + 1) * 512ULL;
-	if (setup_len >= ksize) {
-		return error_set(err, errlen, -ENOEXEC, "kernel %s is truncated: no code after its %llu-byte setup",
-			    cfg->kernel, (unsigned long long)setup_len);
-	}
 	payload_len = ksize - setup_len;
 	/* A relocatable kernel decompresses at its preferred address. */
 	kernel_end = MAX(LAYOUT_KERNEL, hdr->pref_address) + MAX(hdr->init_size, payload_len);
@@ -191,12 +225,6 @@ int boot_load_linux(struct guest_mem *mem, const struct boot_config *cfg, char *
 		return error_set(err, errlen, r, "cannot read kernel %s: %s", cfg->kernel, strerror(-r));
 
 	cmdline_len = strlen(cfg->cmdline);
-	if (cmdline_len >= LAYOUT_CMDLINE_MAX || (hdr->cmdline_size && cmdline_len > hdr->cmdline_size))
-		return error_set(err, errlen, -E2BIG,
-			    "kernel command line is %llu bytes; this kernel takes at most %u",
-			    (unsigned long long)cmdline_len,
-			    (unsigned int)MIN(hdr->cmdline_size ? hdr->cmdline_size : 255,
-					      LAYOUT_CMDLINE_MAX - 1));
 	memcpy(mem_ptr(mem, LAYOUT_CMDLINE, cmdline_len + 1), cfg->cmdline, cmdline_len + 1);
 
 	if (cfg->initrd) {

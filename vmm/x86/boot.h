@@ -27,6 +27,12 @@ struct boot_config {
 int boot_open_file(const char *path);
 
 /*
+ * Check, before anything else is set up, that the kernel on fd is a bzImage
+ * this loader can enter with cmdline. 0, or -errno with one sentence in err.
+ */
+int boot_check_kernel(int fd, const char *name, const char *cmdline, char *err, size_t errlen);
+
+/*
  * Put kernel, initrd, command line, boot_params (with the e820 map) and
  * the boot page tables and GDT into guest memory. On failure returns
  * -errno and writes one sentence for the user into err.
