@@ -82,6 +82,34 @@ test_error_no_kvm_device() {
 	grep -q "cannot open /dev/kvm: no such device" err || { cat err; fail "message"; }
 }
 
+# Without /dev/kvm (a private, empty /dev) every bad argument still gets
+# its own message: vmm checks them all, and the files, before it opens KVM.
+test_bad_arguments_are_named_on_a_machine_without_kvm() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a private /dev"
+	head -c 100000 /dev/urandom >junk
+	head -c 1024 "$TESTGUEST" >short
+	truncate -s 1M disk.img
+	nokvm() { # PATTERN vmm-args...: the one line vmm says with no /dev at all
+		local pattern=$1 status=0
+		shift
+		unshare -m sh -c 'mount -t tmpfs none /dev && exec "$@"' sh "$VMM" "$@" \
+			</dev/null >out 2>err || status=$?
+		[ "$status" -ne 0 ] || fail "vmm $* succeeded"
+		[ "$(wc -l <err)" -eq 1 ] || { cat err; fail "expected one line on stderr for $*"; }
+		grep -q -- "$pattern" err || { cat err; fail "vmm $*: stderr does not match '$pattern'"; }
+	}
+	nokvm "kernel junk is not a bzImage" run --kernel junk
+	nokvm "kernel short is truncated" run --kernel short
+	nokvm "cannot read initrd missing" run --kernel "$TESTGUEST" --initrd missing
+	nokvm "disk-missing" run --kernel "$TESTGUEST" --disk "$PWD/disk-missing"
+	nokvm "cannot open serial log $PWD/no/such/dir/l" run --kernel "$TESTGUEST" \
+		--serial-log "$PWD/no/such/dir/l"
+	nokvm "cpus 0 is out of range" run --kernel "$TESTGUEST" --cpus 0
+	nokvm "command line is 5000 bytes" run --kernel "$TESTGUEST" --cmdline "$(head -c 5000 /dev/zero | tr '\0' x)"
+	# and a good command line reaches KVM, which is missing
+	nokvm "cannot open /dev/kvm: no such device" run --kernel "$TESTGUEST" --disk "$PWD/disk.img,format=raw"
+}
+
 test_error_no_kvm_permission() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to an unprivileged user"
 	command -v setpriv >/dev/null || skip "setpriv is not installed"

@@ -29,9 +29,9 @@ test_serial_on_unix_socket() {
 	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=echo --serial unix:$PWD/console.sock \
 		</dev/null >out 2>err &
 	local pid=$! status=0 i
-	for i in $(seq 100); do [ -S console.sock ] && break; sleep 0.05; done
+	for i in $(seq $(scaled 100)); do [ -S console.sock ] && break; sleep 0.05; done
 	# The guest resets its FIFO at start; type after it is ready.
-	(sleep 1; printf 'over the socket q') | timeout 10 socat - UNIX-CONNECT:$PWD/console.sock >sock.out
+	(sleep 1; printf 'over the socket q') | timeout $(scaled 10) socat - UNIX-CONNECT:$PWD/console.sock >sock.out
 	wait $pid || status=$?
 	[ "$status" -eq 0 ] || fail "exit status $status"
 	grep -q 'OVER THE SOCKET' sock.out || { cat sock.out; fail "no echo over the socket"; }

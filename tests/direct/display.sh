@@ -31,14 +31,14 @@ console_has() {
 
 test_viewer_sees_the_pattern_pixel_exact() {
 	start_fb_guest
-	timeout 60 "$VNC_CLIENT" vnc.sock pattern || fail "the viewer did not see the pattern"
+	timeout $(scaled 60) "$VNC_CLIENT" vnc.sock pattern || fail "the viewer did not see the pattern"
 	stop_guest
 }
 
 test_guest_redraw_reaches_the_viewer() {
 	start_fb_guest
 	# F1 (keysym 0xffbe) makes the guest paint an orange square at 100,100.
-	timeout 60 "$VNC_CLIENT" vnc.sock pattern key 0xffbe square 100 100 ff8000 ||
+	timeout $(scaled 60) "$VNC_CLIENT" vnc.sock pattern key 0xffbe square 100 100 ff8000 ||
 		fail "the redrawn square did not reach the viewer"
 	stop_guest
 }
@@ -46,7 +46,7 @@ test_guest_redraw_reaches_the_viewer() {
 test_keys_arrive_as_scancodes() {
 	start_fb_guest
 	# a, Shift+1 ('!'), Up (an E0 key), keypad Enter: set 1, as translated.
-	timeout 20 "$VNC_CLIENT" vnc.sock key 0x61 keydown 0xffe1 key 0x21 keyup 0xffe1 \
+	timeout $(scaled 20) "$VNC_CLIENT" vnc.sock key 0x61 keydown 0xffe1 key 0x21 keyup 0xffe1 \
 		key 0xff52 key 0xff8d sleep 300
 	wait_for console.log 'kbd 0x9c'
 	console_has 'kbd 0x1e' 'kbd 0x9e' 'kbd 0x2a' 'kbd 0x2' 'kbd 0x82' 'kbd 0xaa' \
@@ -57,10 +57,10 @@ test_keys_arrive_as_scancodes() {
 test_untranslated_keyboard_gets_set_2() {
 	start_fb_guest
 	# F12 down: the guest turns translation off; then F12 up and Escape in set 2.
-	timeout 20 "$VNC_CLIENT" vnc.sock keydown 0xffc9 sleep 300
+	timeout $(scaled 20) "$VNC_CLIENT" vnc.sock keydown 0xffc9 sleep 300
 	wait_for console.log 'xlate off'
 	# The guest powers off on Escape, so the viewer may see the server go.
-	timeout 20 "$VNC_CLIENT" vnc.sock keyup 0xffc9 key 0xff1b || true
+	timeout $(scaled 20) "$VNC_CLIENT" vnc.sock keyup 0xffc9 key 0xff1b || true
 	wait $pid || fail "vmm did not end after Escape"
 	console_has 'kbd 0x58' 'xlate off' 'kbd 0xf0' 'kbd 0x7' 'kbd 0x76'
 }
@@ -68,7 +68,7 @@ test_untranslated_keyboard_gets_set_2() {
 test_extended_key_event_sends_the_key_itself() {
 	start_fb_guest
 	# XT code 0x10 is the key right of Tab, whatever symbol the viewer's layout gives it.
-	timeout 20 "$VNC_CLIENT" vnc.sock xtkey 0x10 xtkey 0xd3 sleep 300 ||
+	timeout $(scaled 20) "$VNC_CLIENT" vnc.sock xtkey 0x10 xtkey 0xd3 sleep 300 ||
 		fail "extended key events failed"
 	wait_for console.log 'kbd 0xd3'
 	console_has 'kbd 0x10' 'kbd 0x90' 'kbd 0xe0' 'kbd 0x53' 'kbd 0xe0' 'kbd 0xd3'
@@ -78,7 +78,7 @@ test_extended_key_event_sends_the_key_itself() {
 test_pointer_moves_the_ps2_mouse() {
 	start_fb_guest
 	# From 0,0 to 10,10 with the left button, then to 20,5 with none.
-	timeout 20 "$VNC_CLIENT" vnc.sock pointer 10 10 1 pointer 20 5 0 sleep 300
+	timeout $(scaled 20) "$VNC_CLIENT" vnc.sock pointer 10 10 1 pointer 20 5 0 sleep 300
 	wait_for console.log 'aux 0x5'
 	# packet: buttons|bit 3|sign bits, dx, dy (up is positive)
 	console_has 'aux 0x29' 'aux 0xa' 'aux 0xf6' 'aux 0x8' 'aux 0xa' 'aux 0x5'
@@ -87,11 +87,11 @@ test_pointer_moves_the_ps2_mouse() {
 
 test_several_viewers_at_once() {
 	start_fb_guest
-	timeout 60 "$VNC_CLIENT" vnc.sock pattern sleep 3000 >v1 2>&1 &
+	timeout $(scaled 60) "$VNC_CLIENT" vnc.sock pattern sleep 3000 >v1 2>&1 &
 	local v1=$!
-	timeout 60 "$VNC_CLIENT" vnc.sock pattern sleep 3000 >v2 2>&1 &
+	timeout $(scaled 60) "$VNC_CLIENT" vnc.sock pattern sleep 3000 >v2 2>&1 &
 	local v2=$!
-	timeout 60 "$VNC_CLIENT" vnc.sock pattern || fail "third viewer"
+	timeout $(scaled 60) "$VNC_CLIENT" vnc.sock pattern || fail "third viewer"
 	wait $v1 || { cat v1; fail "first viewer"; }
 	wait $v2 || { cat v2; fail "second viewer"; }
 	stop_guest
@@ -100,23 +100,23 @@ test_several_viewers_at_once() {
 test_bad_viewers_disturb_no_one() {
 	start_fb_guest
 	# A good viewer stays connected throughout.
-	timeout 60 "$VNC_CLIENT" vnc.sock pattern sleep 4000 key 0x61 pattern >good 2>&1 &
+	timeout $(scaled 60) "$VNC_CLIENT" vnc.sock pattern sleep 4000 key 0x61 pattern >good 2>&1 &
 	local good=$!
 	# garbage instead of a handshake
-	head -c 4096 /dev/urandom | timeout 5 socat - UNIX-CONNECT:vnc.sock >/dev/null 2>&1 || true
+	head -c 4096 /dev/urandom | timeout $(scaled 5) socat - UNIX-CONNECT:vnc.sock >/dev/null 2>&1 || true
 	# a valid handshake, then half a pointer event, then silence and hang-up
-	printf 'RFB 003.008\n\001\001\005\000' | timeout 5 socat -t 2 - UNIX-CONNECT:vnc.sock \
+	printf 'RFB 003.008\n\001\001\005\000' | timeout $(scaled 5) socat -t 2 - UNIX-CONNECT:vnc.sock \
 		>/dev/null 2>&1 || true
 	# a valid handshake, then an unknown message type
-	printf 'RFB 003.008\n\001\001\077junk' | timeout 5 socat -t 2 - UNIX-CONNECT:vnc.sock \
+	printf 'RFB 003.008\n\001\001\077junk' | timeout $(scaled 5) socat -t 2 - UNIX-CONNECT:vnc.sock \
 		>/dev/null 2>&1 || true
 	# a viewer that stalls mid-message and keeps the connection open
-	(printf 'RFB 003.008\n\001\001\004\001'; sleep 8) | timeout 10 socat - UNIX-CONNECT:vnc.sock \
+	(printf 'RFB 003.008\n\001\001\004\001'; sleep 8) | timeout $(scaled 10) socat - UNIX-CONNECT:vnc.sock \
 		>/dev/null 2>&1 &
 	local stall=$!
 	sleep 1
 	# a new viewer is served while the stalled one waits
-	timeout 30 "$VNC_CLIENT" vnc.sock pattern key 0x62 || fail "a new viewer was not served"
+	timeout $(scaled 30) "$VNC_CLIENT" vnc.sock pattern key 0x62 || fail "a new viewer was not served"
 	wait $good || { cat good; fail "the good viewer was disturbed"; }
 	kill $stall 2>/dev/null || true
 	wait_for console.log 'kbd 0x30'
@@ -128,8 +128,8 @@ test_bad_viewers_disturb_no_one() {
 test_vnc_password() {
 	printf 'sesame\n' >pw
 	start_fb_guest --vnc unix:$PWD/vnc.sock,password=$PWD/pw
-	timeout 20 "$VNC_CLIENT" vnc.sock password sesame pattern || fail "the right password was refused"
-	! timeout 20 "$VNC_CLIENT" vnc.sock password wrong pattern 2>/dev/null ||
+	timeout $(scaled 20) "$VNC_CLIENT" vnc.sock password sesame pattern || fail "the right password was refused"
+	! timeout $(scaled 20) "$VNC_CLIENT" vnc.sock password wrong pattern 2>/dev/null ||
 		fail "a wrong password was let in"
 	stop_guest
 }
@@ -144,9 +144,9 @@ test_vnc_on_tcp() {
 	local port
 	port=$(ss -Hltnp | grep "pid=$pid," | awk '{print $4}' | sed 's/.*://' | head -1)
 	[ -n "$port" ] || fail "vmm listens on no TCP port"
-	timeout 20 socat UNIX-LISTEN:$PWD/relay.sock TCP:127.0.0.1:$port &
+	timeout $(scaled 20) socat UNIX-LISTEN:$PWD/relay.sock TCP:127.0.0.1:$port &
 	sleep 0.5
-	timeout 20 "$VNC_CLIENT" relay.sock pattern || fail "no screen over TCP"
+	timeout $(scaled 20) "$VNC_CLIENT" relay.sock pattern || fail "no screen over TCP"
 	stop_guest
 }
 

@@ -5,9 +5,15 @@
 fail() { echo "FAILED: $*" >&2; exit 1; }
 skip() { echo "$*"; exit 77; }
 
+# scaled SECONDS (or a count of waits): longer by WEBKVM_TIME_SCALE, which
+# tests/run sets where guests run slower, as in the outer VM.
+scaled() { echo $(($1 * ${WEBKVM_TIME_SCALE:-1})); }
+
+# The tier runs only where /dev/kvm works (tests/run moves it into the
+# outer VM elsewhere), so a missing one here is a failure, not a skip.
 need_kvm() {
-	[ -c /dev/kvm ] || skip "no /dev/kvm on this machine"
-	[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "no access to /dev/kvm"
+	[ -c /dev/kvm ] || fail "no /dev/kvm here, yet the direct tier was run here"
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || fail "no access to /dev/kvm, yet the direct tier was run here"
 }
 
 # run_guest MODE [vmm options...]: boot the test guest with guest=MODE and
@@ -18,7 +24,7 @@ run_guest() {
 	shift
 	need_kvm
 	status=0
-	timeout -s KILL 10 "$VMM" run --kernel "$TESTGUEST" --cmdline "guest=$mode" "$@" \
+	timeout -s KILL $(scaled 10) "$VMM" run --kernel "$TESTGUEST" --cmdline "guest=$mode" "$@" \
 		</dev/null >out 2>err || status=$?
 	tr -d '\r' <out >out.txt
 }
@@ -36,7 +42,7 @@ expect_error() {
 # wait_for FILE PATTERN: wait up to 10 s until FILE shows PATTERN.
 wait_for() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq $(scaled 100)); do
 		tr -d '\r' <"$1" 2>/dev/null | grep -q -- "$2" && return 0
 		sleep 0.1
 	done
@@ -56,7 +62,7 @@ start_vmmd() {
 	${VMMD_WRAP:-} "$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" "$@" >>vmmd.log 2>&1 &
 	VMMD_PID=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq $(scaled 100)); do
 		[ -S "$VMMD_SOCKET" ] && return 0
 		sleep 0.1
 	done
@@ -133,7 +139,7 @@ field_of() { ctl --json dominfo "$1" | sed -n "s/.*\"$2\": *\"\\{0,1\\}\\([^\",]
 # wait_state NAME STATE: within 20 s.
 wait_state() {
 	local i
-	for i in $(seq 200); do
+	for i in $(seq $(scaled 200)); do
 		[ "$(state_of "$1")" = "$2" ] && return 0
 		sleep 0.1
 	done

@@ -10,7 +10,7 @@ test_i8042_reset_restarts_the_guest() {
 	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=reset </dev/null >out 2>err &
 	local pid=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq $(scaled 100)); do
 		[ "$(grep -c 'resetting through the i8042' out)" -ge 3 ] && break
 		sleep 0.1
 	done

@@ -58,7 +58,7 @@ dhcp() {
 	exit 0
 	EOF
 	chmod +x udhcpc.sh
-	timeout 60 ip netns exec "$NS-$1" busybox udhcpc -i eth0 -n -q -t 30 -T 1 \
+	timeout $(scaled 60) ip netns exec "$NS-$1" busybox udhcpc -i eth0 -n -q -t 30 -T 1 \
 		-s "$PWD/udhcpc.sh" >"dhcp-$1.log" 2>&1 || { cat "dhcp-$1.log"; fail "peer $1 got no lease"; }
 }
 

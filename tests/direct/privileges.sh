@@ -10,7 +10,7 @@ test_vmm_runs_as_the_given_user_across_resets() {
 	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=reset --disk "$PWD/disk.img,format=raw" \
 		--user nobody </dev/null >out 2>err &
 	local pid=$! i
-	for i in $(seq 100); do
+	for i in $(seq $(scaled 100)); do
 		[ "$(grep -c 'resetting through the i8042' out)" -ge 3 ] && break
 		sleep 0.1
 	done

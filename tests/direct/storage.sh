@@ -292,7 +292,7 @@ test_vol_upload_copies_what_the_client_can_read() {
 	ctl vol-upload slow.img /dev/stdin --pool images < <(sleep 3; echo late) >slow.out 2>&1 &
 	local up=$!
 	sleep 0.5
-	timeout 2 "$VMMCTL" pool-list >/dev/null || fail "vmmd did not answer during an upload"
+	timeout $(scaled 2) "$VMMCTL" pool-list >/dev/null || fail "vmmd did not answer during an upload"
 	wait $up || { cat slow.out; fail "the slow upload failed"; }
 	[ "$(cat images/slow.img)" = late ] || fail "the slow upload differs"
 	# the raw request without a file is refused

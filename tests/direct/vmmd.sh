@@ -85,7 +85,7 @@ test_vmmd_lifecycle_start_suspend_resume_shutdown_destroy() {
 	pid=$(vmm_pid t1)
 	boots=$(grep -c ticking serial.out || true)
 	ctl reset t1 >/dev/null
-	for i in $(seq 200); do [ "$(grep -c ticking serial.out)" -gt "$boots" ] && break; sleep 0.1; done
+	for i in $(seq $(scaled 200)); do [ "$(grep -c ticking serial.out)" -gt "$boots" ] && break; sleep 0.1; done
 	[ "$(grep -c ticking serial.out)" -gt "$boots" ] || fail "the guest did not boot again after reset"
 	[ "$(vmm_pid t1)" = "$pid" ] || fail "reset started another process"
 
@@ -116,7 +116,7 @@ test_vmmd_reboot_starts_the_guest_again() {
 	wait_for serial.out 'tick 1'
 	ctl reboot rb >/dev/null
 	local i
-	for i in $(seq 200); do [ "$(field_of rb id)" = 2 ] && break; sleep 0.1; done
+	for i in $(seq $(scaled 200)); do [ "$(field_of rb id)" = 2 ] && break; sleep 0.1; done
 	[ "$(field_of rb id)" = 2 ] || fail "the VM did not start again (id $(field_of rb id))"
 	[ "$(state_of rb)" = running ] || fail "not running after reboot"
 }
@@ -291,7 +291,7 @@ test_vmmctl_console_talks_to_the_guest() {
 	define e1 echo
 	ctl start e1 >/dev/null
 	# the guest echoes upper-cased until 'q', then powers off, which ends the console
-	timeout 30 "$VMMCTL" console e1 >out < <(sleep 0.5; printf 'hello q'; sleep 30) || true
+	timeout $(scaled 30) "$VMMCTL" console e1 >out < <(sleep 0.5; printf 'hello q'; sleep 30) || true
 	tr -d '\r' <out | grep -q 'HELLO ' || { cat out; fail "the guest's echo did not come back"; }
 	grep -q 'echo done' out || fail "the console did not show the guest's last words"
 	wait_state e1 "shut off"
@@ -315,7 +315,7 @@ test_vmmd_samples_statistics_for_graphs() {
 	trap cleanup_vmmd EXIT
 	"$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" --sample-interval 1 >>vmmd.log 2>&1 &
 	VMMD_PID=$!
-	for i in $(seq 100); do [ -S "$VMMD_SOCKET" ] && break; sleep 0.1; done
+	for i in $(seq $(scaled 100)); do [ -S "$VMMD_SOCKET" ] && break; sleep 0.1; done
 	define s1 tick
 	ctl start s1 >/dev/null
 	sleep 3.5
@@ -339,7 +339,7 @@ test_vmmd_runs_vms_as_the_vm_user() {
 	trap cleanup_vmmd EXIT
 	"$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" --vm-user nobody >>vmmd.log 2>&1 &
 	VMMD_PID=$!
-	for i in $(seq 100); do [ -S "$VMMD_SOCKET" ] && break; sleep 0.1; done
+	for i in $(seq $(scaled 100)); do [ -S "$VMMD_SOCKET" ] && break; sleep 0.1; done
 	define u1 tick
 	ctl start u1 >/dev/null
 	local pid

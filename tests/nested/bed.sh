@@ -81,6 +81,8 @@ bed_copy_binary() {
 
 bed_busybox_root() {
 	local root=$1
+	# mktemp -d makes it 0700: a user the VM runs as could not reach its files
+	chmod 755 "$root"
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,lib/modules}
 	cp /bin/busybox "$root/bin/busybox"
 	ln -sf busybox "$root/bin/sh"
