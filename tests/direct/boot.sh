@@ -113,7 +113,7 @@ test_bad_arguments_are_named_on_a_machine_without_kvm() {
 test_error_no_kvm_permission() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to an unprivileged user"
 	command -v setpriv >/dev/null || skip "setpriv is not installed"
-	[ -c /dev/kvm ] || skip "no /dev/kvm on this machine"
+	need_kvm
 	[ "$(stat -c %a /dev/kvm)" = 600 ] || skip "/dev/kvm is open to other users here"
 	cp "$VMM" ./vmm-copy
 	chmod 755 . ./vmm-copy

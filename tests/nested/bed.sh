@@ -185,7 +185,7 @@ bed_watch_heartbeat() {
 bed_run() {
 	local builddir=$1 script=$2 log=$3 work base status
 	work=$(mktemp -d) || return 1
-	if bed_host_has_virt && [ -z "$WEBKVM_FORCE_OUTER_VM" ]; then
+	if bed_host_has_virt && [ -z "${WEBKVM_FORCE_OUTER_VM:-}" ]; then
 		mkdir -p "$work/inner"
 		cp "$(bed_kernel)" "$work/inner/vmlinuz"
 		bed_build_inner "$work/inner/initrd" "$builddir"

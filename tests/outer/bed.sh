@@ -40,7 +40,9 @@ outer_log() { echo "outer: $*" >&2; }
 kvm_state() {
 	if [ ! -e /dev/kvm ]; then
 		echo "no /dev/kvm"
-	elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	elif ! (exec 3<>/dev/kvm) 2>/dev/null; then
+		# opened, not judged by its mode: root passes -r and -w whatever
+		# a container's device rules say
 		echo "no access to /dev/kvm"
 	elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
 		echo "a paravirtualised /dev/kvm (no vmx or svm flag)"
@@ -61,7 +63,7 @@ outer_vm_needed() {
 outer_mirror() {
 	local codename
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-	apt-get indextargets --format '$(REPO_URI) $(CODENAME)' 2>/dev/null |
+	apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
 		awk -v c="$codename" '$2 == c && $1 !~ /security/ { print $1, $2; exit }'
 }
 
@@ -71,7 +73,11 @@ outer_image() {
 	local dir=$BED_CACHE/outer key mirror kroot=$BED_CACHE/kernel/root kver root m status
 	bed_fetch_kernel || { outer_log "cannot fetch Debian's kernel package"; return 1; }
 	kver=$(ls "$kroot/lib/modules")
-	key=$( (echo $OUTER_PACKAGES $OUTER_SKIP_MODULES "$kver"; declare -f outer_image) | sha256sum | cut -c1-16)
+	# made again for another package list, kernel, release or C library
+	key=$( (echo $OUTER_PACKAGES $OUTER_SKIP_MODULES "$kver"
+		. /etc/os-release && echo "$VERSION_CODENAME"
+		dpkg-query -W -f '${Version}' libc6
+		declare -f outer_image) | sha256sum | cut -c1-16)
 	[ -f "$dir/root.img" ] && [ "$(cat "$dir/key" 2>/dev/null)" = "$key" ] && return 0
 	command -v debootstrap >/dev/null || { outer_log "debootstrap is not installed"; return 1; }
 	mirror=$(outer_mirror)
@@ -149,17 +155,20 @@ outer_missing_libs() {
 # COMMAND (a bash command line) there as root, in the source tree, with
 # WEBKVM_IN_OUTER_VM=1 and the WEBKVM_*, ASAN_* and UBSAN_* variables of
 # this environment. The command's output goes to RESULTS, the consoles' to
-# LOG. Returns the command's status, or 125 when the outer VM ended
-# without one (its kernel stopped: the heartbeat went quiet).
+# LOG; both are emptied first, so nothing of an earlier run is read back.
+# Returns the command's status, 125 when the outer VM ended without one
+# (its kernel stopped: the heartbeat went quiet), or 124 when the outer VM
+# could not be made or booted at all (said on stderr).
 outer_run() {
 	local builddir=$1 command=$2 log=$3 results=$4 work status shares= append= tag=0 dir missing
-	outer_image && outer_initramfs || return 1
+	: >"$log" && : >"$results" || return 124
+	outer_image && outer_initramfs || return 124
 	missing=$(outer_missing_libs "$builddir")
 	if [ -n "$missing" ]; then
 		outer_log "the outer VM's root lacks libraries the build loads (add their packages to OUTER_PACKAGES): $(echo $missing)"
-		return 1
+		return 124
 	fi
-	work=$(mktemp -d) || return 1
+	work=$(mktemp -d) || return 124
 	chmod 755 "$work"
 	{
 		echo "export WEBKVM_IN_OUTER_VM=1"
@@ -169,11 +178,10 @@ outer_run() {
 		echo "$command"
 	} >"$work/run.sh"
 	: >"$work/alive"
-	: >"$results"
 	# The source tree, the build tree where it lies elsewhere, and the work folder.
 	for dir in "$OUTER_SRCDIR" "$builddir" "$work"; do
 		case $dir in "$OUTER_SRCDIR"/*) continue ;; esac
-		case $dir in *[!A-Za-z0-9/._-]*) outer_log "cannot share $dir (unusual characters)"; rm -rf "$work"; return 1 ;; esac
+		case $dir in *[!A-Za-z0-9/._-]*) outer_log "cannot share $dir (unusual characters)"; rm -rf "$work"; return 124 ;; esac
 		shares="$shares -virtfs local,path=$dir,mount_tag=share$tag,security_model=none"
 		append="$append webkvm.share=share$tag:$dir"
 		tag=$((tag + 1))
