@@ -264,6 +264,18 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg, struct cha
 		     strerror(-r));
 		goto undo;
 	}
+	/*
+	 * Ticks the guest missed (interrupts off, vCPU not scheduled) are
+	 * dropped, not replayed in a burst: KVM recommends this for any guest
+	 * that does not keep time by counting PIT ticks (Linux since 2.6 uses
+	 * its clock sources), and on AMD reinjection keeps AVIC off.
+	 */
+	if (ioctl(vm->vm_fd, KVM_REINJECT_CONTROL, &(struct kvm_reinject_control){ .pit_reinject = 0 }) < 0) {
+		r = -errno;
+		error_set(err, errlen, r, "cannot turn off the PIT's reinjection of lost ticks: %s",
+			  strerror(-r));
+		goto undo;
+	}
 	r = vm_add_memory(vm);
 	if (r < 0) {
 		error_set(err, errlen, r, "KVM refused %llu MiB of guest memory: %s",

@@ -24,7 +24,29 @@ entry64:
 1:	hlt
 	jmp 1b
 
+	/* guest=pit: count timer interrupts; both end the 8259's interrupt */
+	.globl pit_irq_entry
+pit_irq_entry:
+	push %rax
+	lock incl pit_ticks(%rip)
+	mov $0x20, %al
+	out %al, $0x20
+	pop %rax
+	iretq
+
+	.globl other_irq_entry
+other_irq_entry:
+	push %rax
+	mov $0x20, %al
+	out %al, $0x20
+	pop %rax
+	iretq
+
 	.section .bss
+	.balign 4
+	.globl pit_ticks
+pit_ticks:
+	.long 0
 	.balign 16
 stack:
 	.skip 16384
