@@ -187,7 +187,7 @@ outer_run() {
 		tag=$((tag + 1))
 	done
 	timeout -s KILL "${OUTER_TIMEOUT:-3600}" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu qemu64,+svm -m "${OUTER_MEMORY:-6144}" \
+		-accel tcg,thread=multi -cpu "${OUTER_CPU:-qemu64,+svm}" -m "${OUTER_MEMORY:-6144}" \
 		-smp "${OUTER_CPUS:-2}" -kernel "$(bed_kernel)" -initrd "$BED_CACHE/outer/initrd" \
 		-append "console=ttyS0 quiet panic=-1 webkvm.init=$OUTER_SRCDIR/tests/outer/init webkvm.run=$work/run.sh$append" \
 		-drive "file=$BED_CACHE/outer/root.img,format=raw,if=virtio,snapshot=on,cache=unsafe" \
