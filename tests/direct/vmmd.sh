@@ -309,6 +309,30 @@ test_vmmd_keeps_the_console_log_after_the_vm_ends() {
 	grep -q 'hello from the test guest' reply || { cat reply; fail "the log lacks the guest's greeting"; }
 }
 
+# vmm ends with status 0 only when its guest powered off. A guest that does
+# so at once can end vmm before vmm took vmmd's connection, so its event
+# reaches no one: vmmd still counts a shutdown, not a crash. A stand-in vmm
+# listens on its control socket, says it runs, never accepts, and ends with 0.
+test_vmmd_takes_vmm_status_0_as_a_shutdown_without_its_event() {
+	cat >fake-vmm <<'EOF'
+#!/usr/bin/python3
+import os, socket, sys, time
+ctl = [a.split("=unix:", 1)[1] for a in sys.argv if a.startswith("--control=unix:")][0]
+s = socket.socket(socket.AF_UNIX)
+s.bind(ctl)
+s.listen(1)
+os.write(3, b"1")
+time.sleep(1)
+EOF
+	chmod 755 fake-vmm
+	start_vmmd --vmm "$PWD/fake-vmm"
+	define f hello
+	ctl start f >/dev/null
+	wait_state f "shut off"
+	ctl dominfo f >info
+	grep -q "^Reason: *shutdown" info || { cat info; fail "not a shutdown"; }
+}
+
 test_vmmd_samples_statistics_for_graphs() {
 	need_kvm
 	export VMMD_SOCKET=$PWD/run/vmmd.sock

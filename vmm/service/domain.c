@@ -719,6 +719,13 @@ void domain_pidfd_ready(struct vmmd *d, struct domain *dom)
 		snprintf(how, sizeof(how), "the vmm process ended");
 	}
 	announced = dom->exit_reason[0] && strcmp(dom->exit_reason, "error") != 0;
+	/*
+	 * vmm ends with status 0 only when its guest powered off (or rebooted
+	 * under --no-reboot). A guest that does so at once can end before vmm
+	 * took vmmd's connection, and its event then reached no one.
+	 */
+	if (dom->child && si.si_code == CLD_EXITED && si.si_status == 0)
+		announced = true;
 	dom->rebooting = false;
 	if (dom->destroying) {
 		domain_stopped(d, dom, DOMAIN_SHUTOFF, "destroyed");
