@@ -2,14 +2,14 @@
 
 test_boot_prints_greeting_and_cmdline() {
 	run_guest hello --cmdline "guest=hello one=1 two=\"2 2\""
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 	grep -qx 'hello from the test guest' out.txt || fail "no greeting"
 	grep -qx 'cmdline: guest=hello one=1 two="2 2"' out.txt || fail "command line changed"
 }
 
 test_acpi_tables_describe_cpus_pm_and_s5() {
 	run_guest acpi --cpus 3
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 	grep -qx 'acpi ok cpus=3 pm1a_cnt=0x604 sci=9 s5=5' out.txt || { cat out.txt; fail "tables"; }
 }
 

@@ -2,7 +2,7 @@
 
 test_serial_log_copies_the_console() {
 	run_guest hello --serial-log "$PWD/serial.log"
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 	tr -d '\r' <serial.log | grep -q 'hello from the test guest' || fail "the log lacks the greeting"
 	cmp -s out serial.log || fail "the log differs from the console"
 }

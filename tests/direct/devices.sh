@@ -11,14 +11,14 @@ test_serial_input_reaches_the_guest() {
 	# nothing may be lost
 	printf 'hello, serial port of webkvm: 0123456789 abcdefghijklmnoprstuvwxyz!q' >&3
 	wait $pid || status=$?
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 	grep -q 'HELLO, SERIAL PORT OF WEBKVM: 0123456789 ABCDEFGHIJKLMNOPRSTUVWXYZ!' out ||
 		{ cat out; fail "echo lost or changed bytes"; }
 }
 
 test_serial_to_file() {
 	run_guest hello --serial file:console.log
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 	[ ! -s out ] || fail "output went to stdout too"
 	grep -q 'hello from the test guest' console.log || fail "no output in the file"
 }
@@ -33,7 +33,7 @@ test_serial_on_unix_socket() {
 	# The guest resets its FIFO at start; type after it is ready.
 	(sleep 1; printf 'over the socket q') | timeout $(scaled 10) socat - UNIX-CONNECT:$PWD/console.sock >sock.out
 	wait $pid || status=$?
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 	grep -q 'OVER THE SOCKET' sock.out || { cat sock.out; fail "no echo over the socket"; }
 	[ ! -e console.sock ] || fail "socket left behind"
 }
@@ -48,7 +48,7 @@ test_error_serial_spec() {
 
 test_rtc_reads_the_host_date() {
 	run_guest rtc
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 	local line guest host
 	line=$(sed -n 's/^rtc //p' out.txt)
 	[ -n "$line" ] || fail "no rtc line"

@@ -2,7 +2,7 @@
 
 test_poweroff_ends_vmm_with_status_0() {
 	run_guest hello
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 }
 
 test_i8042_reset_restarts_the_guest() {
@@ -20,13 +20,13 @@ test_i8042_reset_restarts_the_guest() {
 
 test_i8042_reset_with_no_reboot_ends_with_status_0() {
 	run_guest reset --no-reboot
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 	[ "$(grep -c 'resetting through the i8042' out.txt)" -eq 1 ] || fail "booted more than once"
 }
 
 test_triple_fault_with_no_reboot_ends_with_status_0() {
 	run_guest triple --no-reboot
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 	grep -q 'triple fault' out.txt || fail "guest did not run"
 }
 
@@ -37,7 +37,7 @@ test_sigterm_presses_the_acpi_power_button() {
 	wait_for out 'waiting for the power button'
 	kill -TERM $pid
 	wait $pid || status=$?
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 	grep -q 'power button pressed' out || fail "the guest did not see the button"
 }
 
@@ -51,10 +51,10 @@ test_second_sigterm_ends_the_vm_at_once() {
 	kill -0 $pid || fail "one SIGTERM ended a guest that ignores the power button"
 	kill -TERM $pid
 	wait $pid || status=$?
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 }
 
 test_guest_with_several_cpus_boots() {
 	run_guest hello --cpus 4 --memory 64
-	[ "$status" -eq 0 ] || fail "exit status $status"
+	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }
 }
