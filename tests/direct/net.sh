@@ -59,7 +59,7 @@ test_guest_with_nics_boots_and_reports_them() {
 	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=halt --control unix:ctl.sock \
 		--net tap=wk0,mac=52:54:00:00:00:01 --net tap=wk1 </dev/null >out 2>err &
 	pid=$!
-	for i in $(seq $(scaled 100)); do [ -S ctl.sock ] && break; sleep 0.1; done
+	for i in $(seq "$WAITS"); do [ -S ctl.sock ] && break; sleep 0.1; done
 	printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"vm.set_link","params":{"nic":1,"up":false}}' \
 		'{"jsonrpc":"2.0","id":2,"method":"vm.stats"}' \
 		'{"jsonrpc":"2.0","id":3,"method":"vm.set_link","params":{"nic":2,"up":false}}' |
@@ -68,7 +68,7 @@ test_guest_with_nics_boots_and_reports_them() {
 	printf '%s\n' '{"jsonrpc":"2.0","id":4,"method":"vm.quit"}' | socat -t2 - UNIX-CONNECT:ctl.sock
 	wait $pid
 	EOS
-	VMM=$VMM TESTGUEST=$TESTGUEST timeout -s KILL $(scaled 30) unshare -n bash guest.sh || { cat err; fail "the guest with NICs did not run"; }
+	WAITS=$(scaled 100) VMM=$VMM TESTGUEST=$TESTGUEST timeout -s KILL $(scaled 30) unshare -n bash guest.sh || { cat err; fail "the guest with NICs did not run"; }
 	grep -q '"mac":"52:54:00:00:00:01"' replies || { cat replies; fail "NIC 0 not in vm.stats"; }
 	grep -q '"mac":"52:54:00:[0-9a-f:]*","link":false' replies || { cat replies; fail "NIC 1 not down in vm.stats"; }
 	grep -q '"the VM has no NIC 2"' replies || { cat replies; fail "NIC 2 not refused"; }
