@@ -1,5 +1,6 @@
 /*
- * Unit tests of vmm's device models and table builders, without KVM.
+ * Unit tests of vmm's device models and table builders, and of the
+ * portal's template engine and request parsing, without KVM.
  * Prints "PASS name" or "FAIL name" per test; exits 1 if any failed.
  * An argument runs only the tests whose name contains it.
  */
@@ -9,7 +10,7 @@
 
 static const struct unit_test *const suites[] = {
 	serial_tests, i8042_tests, rtc_tests, pm_tests, aml_tests, acpi_tests, bus_tests,
-	virtq_tests, mem_tests,
+	virtq_tests, mem_tests, template_tests, params_tests,
 };
 
 int main(int argc, char **argv)

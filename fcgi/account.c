@@ -1,0 +1,163 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "fcgi/account.h"
+#include "fcgi/db.h"
+#include "fcgi/password.h"
+
+bool user_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > USER_NAME_MAX || name[0] == '-' || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+int account_create(sqlite3 *db, const char *name, bool admin, const char *password, bool initial,
+		   int64_t *ret_id, char *err, size_t errlen)
+{
+	char hash[PASSWORD_HASH_MAX];
+	sqlite3_stmt *st;
+	int r;
+
+	if (!user_name_valid(name))
+		return error_set(err, errlen, -EINVAL,
+				 "A user name has 1 to %d letters, digits, '-', '_' or '.', and does not start with '-' or '.'.",
+				 USER_NAME_MAX);
+	r = password_check_new(password, err, errlen);
+	if (r < 0)
+		return r;
+	r = password_hash(password, hash);
+	if (r < 0)
+		return error_set(err, errlen, r, "The password could not be hashed.");
+	st = db_query(db, "INSERT INTO users (name, role, password, initial, created) "
+			  "VALUES (?, ?, ?, ?, strftime('%s', 'now')) RETURNING id",
+		      "sssi", name, admin ? "admin" : "user", hash, (int64_t)initial);
+	if (!st)
+		return error_set(err, errlen, -EIO, "The database failed: %s", sqlite3_errmsg(db));
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		if (ret_id)
+			*ret_id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	r = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE
+		    ? error_set(err, errlen, -EEXIST, "A user named %s exists already.", name)
+		    : error_set(err, errlen, -EIO, "The database failed: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return r;
+}
+
+int account_set_password(sqlite3 *db, int64_t user_id, const char *password, bool initial)
+{
+	char hash[PASSWORD_HASH_MAX];
+	int r = password_hash(password, hash);
+
+	if (r < 0)
+		return r;
+	r = db_exec(db, "UPDATE users SET password = ?, initial = ? WHERE id = ?", "sii", hash,
+		    (int64_t)initial, user_id);
+	if (r == 0 && db_changes(db) != 1)
+		return -ENOENT;
+	return r;
+}
+
+/* Seconds to wait before the next try under key, or 0. */
+static int throttle_wait(sqlite3 *db, const char *key, time_t now)
+{
+	sqlite3_stmt *st = db_query(db, "SELECT count, last FROM login_failures WHERE key = ?", "s",
+				    key);
+	int64_t count, last, wait = 0;
+
+	if (!st)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		count = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, 1);
+		if (count >= LOGIN_FREE_FAILURES) {
+			int shift = (int)(count - LOGIN_FREE_FAILURES);
+
+			wait = shift >= 5 ? LOGIN_MAX_WAIT : (int64_t)LOGIN_FIRST_WAIT << shift;
+			if (wait > LOGIN_MAX_WAIT)
+				wait = LOGIN_MAX_WAIT;
+			wait = last + wait - now;
+		}
+	}
+	sqlite3_finalize(st);
+	return wait > 0 ? (int)wait : 0;
+}
+
+static void throttle_fail(sqlite3 *db, const char *key, time_t now)
+{
+	db_exec(db, "INSERT INTO login_failures (key, count, last) VALUES (?, 1, ?) "
+		    "ON CONFLICT (key) DO UPDATE SET count = count + 1, last = excluded.last",
+		"si", key, (int64_t)now);
+}
+
+int account_login(sqlite3 *db, const char *name, const char *password, const char *address,
+		  time_t now, int64_t *ret_id, int *ret_wait)
+{
+	char user_key[USER_NAME_MAX + 8], addr_key[80];
+	const char *hash = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t id = 0;
+	bool disabled = false, ok;
+	int wait;
+
+	snprintf(user_key, sizeof(user_key), "user:%.*s", USER_NAME_MAX, name);
+	snprintf(addr_key, sizeof(addr_key), "addr:%.64s", address);
+	/* forget failures an hour old */
+	db_exec(db, "DELETE FROM login_failures WHERE last < ?", "i", (int64_t)(now - 3600));
+	wait = throttle_wait(db, user_key, now);
+	if (throttle_wait(db, addr_key, now) > wait)
+		wait = throttle_wait(db, addr_key, now);
+	if (wait > 0) {
+		*ret_wait = wait;
+		return -EAGAIN;
+	}
+	if (user_name_valid(name)) {
+		st = db_query(db, "SELECT id, password, disabled FROM users WHERE name = ?", "s", name);
+		if (st && sqlite3_step(st) == SQLITE_ROW) {
+			id = sqlite3_column_int64(st, 0);
+			hash = (const char *)sqlite3_column_text(st, 1);
+			disabled = sqlite3_column_int(st, 2);
+		}
+	}
+	/* an unknown name costs one argon2id run like any other */
+	ok = password_verify(hash, password) && !disabled;
+	sqlite3_finalize(st);
+	if (!ok) {
+		throttle_fail(db, user_key, now);
+		throttle_fail(db, addr_key, now);
+		return -EACCES;
+	}
+	db_exec(db, "DELETE FROM login_failures WHERE key = ?", "s", user_key);
+	*ret_id = id;
+	return 0;
+}
+
+bool account_password_matches(sqlite3 *db, int64_t user_id, const char *password)
+{
+	sqlite3_stmt *st = db_query(db, "SELECT password FROM users WHERE id = ?", "i", user_id);
+	bool ok = false;
+
+	if (!st)
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ok = password_verify((const char *)sqlite3_column_text(st, 0), password);
+	else
+		password_verify(NULL, password);
+	sqlite3_finalize(st);
+	return ok;
+}

@@ -1,0 +1,75 @@
+/*
+ * What every worker thread shares, read-only once the portal has started,
+ * and what each request carries through the route table to its handler.
+ */
+#ifndef WEBKVM_FCGI_APP_H
+#define WEBKVM_FCGI_APP_H
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "fcgi/params.h"
+#include "fcgi/session.h"
+
+#define REQUEST_BODY_MAX (1024 * 1024)   /* nginx's client_max_body_size is the same */
+#define PAGE_MAX (64 * 1024 * 1024)      /* a rendered page */
+#define ROUTE_ARGS_MAX 2
+#define VM_NAME_MAX 64
+
+struct tpl_set;
+
+struct app {
+	const char *state_dir;
+	const char *db_path;
+	const char *vmmd_socket;
+	const struct tpl_set *templates;
+	int vmmd_timeout_ms;
+};
+
+/* A VM's rights for the user of a request (an admin has them all). */
+struct vm_rights {
+	bool view, power, change, remove, console;
+};
+
+struct request {
+	const struct app *app;
+	sqlite3 *db;            /* this worker's connection */
+	time_t now;
+
+	/* what nginx passed, checked where it is read */
+	const char *method;     /* GET, HEAD or POST */
+	const char *path;       /* DOCUMENT_URI, without the query */
+	const char *host;       /* nginx's $host: the Host header's name, without the port */
+	const char *port;       /* the port nginx took the request on */
+	const char *origin;     /* Origin header or NULL */
+	const char *address;    /* the client's address */
+	const char *user_agent;
+	bool https;
+	bool poll;              /* background polling (X-Requested-With: poll): no activity */
+	struct params query;
+	struct params form;     /* a POST's urlencoded body */
+	struct params cookies;
+	const char *args[ROUTE_ARGS_MAX]; /* the route's {} parts, in order */
+
+	/* who asks */
+	bool has_session;
+	struct session session; /* user_id 0: not logged in */
+	char new_session_id[SESSION_ID_HEX + 1]; /* set: the cookie goes out with the answer */
+	bool clear_cookie;
+
+	/* the VM of a route on one VM (args[0]), looked up by the router */
+	json_object *vm;        /* vmmd's domain.info, owned */
+	const char *vm_uuid;
+	struct vm_rights rights;
+
+	/* the answer */
+	int status;
+	const char *content_type;
+	struct buf headers;     /* extra header lines, each ending in \r\n */
+	struct buf body;
+};
+
+#endif

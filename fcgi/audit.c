@@ -1,0 +1,14 @@
+#include "common/log.h"
+#include "fcgi/audit.h"
+#include "fcgi/db.h"
+
+void audit_log(struct request *r, const char *action, const char *object, const char *result)
+{
+	const char *who = r->session.user_id ? r->session.user : "-";
+
+	if (db_exec(r->db, "INSERT INTO audit (at, user, address, action, object, result) "
+			   "VALUES (?, ?, ?, ?, ?, ?)", "isssss", (int64_t)r->now, who,
+		    r->address ? r->address : "", action ? action : r->path, object, result) < 0)
+		log_error("cannot write the audit log (%s %s by %s): %s", action, object, who,
+			  sqlite3_errmsg(r->db));
+}

@@ -1,0 +1,10 @@
+/* The audit log: who did what to which object, when, from where, and how it ended. */
+#ifndef WEBKVM_FCGI_AUDIT_H
+#define WEBKVM_FCGI_AUDIT_H
+
+#include "fcgi/app.h"
+
+/* result: "ok", "refused", or vmmd's or the portal's sentence of why it failed. */
+void audit_log(struct request *r, const char *action, const char *object, const char *result);
+
+#endif

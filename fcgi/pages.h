@@ -1,0 +1,34 @@
+/* The handlers of the route table, one file per page group under pages/. */
+#ifndef WEBKVM_FCGI_PAGES_H
+#define WEBKVM_FCGI_PAGES_H
+
+#include "fcgi/app.h"
+
+/* pages/login.c */
+int page_login_form(struct request *r);
+int page_login(struct request *r);
+int page_logout(struct request *r);
+int page_password_form(struct request *r);
+int page_password(struct request *r);
+/* pages/host.c */
+int page_host(struct request *r);
+int page_host_json(struct request *r);
+/* pages/vms.c */
+int page_home(struct request *r);
+int page_vms(struct request *r);
+int page_vms_json(struct request *r);
+/* pages/vm.c */
+int page_vm(struct request *r);
+int page_vm_json(struct request *r);
+int page_vm_power(struct request *r);
+/* pages/users.c */
+int page_users(struct request *r);
+int page_user_create(struct request *r);
+int page_user(struct request *r);
+int page_user_update(struct request *r);
+int page_user_password(struct request *r);
+int page_user_rights(struct request *r);
+/* pages/audit.c */
+int page_audit(struct request *r);
+
+#endif

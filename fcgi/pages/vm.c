@@ -1,0 +1,85 @@
+/* One VM: its page, its live state, and the power actions. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/jsonrpc.h"
+#include "fcgi/audit.h"
+#include "fcgi/pages.h"
+#include "fcgi/response.h"
+#include "fcgi/vmlist.h"
+#include "fcgi/vmmd.h"
+
+int page_vm(struct request *r)
+{
+	json_object *ctx = json_object_new_object(), *xml = NULL, *log = NULL, *xmlstr, *text;
+	char code[64], err[256];
+
+	vm_decorate(r->vm, &r->rights);
+	json_object_object_add(ctx, "vm", json_object_get(r->vm));
+	if (vmmd_call_vm(r->app, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
+			 sizeof(err)) == 0 &&
+	    json_object_object_get_ex(xml, "xml", &xmlstr))
+		json_object_object_add(ctx, "xml", json_object_get(xmlstr));
+	if (r->rights.console &&
+	    vmmd_call_vm(r->app, "domain.console_log", r->args[0], &log, code, sizeof(code), err,
+			 sizeof(err)) == 0 &&
+	    json_object_object_get_ex(log, "text", &text))
+		json_object_object_add(ctx, "console_log", json_object_get(text));
+	json_object_put(xml);
+	json_object_put(log);
+	json_object_object_add(ctx, "nav_instances", json_object_new_boolean(1));
+	return respond_page(r, "instance", r->args[0], ctx);
+}
+
+int page_vm_json(struct request *r)
+{
+	json_object *out = json_object_new_object();
+	static const char *const keys[] = { "state", "reason", "badge", "running", "paused", "off",
+					    "not_responding", "cpu_time_ns" };
+
+	vm_decorate(r->vm, &r->rights);
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		json_object *v;
+
+		if (json_object_object_get_ex(r->vm, keys[k], &v))
+			json_object_object_add(out, keys[k], json_object_get(v));
+	}
+	return respond_json(r, 200, out);
+}
+
+/* The last part of the path names the action: /instance/NAME/ACTION. */
+int page_vm_power(struct request *r)
+{
+	static const struct {
+		const char *action, *method, *done;
+	} actions[] = {
+		{ "start", "domain.start", "started" },
+		{ "shutdown", "domain.shutdown", "asked to shut down" },
+		{ "reboot", "domain.reboot", "asked to reboot" },
+		{ "destroy", "domain.destroy", "forced off" },
+		{ "suspend", "domain.suspend", "suspended" },
+		{ "resume", "domain.resume", "resumed" },
+	};
+	const char *action = strrchr(r->path, '/') + 1;
+	char code[64], err[512], back[VM_NAME_MAX + 16];
+	json_object *res = NULL;
+
+	const char *from = params_get(&r->form, "from");
+
+	/* back to the list when the button was there */
+	snprintf(back, sizeof(back), "%s%s", from && !strcmp(from, "list") ? "/instances" : "/instance/",
+		 from && !strcmp(from, "list") ? "" : r->args[0]);
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		if (strcmp(action, actions[i].action))
+			continue;
+		if (vmmd_call_vm(r->app, actions[i].method, r->args[0], &res, code, sizeof(code), err,
+				 sizeof(err)) < 0) {
+			audit_log(r, action, r->args[0], err);
+			return respond_redirect(r, back, "%s: %s", r->args[0], err);
+		}
+		json_object_put(res);
+		audit_log(r, action, r->args[0], "ok");
+		return respond_redirect(r, back, "%s was %s.", r->args[0], actions[i].done);
+	}
+	return respond_error(r, 404, "There is no action %s.", action);
+}

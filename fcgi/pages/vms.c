@@ -1,0 +1,183 @@
+/* The instances list: every VM the user may see, searchable and sortable. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonrpc.h"
+#include "fcgi/format.h"
+#include "fcgi/pages.h"
+#include "fcgi/response.h"
+#include "fcgi/vmlist.h"
+
+enum sort_key { SORT_NAME, SORT_STATE, SORT_VCPUS, SORT_MEMORY };
+static const char *const sort_names[] = { "name", "state", "vcpus", "memory" };
+
+struct sort {
+	enum sort_key key;
+	bool descending;
+};
+
+static int compare(const void *a, const void *b, void *arg)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	const struct sort *s = arg;
+	const char *sx = "", *sy = "", *nx = "", *ny = "";
+	int64_t ix = 0, iy = 0;
+	int c = 0;
+
+	json_get_string(x, "name", &nx);
+	json_get_string(y, "name", &ny);
+	switch (s->key) {
+	case SORT_STATE:
+		json_get_string(x, "state", &sx);
+		json_get_string(y, "state", &sy);
+		c = strcmp(sx, sy);
+		break;
+	case SORT_VCPUS:
+	case SORT_MEMORY:
+		json_get_int64(x, s->key == SORT_VCPUS ? "vcpus" : "memory_kib", &ix);
+		json_get_int64(y, s->key == SORT_VCPUS ? "vcpus" : "memory_kib", &iy);
+		c = ix < iy ? -1 : ix > iy;
+		break;
+	default:
+		break;
+	}
+	if (!c)
+		c = strcmp(nx, ny);
+	return s->descending ? -c : c;
+}
+
+/* The list after the query's filters (q: part of the name, state) and sort. */
+static json_object *filtered(struct request *r, json_object *all, struct sort *s)
+{
+	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
+	const char *key = params_get(&r->query, "sort"), *order = params_get(&r->query, "order");
+	json_object *out = json_object_new_array();
+	size_t n = json_object_array_length(all);
+	json_object **v;
+
+	*s = (struct sort){ SORT_NAME, order && !strcmp(order, "desc") };
+	for (size_t i = 0; key && i < sizeof(sort_names) / sizeof(sort_names[0]); i++)
+		if (!strcmp(key, sort_names[i]))
+			s->key = (enum sort_key)i;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return out;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *vm = json_object_array_get_idx(all, i);
+		const char *name = "", *st = "";
+
+		json_get_string(vm, "name", &name);
+		json_get_string(vm, "state", &st);
+		if (q && *q && !strcasestr(name, q))
+			continue;
+		if (state && *state && strcmp(state, st))
+			continue;
+		v[m++] = vm;
+	}
+	qsort_r(v, m, sizeof(*v), compare, s);
+	for (size_t i = 0; i < m; i++)
+		json_object_array_add(out, json_object_get(v[i]));
+	free(v);
+	return out;
+}
+
+int page_home(struct request *r)
+{
+	return respond_redirect(r, "/instances", NULL);
+}
+
+/* The column headers' links: the same filters, this column, the other order when it is the current one. */
+static json_object *columns(struct request *r, const struct sort *s)
+{
+	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
+	json_object *cols = json_object_new_object();
+
+	for (size_t i = 0; i < sizeof(sort_names) / sizeof(sort_names[0]); i++) {
+		json_object *c = json_object_new_object();
+		bool current = s->key == (enum sort_key)i;
+		struct buf href = BUF_INIT(4096);
+
+		buf_printf(&href, "/instances?sort=%s&order=%s", sort_names[i],
+			   current && !s->descending ? "desc" : "asc");
+		if (q && *q) {
+			buf_puts(&href, "&q=");
+			url_encode(&href, q);
+		}
+		if (state && *state) {
+			buf_puts(&href, "&state=");
+			url_encode(&href, state);
+		}
+		json_object_object_add(c, "href", json_object_new_string(href.data ? href.data : "/instances"));
+		buf_free(&href);
+		json_object_object_add(c, "current", json_object_new_boolean(current));
+		json_object_object_add(c, "arrow", json_object_new_string(
+			!current ? "" : s->descending ? "\u2193" : "\u2191"));
+		json_object_object_add(cols, sort_names[i], c);
+	}
+	return cols;
+}
+
+int page_vms(struct request *r)
+{
+	json_object *all = vmlist_visible(r), *ctx, *list, *states;
+	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
+	static const char *const state_names[] = { "running", "paused", "shut off", "crashed" };
+	struct sort s;
+
+	if (!all)
+		return -1;
+	list = filtered(r, all, &s);
+	ctx = json_object_new_object();
+	json_object_object_add(ctx, "total", json_object_new_int((int)json_object_array_length(all)));
+	json_object_object_add(ctx, "shown", json_object_new_int((int)json_object_array_length(list)));
+	json_object_object_add(ctx, "has_any", json_object_new_boolean(json_object_array_length(all) > 0));
+	json_object_object_add(ctx, "has_vms", json_object_new_boolean(json_object_array_length(list) > 0));
+	json_object_object_add(ctx, "vms", list);
+	json_object_object_add(ctx, "q", json_object_new_string(q ? q : ""));
+	json_object_object_add(ctx, "sort", json_object_new_string(sort_names[s.key]));
+	json_object_object_add(ctx, "order", json_object_new_string(s.descending ? "desc" : "asc"));
+	json_object_object_add(ctx, "columns", columns(r, &s));
+	states = json_object_new_array();
+	for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "value", json_object_new_string(state_names[i]));
+		json_object_object_add(o, "selected",
+				       json_object_new_boolean(state && !strcmp(state, state_names[i])));
+		json_object_array_add(states, o);
+	}
+	json_object_object_add(ctx, "states", states);
+	json_object_object_add(ctx, "nav_instances", json_object_new_boolean(1));
+	json_object_put(all);
+	return respond_page(r, "instances", "Instances", ctx);
+}
+
+/* For the list's script: each VM's state, by name. */
+int page_vms_json(struct request *r)
+{
+	json_object *all = vmlist_visible(r), *out;
+	size_t n;
+
+	if (!all)
+		return -1;
+	out = json_object_new_object();
+	n = json_object_array_length(all);
+	for (size_t i = 0; i < n; i++) {
+		json_object *vm = json_object_array_get_idx(all, i), *o = json_object_new_object();
+		static const char *const keys[] = { "state", "badge", "running", "paused", "off",
+						    "not_responding" };
+		const char *name = "";
+
+		json_get_string(vm, "name", &name);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			json_object *v;
+
+			if (json_object_object_get_ex(vm, keys[k], &v))
+				json_object_object_add(o, keys[k], json_object_get(v));
+		}
+		json_object_object_add(out, name, o);
+	}
+	json_object_put(all);
+	return respond_json(r, 200, out);
+}

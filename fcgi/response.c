@@ -1,0 +1,119 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcgi/response.h"
+#include "fcgi/template.h"
+
+static bool header_safe(const char *s)
+{
+	return !strpbrk(s, "\r\n");
+}
+
+int respond_header(struct request *r, const char *name, const char *value)
+{
+	if (!header_safe(name) || !header_safe(value))
+		return -EINVAL;
+	return buf_printf(&r->headers, "%s: %s\r\n", name, value);
+}
+
+static void add_layout(struct request *r, json_object *ctx, const char *title)
+{
+	char *flash = NULL;
+
+	json_object_object_add(ctx, "title", json_object_new_string(title));
+	if (r->has_session) {
+		json_object_object_add(ctx, "csrf", json_object_new_string(r->session.csrf));
+		flash = session_take_flash(r->db, &r->session);
+	}
+	if (r->session.user_id) {
+		json_object *user = json_object_new_object();
+
+		json_object_object_add(user, "name", json_object_new_string(r->session.user));
+		json_object_object_add(user, "admin", json_object_new_boolean(r->session.admin));
+		json_object_object_add(ctx, "user", user);
+	}
+	if (flash) {
+		json_object_object_add(ctx, "flash", json_object_new_string(flash));
+		free(flash);
+	}
+}
+
+int respond_page(struct request *r, const char *name, const char *title, json_object *ctx)
+{
+	int ret;
+
+	if (!ctx)
+		ctx = json_object_new_object();
+	add_layout(r, ctx, title);
+	buf_reset(&r->body);
+	ret = tpl_render(r->app->templates, name, ctx, &r->body);
+	json_object_put(ctx);
+	if (ret < 0) {
+		buf_reset(&r->body);
+		r->status = 500;
+		r->content_type = "text/plain; charset=utf-8";
+		buf_printf(&r->body, "The page %s could not be made (%s).\n", name, strerror(-ret));
+		return ret;
+	}
+	if (!r->status)
+		r->status = 200;
+	r->content_type = "text/html; charset=utf-8";
+	return 0;
+}
+
+int respond_redirect(struct request *r, const char *path, const char *flash, ...)
+{
+	/* only paths of ours: never a Location a request chose */
+	if (path[0] != '/' || path[1] == '/' || path[1] == '\\' || !header_safe(path))
+		path = "/";
+	if (flash && r->has_session) {
+		char msg[1024];
+		va_list ap;
+
+		va_start(ap, flash);
+		vsnprintf(msg, sizeof(msg), flash, ap);
+		va_end(ap);
+		session_set_flash(r->db, &r->session, msg);
+	}
+	r->status = 303;
+	buf_reset(&r->body);
+	return respond_header(r, "Location", path);
+}
+
+int respond_error(struct request *r, int status, const char *fmt, ...)
+{
+	json_object *ctx = json_object_new_object();
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->status = status;
+	if (r->poll) {
+		json_object *obj = json_object_new_object();
+
+		json_object_put(ctx);
+		json_object_object_add(obj, "error", json_object_new_string(msg));
+		return respond_json(r, status, obj);
+	}
+	json_object_object_add(ctx, "status", json_object_new_int(status));
+	json_object_object_add(ctx, "message", json_object_new_string(msg));
+	return respond_page(r, "error", status == 403 ? "Not allowed" : "Error", ctx);
+}
+
+int respond_json(struct request *r, int status, json_object *obj)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
+
+	buf_reset(&r->body);
+	buf_append(&r->body, s, len);
+	json_object_put(obj);
+	r->status = status;
+	r->content_type = "application/json";
+	return r->body.error;
+}

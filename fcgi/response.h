@@ -1,0 +1,26 @@
+/*
+ * Answers: a page rendered from a template with the layout's context, a
+ * redirect after a POST, an error page with one readable sentence, or
+ * JSON for the pages' scripts. Every answer gets the same security headers
+ * (main.c writes them).
+ */
+#ifndef WEBKVM_FCGI_RESPONSE_H
+#define WEBKVM_FCGI_RESPONSE_H
+
+#include <json-c/json.h>
+
+#include "fcgi/app.h"
+
+/* Render template name with ctx (taken), plus user, csrf, flash and nav. */
+int respond_page(struct request *r, const char *name, const char *title, json_object *ctx);
+/* 303 to a path of ours, with a message for the next page (may be NULL). */
+int respond_redirect(struct request *r, const char *path, const char *flash, ...)
+	__attribute__((format(printf, 3, 4)));
+int respond_error(struct request *r, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* obj is taken. */
+int respond_json(struct request *r, int status, json_object *obj);
+/* Add a header line; a name or value with CR, LF or NUL is refused (-EINVAL). */
+int respond_header(struct request *r, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * Every address the portal answers, in one table: the method, the path
+ * ({} is one segment, passed to the handler), the handler, who may call
+ * it, whether it changes state (POST only, with the session's CSRF token
+ * and this site's Origin; audited), and what a route on one VM needs on
+ * that VM. router.c enforces all of it before a handler runs.
+ */
+#include <stddef.h>
+
+#include "fcgi/pages.h"
+#include "fcgi/router.h"
+
+#define GET(path, fn, who, vm) { "GET", path, fn, who, false, vm, NULL }
+#define POST(path, fn, who, vm, action) { "POST", path, fn, who, true, vm, action }
+
+const struct route routes[] = {
+	GET("/", page_home, ACCESS_USER, VM_NONE),
+	GET("/login", page_login_form, ACCESS_ANYONE, VM_NONE),
+	POST("/login", page_login, ACCESS_ANYONE, VM_NONE, "login"),
+	POST("/logout", page_logout, ACCESS_USER, VM_NONE, "logout"),
+	GET("/account/password", page_password_form, ACCESS_USER, VM_NONE),
+	POST("/account/password", page_password, ACCESS_USER, VM_NONE, "change password"),
+
+	GET("/host", page_host, ACCESS_USER, VM_NONE),
+	GET("/host.json", page_host_json, ACCESS_USER, VM_NONE),
+
+	GET("/instances", page_vms, ACCESS_USER, VM_NONE),
+	GET("/instances.json", page_vms_json, ACCESS_USER, VM_NONE),
+	GET("/instance/{}", page_vm, ACCESS_USER, VM_SEE),
+	GET("/instance/{}/state.json", page_vm_json, ACCESS_USER, VM_SEE),
+	POST("/instance/{}/start", page_vm_power, ACCESS_USER, VM_POWER, "start"),
+	POST("/instance/{}/shutdown", page_vm_power, ACCESS_USER, VM_POWER, "shutdown"),
+	POST("/instance/{}/reboot", page_vm_power, ACCESS_USER, VM_POWER, "reboot"),
+	POST("/instance/{}/destroy", page_vm_power, ACCESS_USER, VM_POWER, "force off"),
+	POST("/instance/{}/suspend", page_vm_power, ACCESS_USER, VM_POWER, "suspend"),
+	POST("/instance/{}/resume", page_vm_power, ACCESS_USER, VM_POWER, "resume"),
+
+	GET("/users", page_users, ACCESS_ADMIN, VM_NONE),
+	POST("/users", page_user_create, ACCESS_ADMIN, VM_NONE, "create user"),
+	GET("/user/{}", page_user, ACCESS_ADMIN, VM_NONE),
+	POST("/user/{}", page_user_update, ACCESS_ADMIN, VM_NONE, "change user"),
+	POST("/user/{}/password", page_user_password, ACCESS_ADMIN, VM_NONE, "reset password"),
+	POST("/user/{}/rights", page_user_rights, ACCESS_ADMIN, VM_NONE, "set rights"),
+
+	GET("/audit", page_audit, ACCESS_ADMIN, VM_NONE),
+	{ 0 },
+};

@@ -1,0 +1,121 @@
+# Accounts and sessions through nginx: login, throttling, the session
+# cookie, logout, password changes, and the setup's initial password.
+
+test_login_page_sets_a_pre_session_cookie_with_its_flags() {
+	start_portal
+	[ "$(web /login)" = 200 ] || fail "GET /login answered $(web /login)"
+	local cookie
+	cookie=$(tr -d '\r' <headers.txt | grep -i '^set-cookie: __Host-webkvm=')
+	[ -n "$cookie" ] || fail "no session cookie: $(cat headers.txt)"
+	for flag in "Path=/" Secure HttpOnly "SameSite=Strict"; do
+		echo "$cookie" | grep -q "; $flag" || fail "the cookie lacks $flag: $cookie"
+	done
+	echo "$cookie" | grep -qE '__Host-webkvm=[0-9a-f]{64};' || fail "not a 256-bit id: $cookie"
+	[ -n "$(csrf)" ] || fail "the login form has no CSRF token"
+}
+
+test_pages_need_a_login() {
+	start_portal
+	local p status
+	for p in / /instances /host /users /audit /instance/x; do
+		status=$(web "$p")
+		[ "$status" = 303 ] || fail "GET $p without a login answered $status"
+		[ "$(header_of Location)" = /login ] || fail "GET $p went to $(header_of Location)"
+	done
+	[ "$(web /instances.json)" = 401 ] || fail "the JSON answered $(web /instances.json) without a login"
+}
+
+test_initial_admin_must_change_its_password_first() {
+	start_portal
+	login admin "$ADMIN_PASSWORD"
+	[ "$(header_of Location)" = /account/password ] || fail "login went to $(header_of Location)"
+	[ "$(web /instances)" = 303 ] || fail "/instances answered before the password change"
+	[ "$(header_of Location)" = /account/password ] || fail "went to $(header_of Location)"
+	web /account/password >/dev/null
+	[ "$(post /account/password "current=$ADMIN_PASSWORD" new=short repeat=short)" = 400 ] ||
+		fail "a short password was taken"
+	[ "$(post /account/password "current=$ADMIN_PASSWORD" new=a-long-new-password new2=x repeat=another-long-one)" = 400 ] ||
+		fail "differing passwords were taken"
+	[ "$(post /account/password "current=$ADMIN_PASSWORD" new=a-long-new-password repeat=a-long-new-password)" = 303 ] ||
+		fail "the change was refused: $(cat body.html)"
+	[ "$(web /instances)" = 200 ] || fail "/instances answered $(web /instances) after the change"
+}
+
+test_wrong_password_and_unknown_user_get_the_same_answer() {
+	start_portal
+	local a b
+	web /login >/dev/null
+	[ "$(post /login name=admin password=wrong-password-here)" = 401 ] || fail "a wrong password was not 401"
+	a=$(grep -o 'id="login-error">[^<]*' body.html)
+	[ "$(post /login name=nobody-here password=wrong-password-here)" = 401 ] || fail "an unknown user was not 401"
+	b=$(grep -o 'id="login-error">[^<]*' body.html)
+	[ -n "$a" ] && [ "$a" = "$b" ] || fail "the answers differ: '$a' and '$b'"
+}
+
+test_repeated_bad_logins_are_throttled_per_account_and_per_address() {
+	start_portal
+	local i status
+	web /login >/dev/null
+	for i in 1 2 3 4 5; do
+		post /login name=admin password=wrong-password-$i >/dev/null
+	done
+	status=$(post /login name=admin "password=$ADMIN_PASSWORD")
+	[ "$status" = 429 ] || fail "the right password after 5 failures answered $status, not 429"
+	grep -q 'Too many failed logins' body.html || fail "no throttle message"
+	# an unknown name is throttled the same way, and the address is too:
+	# a fresh cookie jar (a client dropping its cookies) changes nothing
+	JAR=jar2 web /login >/dev/null
+	status=$(JAR=jar2 post /login name=someone-else password=whatever-it-is)
+	[ "$status" = 429 ] || fail "the same address with another name answered $status"
+}
+
+test_login_replaces_a_planted_session_id() {
+	start_portal
+	local planted after
+	web /login >/dev/null
+	planted=$(awk '$6 == "__Host-webkvm" { print $7 }' jar)
+	[ -n "$planted" ] || fail "no pre-login session id"
+	post /login name=admin "password=$ADMIN_PASSWORD" >/dev/null
+	after=$(awk '$6 == "__Host-webkvm" { print $7 }' jar)
+	[ -n "$after" ] && [ "$after" != "$planted" ] || fail "the id stayed the same across login"
+	# the planted id is no session at all now
+	printf 'localhost\tFALSE\t/\tTRUE\t0\t__Host-webkvm\t%s\n' "$planted" >jar2
+	[ "$(JAR=jar2 web /account/password)" = 303 ] || fail "the planted id still works"
+}
+
+test_logout_ends_the_session_on_the_server() {
+	start_portal
+	login_admin
+	cp jar old-jar
+	[ "$(post /logout)" = 303 ] || fail "logout answered $(post /logout)"
+	[ "$(JAR=old-jar web /instances)" = 303 ] || fail "the old session still opens pages"
+	[ "$(JAR=old-jar web /instances.json)" = 401 ] || fail "the old session still gets JSON"
+}
+
+test_password_change_ends_the_other_sessions() {
+	start_portal
+	login_admin
+	JAR=other login admin "$ADMIN_PASSWORD"
+	[ "$(JAR=other web /instances)" = 200 ] || fail "the second session does not work"
+	cp jar before-change
+	web /account/password >/dev/null
+	[ "$(post /account/password "current=$ADMIN_PASSWORD" new=yet-another-password repeat=yet-another-password)" = 303 ] ||
+		fail "the change was refused"
+	[ "$(JAR=other web /instances)" = 303 ] || fail "the other session survived the password change"
+	[ "$(JAR=before-change web /instances)" = 303 ] || fail "this session's old id survived the password change"
+	[ "$(web /instances)" = 200 ] || fail "this browser lost its session"
+}
+
+test_every_answer_carries_the_security_headers() {
+	start_portal
+	local p
+	for p in /login /instances /static/css/webkvm.css /no-such-page; do
+		web "$p" >/dev/null
+		header_of Content-Security-Policy | grep -q "script-src 'self'" || fail "$p: no CSP: $(cat headers.txt)"
+		header_of Content-Security-Policy | grep -q "frame-ancestors 'none'" || fail "$p: CSP without frame-ancestors"
+		header_of Content-Security-Policy | grep -q "unsafe" && fail "$p: an unsafe CSP"
+		[ "$(header_of X-Content-Type-Options)" = nosniff ] || fail "$p: no nosniff"
+		[ -n "$(header_of Referrer-Policy)" ] || fail "$p: no Referrer-Policy"
+		header_of Strict-Transport-Security | grep -q max-age || fail "$p: no HSTS"
+	done
+}

@@ -1,0 +1,146 @@
+# The web tier's helpers: a real nginx, webkvm.fcgi and vmmd for each test,
+# in the test's own folder, driven over https with curl and a cookie jar
+# the way a browser drives the pages.
+. "$SRCDIR/tests/direct/lib.sh"
+
+FCGI=$BUILDDIR/fcgi/webkvm.fcgi
+# The portal's user: not root, in vmmd's socket group; a uid of its own
+# so that nothing else on the machine shares its files.
+PORTAL_UID=${PORTAL_UID:-64917}
+PORTAL_GROUP=webkvm
+
+need_portal() {
+	[ "$(id -u)" -eq 0 ] || skip "the portal's tests start nginx and vmmd as root"
+	command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null ||
+		fail "nginx is not installed (contrib/install-deps installs it)"
+	[ -x "$FCGI" ] || fail "no $FCGI"
+}
+
+# start_portal: vmmd (group webkvm), webkvm.fcgi as PORTAL_UID, nginx on a
+# free loopback port with a self-signed certificate. Sets URL, ADMIN_PASSWORD.
+start_portal() {
+	need_portal
+	getent group "$PORTAL_GROUP" >/dev/null || groupadd --system "$PORTAL_GROUP"
+	PORTAL_GID=$(getent group "$PORTAL_GROUP" | cut -d: -f3)
+	chmod 755 "$PWD"
+	start_vmmd --group "$PORTAL_GROUP" --vmm "$VMM"
+	trap cleanup_portal EXIT
+	mkdir -p portal fcgi nginx-tmp
+	chown "$PORTAL_UID:$PORTAL_GID" portal fcgi
+	chmod 700 portal
+	chmod 755 fcgi
+	ADMIN_PASSWORD=$(as_portal "$FCGI" --state-dir "$PWD/portal" --create-admin admin) ||
+		fail "--create-admin failed: $ADMIN_PASSWORD"
+	as_portal "$FCGI" --state-dir "$PWD/portal" --socket "$PWD/fcgi/fcgi.sock" \
+		--templates "$SRCDIR/templates" --vmmd "$VMMD_SOCKET" --threads 4 \
+		>>portal.log 2>&1 &
+	PORTAL_PID=$!
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=localhost -keyout tls.key -out tls.crt >/dev/null 2>&1 ||
+		fail "openssl cannot make a certificate"
+	local port i
+	for i in 1 2 3 4 5; do
+		port=$((20000 + RANDOM % 40000))
+		nginx_conf "$port" >nginx.conf
+		/usr/sbin/nginx -c "$PWD/nginx.conf" -p "$PWD" >>nginx.log 2>&1 && break
+		port=
+	done
+	[ -n "$port" ] || { cat nginx.log nginx-error.log 2>/dev/null; fail "nginx did not start"; }
+	URL=https://localhost:$port
+	HOSTPORT=localhost:$port
+	for i in $(seq $(scaled 100)); do
+		[ -S fcgi/fcgi.sock ] && return 0
+		sleep 0.1
+	done
+	cat portal.log
+	fail "webkvm.fcgi did not come up"
+}
+
+as_portal() { setpriv --reuid="$PORTAL_UID" --regid="$PORTAL_GID" --groups "$PORTAL_GID" -- "$@"; }
+
+nginx_conf() { # PORT
+	cat <<END
+daemon on;
+worker_processes 1;
+user nobody nogroup;
+pid $PWD/nginx.pid;
+error_log $PWD/nginx-error.log;
+events { worker_connections 256; }
+http {
+	include /etc/nginx/mime.types;
+	access_log off;
+	client_body_temp_path $PWD/nginx-tmp/body;
+	fastcgi_temp_path $PWD/nginx-tmp/fastcgi;
+	proxy_temp_path $PWD/nginx-tmp/proxy;
+	uwsgi_temp_path $PWD/nginx-tmp/uwsgi;
+	scgi_temp_path $PWD/nginx-tmp/scgi;
+$(sed -e "s|@LISTEN@|127.0.0.1:$1|; s|@CERT@|$PWD/tls.crt|; s|@KEY@|$PWD/tls.key|" \
+	-e "s|@STATIC@|$SRCDIR/static|; s|@SOCKET@|$PWD/fcgi/fcgi.sock|" "$SRCDIR/contrib/nginx/webkvm.conf")
+}
+END
+}
+
+cleanup_portal() {
+	[ -f nginx.pid ] && kill -QUIT "$(cat nginx.pid)" 2>/dev/null
+	kill -TERM "${PORTAL_PID:-}" 2>/dev/null
+	cleanup_test
+}
+
+# web [CURL-ARGS...] PATH: a request with the cookie jar JAR (default
+# jar), the answer's body in body.html, its headers in headers.txt; prints
+# the status.
+web() {
+	local jar=${JAR:-jar} path
+	path=${*: -1}
+	set -- "${@:1:$#-1}"
+	curl -sk -o body.html -D headers.txt -w '%{http_code}' -b "$jar" -c "$jar" \
+		--resolve "$HOSTPORT:127.0.0.1" "$@" "$URL$path"
+}
+
+# post PATH [FIELD=VALUE...]: a form POST from our own page, with this
+# jar's CSRF token (from the last page, or else from a page that has one)
+# and our Origin.
+post() {
+	local path=$1 f args=() token
+	shift
+	for f in "$@"; do args+=(--data-urlencode "$f"); done
+	token=$(csrf)
+	[ -n "$token" ] || token=$(csrf /account/password)
+	[ -n "$token" ] || token=$(csrf /login)
+	web -H "Origin: $URL" --data-urlencode "csrf=$token" "${args[@]}" "$path"
+}
+
+# The CSRF token of the last page (body.html) or, with a path, of that page.
+csrf() {
+	[ -n "${1:-}" ] && web "$1" >/dev/null
+	sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' body.html | head -n1
+}
+
+# login NAME PASSWORD: log in with this jar; fails unless it gets in.
+login() {
+	local status
+	web /login >/dev/null
+	status=$(post /login "name=$1" "password=$2")
+	[ "$status" = 303 ] || fail "login as $1 answered $status: $(grep -o 'alert-danger[^<]*<' body.html)"
+}
+
+# login_admin: log in as the setup's admin and replace its initial password by ADMIN_PASSWORD2.
+ADMIN_PASSWORD2=correct-horse-battery-staple
+login_admin() {
+	login admin "$ADMIN_PASSWORD"
+	web /account/password >/dev/null
+	local status
+	status=$(post /account/password "current=$ADMIN_PASSWORD" "new=$ADMIN_PASSWORD2" "repeat=$ADMIN_PASSWORD2")
+	[ "$status" = 303 ] || fail "changing the initial password answered $status"
+	ADMIN_PASSWORD=$ADMIN_PASSWORD2
+}
+
+# make_user NAME [admin]: an account with password NAME-password-123 (as the logged-in admin).
+make_user() {
+	local status
+	web /users >/dev/null
+	status=$(post /users "name=$1" "role=${2:-user}" "password=$1-password-123")
+	[ "$status" = 303 ] || fail "creating the user $1 answered $status"
+}
+
+header_of() { tr -d '\r' <headers.txt | sed -n "s/^$1: //Ip" | head -n1; }
