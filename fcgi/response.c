@@ -23,7 +23,8 @@ static void add_layout(struct request *r, json_object *ctx, const char *title)
 {
 	char *flash = NULL;
 
-	json_object_object_add(ctx, "title", json_object_new_string(title));
+	/* a name of its own: a VM's "title" must not fall back to the page's */
+	json_object_object_add(ctx, "page_title", json_object_new_string(title));
 	if (r->has_session) {
 		json_object_object_add(ctx, "csrf", json_object_new_string(r->session.csrf));
 		flash = session_take_flash(r->db, &r->session);
@@ -36,7 +37,10 @@ static void add_layout(struct request *r, json_object *ctx, const char *title)
 		json_object_object_add(ctx, "user", user);
 	}
 	if (flash) {
-		json_object_object_add(ctx, "flash", json_object_new_string(flash));
+		/* an error's message is kept with a leading '!' */
+		json_object_object_add(ctx, "flash_kind", json_object_new_string(
+			flash[0] == '!' ? "danger" : "success"));
+		json_object_object_add(ctx, "flash", json_object_new_string(flash + (flash[0] == '!')));
 		free(flash);
 	}
 }
@@ -64,23 +68,45 @@ int respond_page(struct request *r, const char *name, const char *title, json_ob
 	return 0;
 }
 
-int respond_redirect(struct request *r, const char *path, const char *flash, ...)
+static int redirect(struct request *r, const char *path, bool error, const char *fmt, va_list ap)
 {
 	/* only paths of ours: never a Location a request chose */
 	if (path[0] != '/' || path[1] == '/' || path[1] == '\\' || !header_safe(path))
 		path = "/";
-	if (flash && r->has_session) {
+	if (fmt && r->has_session) {
 		char msg[1024];
-		va_list ap;
 
-		va_start(ap, flash);
-		vsnprintf(msg, sizeof(msg), flash, ap);
-		va_end(ap);
+		msg[0] = '!';
+		vsnprintf(msg + error, sizeof(msg) - 1, fmt, ap);
+		if (msg[error] == '!') /* a message of its own never looks like an error's mark */
+			msg[error] = ' ';
 		session_set_flash(r->db, &r->session, msg);
 	}
 	r->status = 303;
 	buf_reset(&r->body);
 	return respond_header(r, "Location", path);
+}
+
+int respond_redirect(struct request *r, const char *path, const char *flash, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, flash);
+	ret = redirect(r, path, false, flash, ap);
+	va_end(ap);
+	return ret;
+}
+
+int respond_redirect_error(struct request *r, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = redirect(r, path, true, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 int respond_error(struct request *r, int status, const char *fmt, ...)

@@ -16,6 +16,9 @@ int respond_page(struct request *r, const char *name, const char *title, json_ob
 /* 303 to a path of ours, with a message for the next page (may be NULL). */
 int respond_redirect(struct request *r, const char *path, const char *flash, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same with a message shown as an error. */
+int respond_redirect_error(struct request *r, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 int respond_error(struct request *r, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* obj is taken. */

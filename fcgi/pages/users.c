@@ -57,12 +57,12 @@ int page_user_create(struct request *r)
 	int ret;
 
 	if (!name || !password || !role || (strcmp(role, "admin") && strcmp(role, "user")))
-		return respond_redirect(r, "/users", "Give the new user a name, a role and a password.");
+		return respond_redirect_error(r, "/users", "Give the new user a name, a role and a password.");
 	ret = account_create(r->db, name, !strcmp(role, "admin"), password, false, NULL, err,
 			     sizeof(err));
 	audit_log(r, "create user", name, ret < 0 ? err : "ok");
 	if (ret < 0)
-		return respond_redirect(r, "/users", "%s", err);
+		return respond_redirect_error(r, "/users", "%s", err);
 	return respond_redirect(r, "/users", "The user %s was created.", name);
 }
 
@@ -157,9 +157,9 @@ int page_user_update(struct request *r)
 	snprintf(back, sizeof(back), "/user/%s", r->args[0]);
 	if (!role || (strcmp(role, "admin") && strcmp(role, "user")) ||
 	    params_bool(&r->form, "disabled", &want_disabled) < 0)
-		return respond_redirect(r, back, "Choose a role.");
+		return respond_redirect_error(r, back, "Choose a role.");
 	if (id == r->session.user_id && (strcmp(role, "admin") || want_disabled))
-		return respond_redirect(r, back, "You cannot take away your own admin role or disable yourself.");
+		return respond_redirect_error(r, back, "You cannot take away your own admin role or disable yourself.");
 	if (db_exec(r->db, "UPDATE users SET role = ?, disabled = ? WHERE id = ?", "sii", role,
 		    (int64_t)want_disabled, id) < 0)
 		return respond_error(r, 500, "The portal's database failed.");
@@ -180,7 +180,7 @@ int page_user_password(struct request *r)
 		return -1;
 	snprintf(back, sizeof(back), "/user/%s", r->args[0]);
 	if (!password || password_check_new(password, err, sizeof(err)) < 0)
-		return respond_redirect(r, back, "%s", password ? err : "Give a new password.");
+		return respond_redirect_error(r, back, "%s", password ? err : "Give a new password.");
 	if (account_set_password(r->db, id, password, false) < 0)
 		return respond_error(r, 500, "The portal's database failed.");
 	/* whoever used the old one is out */
@@ -215,7 +215,7 @@ int page_user_rights(struct request *r)
 			continue;
 		if (strlen(uuid) != 36 || strspn(uuid, "0123456789abcdef-") != 36) {
 			db_rollback(r->db);
-			return respond_redirect(r, back, "The form named a VM that is not a uuid.");
+			return respond_redirect_error(r, back, "The form named a VM that is not a uuid.");
 		}
 		for (size_t k = 0; k < 5; k++) {
 			snprintf(field, sizeof(field), "%s.%s", keys[k], uuid);
@@ -228,7 +228,7 @@ int page_user_rights(struct request *r)
 				   : rights_revoke(r->db, id, uuid);
 		if (ret < 0) {
 			db_rollback(r->db);
-			return respond_redirect(r, back, "The rights could not be set.");
+			return respond_redirect_error(r, back, "The rights could not be set.");
 		}
 		changed++;
 	}

@@ -23,7 +23,7 @@ int page_vm(struct request *r)
 	if (r->rights.console &&
 	    vmmd_call_vm(r->app, "domain.console_log", r->args[0], &log, code, sizeof(code), err,
 			 sizeof(err)) == 0 &&
-	    json_object_object_get_ex(log, "text", &text))
+	    json_object_object_get_ex(log, "text", &text) && json_object_get_string_len(text) > 0)
 		json_object_object_add(ctx, "console_log", json_object_get(text));
 	json_object_put(xml);
 	json_object_put(log);
@@ -75,7 +75,7 @@ int page_vm_power(struct request *r)
 		if (vmmd_call_vm(r->app, actions[i].method, r->args[0], &res, code, sizeof(code), err,
 				 sizeof(err)) < 0) {
 			audit_log(r, action, r->args[0], err);
-			return respond_redirect(r, back, "%s: %s", r->args[0], err);
+			return respond_redirect_error(r, back, "%s", err);
 		}
 		json_object_put(res);
 		audit_log(r, action, r->args[0], "ok");

@@ -1,0 +1,85 @@
+# Every state change is a POST with the session's CSRF token and this
+# site's Origin; anything else is refused with 403 and changes nothing.
+
+user_exists() { web /users >/dev/null; grep -q "data-user=\"$1\"" body.html; }
+
+test_a_post_without_the_csrf_token_is_refused_and_changes_nothing() {
+	start_portal
+	login_admin
+	local status
+	status=$(web -H "Origin: $URL" --data-urlencode name=mallory --data-urlencode role=admin \
+		--data-urlencode password=mallory-password-1 /users)
+	[ "$status" = 403 ] || fail "a POST without a token answered $status"
+	user_exists mallory && fail "the user was created"
+	web /audit >/dev/null
+	grep -q '<td>create user</td><td></td><td>refused</td>' body.html ||
+		fail "the refusal is not in the audit log"
+}
+
+test_a_post_with_another_sessions_token_is_refused() {
+	start_portal
+	login_admin
+	local other status
+	other=$(JAR=jar2 csrf /login)
+	status=$(web -H "Origin: $URL" --data-urlencode "csrf=$other" --data-urlencode name=mallory \
+		--data-urlencode role=admin --data-urlencode password=mallory-password-1 /users)
+	[ "$status" = 403 ] || fail "another session's token answered $status"
+	status=$(web -H "Origin: $URL" --data-urlencode "csrf=$(csrf /users | tr 0-9a-f 1-9a-f0)" \
+		--data-urlencode name=mallory --data-urlencode role=admin \
+		--data-urlencode password=mallory-password-1 /users)
+	[ "$status" = 403 ] || fail "a changed token answered $status"
+	user_exists mallory && fail "the user was created"
+	return 0
+}
+
+test_a_foreign_or_missing_origin_is_refused() {
+	start_portal
+	login_admin
+	local token status
+	token=$(csrf /users)
+	for origin in "https://evil.example" "null" "http://${URL#https://}" ""; do
+		status=$(web ${origin:+-H "Origin: $origin"} --data-urlencode "csrf=$token" \
+			--data-urlencode name=mallory --data-urlencode role=admin \
+			--data-urlencode password=mallory-password-1 /users)
+		[ "$status" = 403 ] || fail "Origin '$origin' answered $status"
+	done
+	user_exists mallory && fail "the user was created"
+	return 0
+}
+
+test_the_login_form_needs_its_token_too() {
+	start_portal
+	web /login >/dev/null
+	local status
+	status=$(web -H "Origin: $URL" --data-urlencode name=admin \
+		--data-urlencode "password=$ADMIN_PASSWORD" /login)
+	[ "$status" = 403 ] || fail "a login without the form's token answered $status"
+	[ -z "$(header_of Location)" ] || fail "it went on to $(header_of Location)"
+}
+
+test_state_changing_routes_take_no_get() {
+	start_portal
+	login_admin
+	local p status
+	for p in /logout /instance/x/start /instance/x/destroy /user/admin/password; do
+		status=$(web "$p")
+		[ "$status" = 405 ] || fail "GET $p answered $status"
+	done
+	[ "$(web /instances)" = 200 ] || fail "the session did not survive"
+}
+
+test_a_body_that_is_not_a_form_is_refused() {
+	start_portal
+	login_admin
+	local status
+	status=$(web -H "Origin: $URL" -H 'Content-Type: application/json' \
+		--data "{\"csrf\":\"$(csrf /users)\",\"name\":\"mallory\"}" /users)
+	[ "$status" = 415 ] || fail "a JSON body answered $status"
+	status=$(web -H "Origin: $URL" --data-urlencode "csrf=$(csrf /users)" --data 'name=%zz' /users)
+	[ "$status" = 400 ] || fail "a malformed form answered $status"
+	head -c 2000000 /dev/zero | tr '\0' a >big
+	status=$(web -H "Origin: $URL" --data-binary @big /users)
+	[ "$status" = 413 ] || fail "a 2 MB body answered $status"
+	user_exists mallory && fail "a user was created"
+	return 0
+}
