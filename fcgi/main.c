@@ -44,6 +44,7 @@ struct worker {
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	struct buf page = BUF_INIT(PAGE_MAX);
 	FCGX_Request fcgx;
 	sqlite3 *db;
 	char err[256];
@@ -58,9 +59,10 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	while (FCGX_Accept_r(&fcgx) == 0) {
-		request_serve(w->app, db, &fcgx);
+		request_serve(w->app, db, &fcgx, &page);
 		FCGX_Finish_r(&fcgx);
 	}
+	buf_free(&page);
 	FCGX_Free(&fcgx, 1);
 	db_close(db);
 	return NULL;

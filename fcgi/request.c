@@ -137,7 +137,10 @@ static void write_answer(struct request *r, FCGX_Request *fcgx)
 	buf_free(&head);
 }
 
-void request_serve(const struct app *app, sqlite3 *db, FCGX_Request *fcgx)
+/* A worker keeps at most this much of a page buffer between requests. */
+#define KEPT_BUFFER (4 * 1024 * 1024)
+
+void request_serve(const struct app *app, sqlite3 *db, FCGX_Request *fcgx, struct buf *body)
 {
 	struct request r = {
 		.app = app,
@@ -148,7 +151,8 @@ void request_serve(const struct app *app, sqlite3 *db, FCGX_Request *fcgx)
 	char err[256];
 
 	buf_init(&r.headers, 64 * 1024);
-	buf_init(&r.body, PAGE_MAX);
+	r.body = *body;
+	buf_reset(&r.body);
 	r.method = FCGX_GetParam("REQUEST_METHOD", fcgx->envp);
 	r.path = FCGX_GetParam("DOCUMENT_URI", fcgx->envp);
 	r.host = FCGX_GetParam("HTTP_HOST", fcgx->envp);
@@ -202,5 +206,7 @@ answer:
 	session_clear(&r.session);
 	json_object_put(r.vm);
 	buf_free(&r.headers);
-	buf_free(&r.body);
+	if (r.body.cap > KEPT_BUFFER)
+		buf_free(&r.body);
+	*body = r.body;
 }

@@ -21,40 +21,72 @@ static void add_bool(json_object *o, const char *key, bool v)
 	json_object_object_add(o, key, json_object_new_boolean(v));
 }
 
-void vm_decorate(json_object *vm, const struct vm_rights *rights)
+enum state_class { CLASS_OFF, CLASS_RUNNING, CLASS_PAUSED, CLASS_CRASHED };
+
+static json_object *state_object(enum state_class c, bool responding)
 {
-	const char *state = "", *badge = "secondary";
-	bool responding = true, running, paused, off;
+	static const char *const badges[] = { "secondary", "success", "info", "danger" };
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "badge", json_object_new_string(responding ? badges[c] : "warning"));
+	add_bool(o, "not_responding", !responding);
+	add_bool(o, "running", c == CLASS_RUNNING);
+	add_bool(o, "paused", c == CLASS_PAUSED);
+	add_bool(o, "off", c == CLASS_OFF || c == CLASS_CRASHED);
+	return o;
+}
+
+static json_object *rights_object(const struct vm_rights *r)
+{
+	json_object *o = json_object_new_object();
+
+	add_bool(o, "power", r->power);
+	add_bool(o, "change", r->change);
+	add_bool(o, "remove", r->remove);
+	add_bool(o, "console", r->console);
+	return o;
+}
+
+void vm_decorate(json_object *vm, const struct vm_rights *rights, struct vm_decor *d)
+{
+	const char *state = "";
+	bool responding = true;
+	enum state_class c = CLASS_OFF;
+	unsigned int si, ri;
 	int64_t kib;
 
 	json_get_string(vm, "state", &state);
 	json_get_bool(vm, "responding", &responding);
-	running = !strcmp(state, "running");
-	paused = !strcmp(state, "paused");
-	off = !running && !paused;
-	if (!responding)
-		badge = "warning";
-	else if (running)
-		badge = "success";
-	else if (paused)
-		badge = "info";
+	if (!strcmp(state, "running"))
+		c = CLASS_RUNNING;
+	else if (!strcmp(state, "paused"))
+		c = CLASS_PAUSED;
 	else if (!strcmp(state, "crashed"))
-		badge = "danger";
-	json_object_object_add(vm, "badge", json_object_new_string(badge));
-	add_bool(vm, "not_responding", !responding);
-	add_bool(vm, "running", running);
-	add_bool(vm, "paused", paused);
-	add_bool(vm, "off", off);
-	add_bool(vm, "can_power", rights->power);
-	add_bool(vm, "can_change", rights->change);
-	add_bool(vm, "can_remove", rights->remove);
-	add_bool(vm, "can_console", rights->console);
+		c = CLASS_CRASHED;
+	si = (unsigned int)c * 2 + responding;
+	if (!d->state[si])
+		d->state[si] = state_object(c, responding);
+	json_object_object_add(vm, "st", json_object_get(d->state[si]));
+	ri = rights->view | rights->power << 1 | rights->change << 2 | rights->remove << 3 |
+	     rights->console << 4;
+	if (!d->rights[ri])
+		d->rights[ri] = rights_object(rights);
+	json_object_object_add(vm, "can", json_object_get(d->rights[ri]));
 	if (json_get_int64(vm, "memory_kib", &kib)) {
 		char text[32];
 
 		format_kib(text, sizeof(text), kib);
 		json_object_object_add(vm, "memory", json_object_new_string(text));
 	}
+}
+
+void vm_decor_free(struct vm_decor *d)
+{
+	for (size_t i = 0; i < sizeof(d->state) / sizeof(d->state[0]); i++)
+		json_object_put(d->state[i]);
+	for (size_t i = 0; i < sizeof(d->rights) / sizeof(d->rights[0]); i++)
+		json_object_put(d->rights[i]);
+	memset(d, 0, sizeof(*d));
 }
 
 json_object *vmlist_visible(struct request *r)
@@ -72,6 +104,7 @@ json_object *vmlist_visible(struct request *r)
 		return NULL;
 	}
 	out = json_object_new_array();
+	struct vm_decor decor = { 0 };
 	if (json_object_object_get_ex(list, "domains", &domains) &&
 	    json_object_is_type(domains, json_type_array)) {
 		size_t n = json_object_array_length(domains);
@@ -91,10 +124,11 @@ json_object *vmlist_visible(struct request *r)
 				json_get_bool(granted, "remove", &rights.remove);
 				json_get_bool(granted, "console", &rights.console);
 			}
-			vm_decorate(vm, &rights);
+			vm_decorate(vm, &rights, &decor);
 			json_object_array_add(out, json_object_get(vm));
 		}
 	}
+	vm_decor_free(&decor);
 	json_object_put(mine);
 	json_object_put(list);
 	return out;

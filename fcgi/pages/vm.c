@@ -12,9 +12,11 @@
 int page_vm(struct request *r)
 {
 	json_object *ctx = json_object_new_object(), *xml = NULL, *log = NULL, *xmlstr, *text;
+	struct vm_decor decor = { 0 };
 	char code[64], err[256];
 
-	vm_decorate(r->vm, &r->rights);
+	vm_decorate(r->vm, &r->rights, &decor);
+	vm_decor_free(&decor);
 	json_object_object_add(ctx, "vm", json_object_get(r->vm));
 	if (vmmd_call_vm(r->app, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
 			 sizeof(err)) == 0 &&
@@ -34,10 +36,11 @@ int page_vm(struct request *r)
 int page_vm_json(struct request *r)
 {
 	json_object *out = json_object_new_object();
-	static const char *const keys[] = { "state", "reason", "badge", "running", "paused", "off",
-					    "not_responding", "cpu_time_ns" };
+	static const char *const keys[] = { "state", "reason", "st", "cpu_time_ns" };
+	struct vm_decor decor = { 0 };
 
-	vm_decorate(r->vm, &r->rights);
+	vm_decorate(r->vm, &r->rights, &decor);
+	vm_decor_free(&decor);
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		json_object *v;
 

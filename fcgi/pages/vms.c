@@ -165,8 +165,7 @@ int page_vms_json(struct request *r)
 	n = json_object_array_length(all);
 	for (size_t i = 0; i < n; i++) {
 		json_object *vm = json_object_array_get_idx(all, i), *o = json_object_new_object();
-		static const char *const keys[] = { "state", "badge", "running", "paused", "off",
-						    "not_responding" };
+		static const char *const keys[] = { "state", "st" };
 		const char *name = "";
 
 		json_get_string(vm, "name", &name);

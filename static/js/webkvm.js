@@ -53,14 +53,16 @@ function poll(url, apply) {
   window.setTimeout(tick, 3000);
 }
 
+// s: {state, st: {badge, running, paused, off, not_responding}}
 function showState(root, s) {
+  const st = s.st || {};
   const badge = root.querySelector('.vm-state');
   if (badge) {
-    badge.textContent = s.state + (s.not_responding ? ' (not responding)' : '');
-    badge.className = 'badge bg-' + s.badge + ' vm-state';
+    badge.textContent = s.state + (st.not_responding ? ' (not responding)' : '');
+    badge.className = 'badge bg-' + st.badge + ' vm-state';
   }
-  const show = { 'vm-when-off': s.off, 'vm-when-running': s.running,
-                 'vm-when-paused': s.paused, 'vm-when-on': !s.off };
+  const show = { 'vm-when-off': st.off, 'vm-when-running': st.running,
+                 'vm-when-paused': st.paused, 'vm-when-on': !st.off };
   root.querySelectorAll('.vm-act').forEach((btn) => {
     for (const cls in show) {
       if (btn.classList.contains(cls)) btn.hidden = !show[cls];

@@ -31,9 +31,11 @@ start_portal() {
 	chmod 755 fcgi
 	ADMIN_PASSWORD=$(as_portal "$FCGI" --state-dir "$PWD/portal" --create-admin admin) ||
 		fail "--create-admin failed: $ADMIN_PASSWORD"
-	as_portal "$FCGI" --state-dir "$PWD/portal" --socket "$PWD/fcgi/fcgi.sock" \
-		--templates "$SRCDIR/templates" --vmmd "$VMMD_SOCKET" --threads 4 \
-		>>portal.log 2>&1 &
+	# exec: PORTAL_PID is webkvm.fcgi itself, not a shell around it
+	(exec setpriv --reuid="$PORTAL_UID" --regid="$PORTAL_GID" --groups "$PORTAL_GID" -- \
+		"$FCGI" --state-dir "$PWD/portal" --socket "$PWD/fcgi/fcgi.sock" \
+		--templates "$SRCDIR/templates" --vmmd "$VMMD_SOCKET" --threads "${PORTAL_THREADS:-4}" \
+		>>portal.log 2>&1) &
 	PORTAL_PID=$!
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 		-subj /CN=localhost -keyout tls.key -out tls.crt >/dev/null 2>&1 ||
@@ -76,6 +78,7 @@ http {
 	scgi_temp_path $PWD/nginx-tmp/scgi;
 $(sed -e "s|@LISTEN@|127.0.0.1:$1|; s|@CERT@|$PWD/tls.crt|; s|@KEY@|$PWD/tls.key|" \
 	-e "s|@STATIC@|$SRCDIR/static|; s|@SOCKET@|$PWD/fcgi/fcgi.sock|" "$SRCDIR/contrib/nginx/webkvm.conf")
+${NGINX_EXTRA:-}
 }
 END
 }
