@@ -31,6 +31,7 @@
 #include "fcgi/db.h"
 #include "fcgi/password.h"
 #include "fcgi/request.h"
+#include "fcgi/router.h"
 #include "fcgi/template.h"
 
 #define THREADS_MAX 64
@@ -78,8 +79,21 @@ static void usage(FILE *f)
 	      "  --templates DIR    the page templates (default " DATADIR "/webkvm/templates)\n"
 	      "  --vmmd PATH        vmmd's socket (default " RUNSTATEDIR "/webkvm/vmmd.sock)\n"
 	      "  --threads N        worker threads (default 8)\n"
-	      "  --create-admin NAME  make an admin with a random password, print it, and exit\n",
+	      "  --create-admin NAME  make an admin with a random password, print it, and exit\n"
+	      "  --routes           print the route table and exit\n",
 	      f);
+}
+
+/* --routes: "METHOD PATTERN WHO STATE VM-NEED" a line, for people and the tests' walk. */
+static void print_routes(void)
+{
+	static const char *const who[] = { "anyone", "user", "admin" };
+	static const char *const need[] = { "-", "see", "power", "change", "remove", "console",
+					    "admin" };
+
+	for (const struct route *rt = routes; rt->pattern; rt++)
+		printf("%s %s %s %s %s\n", rt->method, rt->pattern, who[rt->access],
+		       rt->changes_state ? "changes" : "reads", need[rt->vm]);
 }
 
 /* --create-admin: the password is printed once; the account must change it. */
@@ -116,6 +130,7 @@ int main(int argc, char **argv)
 		{ "vmmd", required_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, 'n' },
 		{ "create-admin", required_argument, NULL, 'a' },
+		{ "routes", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -150,6 +165,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'h': usage(stdout); return 0;
+		case 'r': print_routes(); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

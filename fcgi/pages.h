@@ -21,6 +21,12 @@ int page_vms_json(struct request *r);
 int page_vm(struct request *r);
 int page_vm_json(struct request *r);
 int page_vm_power(struct request *r);
+/* pages/vm_settings.c */
+int page_vm_settings(struct request *r);
+int page_vm_autostart(struct request *r);
+int page_vm_xml(struct request *r);
+int page_vm_clone(struct request *r);
+int page_vm_delete(struct request *r);
 /* pages/users.c */
 int page_users(struct request *r);
 int page_user_create(struct request *r);

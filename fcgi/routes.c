@@ -34,6 +34,11 @@ const struct route routes[] = {
 	POST("/instance/{}/destroy", page_vm_power, ACCESS_USER, VM_POWER, "force off"),
 	POST("/instance/{}/suspend", page_vm_power, ACCESS_USER, VM_POWER, "suspend"),
 	POST("/instance/{}/resume", page_vm_power, ACCESS_USER, VM_POWER, "resume"),
+	POST("/instance/{}/settings", page_vm_settings, ACCESS_USER, VM_CHANGE, "settings"),
+	POST("/instance/{}/autostart", page_vm_autostart, ACCESS_USER, VM_CHANGE, "autostart"),
+	POST("/instance/{}/xml", page_vm_xml, ACCESS_ADMIN, VM_ADMIN, "edit xml"),
+	POST("/instance/{}/clone", page_vm_clone, ACCESS_ADMIN, VM_ADMIN, "clone"),
+	POST("/instance/{}/delete", page_vm_delete, ACCESS_USER, VM_REMOVE, "delete"),
 
 	GET("/users", page_users, ACCESS_ADMIN, VM_NONE),
 	POST("/users", page_user_create, ACCESS_ADMIN, VM_NONE, "create user"),

@@ -1,9 +1,11 @@
 /* One VM: its page, its live state, and the power actions. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/jsonrpc.h"
 #include "fcgi/audit.h"
+#include "fcgi/domxml.h"
 #include "fcgi/pages.h"
 #include "fcgi/response.h"
 #include "fcgi/vmlist.h"
@@ -17,11 +19,21 @@ int page_vm(struct request *r)
 
 	vm_decorate(r->vm, &r->rights, &decor);
 	vm_decor_free(&decor);
+	if (!strcmp(json_object_get_string(json_object_object_get(r->vm, "reason")), "unknown"))
+		json_object_object_del(r->vm, "reason"); /* never ran since vmmd knows it */
 	json_object_object_add(ctx, "vm", json_object_get(r->vm));
 	if (vmmd_call_vm(r->app, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
 			 sizeof(err)) == 0 &&
-	    json_object_object_get_ex(xml, "xml", &xmlstr))
+	    json_object_object_get_ex(xml, "xml", &xmlstr)) {
+		char *description = domxml_text(json_object_get_string(xmlstr), "description");
+		int64_t kib = 0;
+
 		json_object_object_add(ctx, "xml", json_object_get(xmlstr));
+		json_object_object_add(ctx, "description", json_object_new_string(description ? description : ""));
+		free(description);
+		json_get_int64(r->vm, "max_memory_kib", &kib);
+		json_object_object_add(ctx, "memory_mib", json_object_new_int64(kib / 1024));
+	}
 	if (r->rights.console &&
 	    vmmd_call_vm(r->app, "domain.console_log", r->args[0], &log, code, sizeof(code), err,
 			 sizeof(err)) == 0 &&

@@ -23,7 +23,8 @@ start_portal() {
 	getent group "$PORTAL_GROUP" >/dev/null || groupadd --system "$PORTAL_GROUP"
 	PORTAL_GID=$(getent group "$PORTAL_GROUP" | cut -d: -f3)
 	chmod 755 "$PWD"
-	start_vmmd --group "$PORTAL_GROUP" --vmm "$VMM"
+	# the test guest is a kernel the portal (not root) may name
+	start_vmmd --group "$PORTAL_GROUP" --vmm "$VMM" --kernel-dir "$(dirname "$TESTGUEST")"
 	trap cleanup_portal EXIT
 	mkdir -p portal fcgi nginx-tmp
 	chown "$PORTAL_UID:$PORTAL_GID" portal fcgi

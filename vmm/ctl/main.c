@@ -179,7 +179,7 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 static int cmd_dominfo(struct ctl *c, const char *name)
 {
 	json_object *res = call(c, "domain.info", name_params(name));
-	bool autostart = false;
+	bool autostart = false, responding = true;
 	long long id;
 
 	if (!res)
@@ -197,6 +197,8 @@ static int cmd_dominfo(struct ctl *c, const char *name)
 	printf("%-16s%s\n", "OS Type:", "hvm");
 	printf("%-16s%s\n", "State:", str(res, "state"));
 	printf("%-16s%s\n", "Reason:", str(res, "reason"));
+	if (id >= 0 && json_get_bool(res, "responding", &responding))
+		printf("%-16s%s\n", "Responding:", responding ? "yes" : "no");
 	printf("%-16s%lld\n", "CPU(s):", num(res, "vcpus"));
 	if (id >= 0)
 		printf("%-16s%.1fs\n", "CPU time:", num(res, "cpu_time_ns") / 1e9);

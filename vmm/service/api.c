@@ -11,6 +11,13 @@
  *   and vol.* methods are in api_storage.c, the net.* methods and
  *   domain.ifaddr in api_network.c.
  * - Every method that changes something is logged with the caller's uid.
+ * - Reads (domain.list, domain.info, dumpxml, ...) answer from vmmd's
+ *   memory at once, whatever the VMs do; "responding" says whether a
+ *   running VM's vmm answers. A method that needs its vmm (shutdown,
+ *   suspend, resume, reset, reboot, stats) or waits for a process (start,
+ *   destroy) answers later, and vmmd serves everyone else meanwhile.
+ * - The caller's uid decides which host files a definition may name
+ *   (hostfile.c).
  * - domain.reboot presses the power button and starts the VM again once
  *   the guest has shut down, as libvirt does without a guest agent.
  */
@@ -60,7 +67,7 @@ static struct domain *param_domain(struct api_ctx *c)
 	return dom;
 }
 
-static json_object *domain_summary(struct domain *dom)
+json_object *api_domain_summary(struct domain *dom)
 {
 	json_object *o = json_object_new_object();
 
@@ -70,7 +77,30 @@ static json_object *domain_summary(struct domain *dom)
 	json_object_object_add(o, "state", json_object_new_string(domain_state_name(dom->state)));
 	json_object_object_add(o, "reason", json_object_new_string(dom->reason));
 	json_object_object_add(o, "autostart", json_object_new_boolean(dom->autostart));
+	json_object_object_add(o, "responding",
+			       json_object_new_boolean(domain_responding(dom, vmmd_now_ms())));
+	/* what a list of VMs shows, so that a portal needs no call per VM */
+	json_object_object_add(o, "vcpus", json_object_new_int(dom->def->vcpus));
+	json_object_object_add(o, "memory_kib", json_object_new_int64(dom->def->memory_kib));
+	if (dom->def->title)
+		json_object_object_add(o, "title", json_object_new_string(dom->def->title));
 	return o;
+}
+
+void api_domain_done(struct vmmd *d, struct deferred *q, struct domain *dom, const char *code,
+		     const char *err)
+{
+	if (code)
+		vmmd_answer_error(d, q, code, "%s", err);
+	else
+		vmmd_answer(d, q, api_domain_summary(dom), false);
+}
+
+/* The reply comes later: what finishes the request has c->later. */
+static json_object *api_later(struct api_ctx *c)
+{
+	c->deferred = true;
+	return NULL;
 }
 
 static json_object *api_list(struct api_ctx *c)
@@ -78,7 +108,7 @@ static json_object *api_list(struct api_ctx *c)
 	json_object *arr = json_object_new_array(), *o = json_object_new_object();
 
 	for (unsigned int i = 0; i < c->d->ndomains; i++)
-		json_object_array_add(arr, domain_summary(c->d->domains[i]));
+		json_object_array_add(arr, api_domain_summary(c->d->domains[i]));
 	json_object_object_add(o, "domains", arr);
 	return o;
 }
@@ -90,9 +120,10 @@ static json_object *api_define(struct api_ctx *c)
 
 	if (!json_get_string(c->params, "xml", &xml))
 		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.xml (a string) is missing");
-	if (domain_define(c->d, xml, strlen(xml), &dom, &c->code, c->err, sizeof(c->err)) < 0)
+	if (domain_define(c->d, xml, strlen(xml), c->uid, &dom, &c->code, c->err,
+			  sizeof(c->err)) < 0)
 		return NULL;
-	return domain_summary(dom);
+	return api_domain_summary(dom);
 }
 
 /* params.remove_storage: also delete its disks that are volumes of started pools. */
@@ -129,10 +160,10 @@ static json_object *api_clone(struct api_ctx *c)
 	struct domain *dom = param_domain(c), *clone;
 	const char *new_name = dom ? api_string(c, "new_name") : NULL;
 
-	if (!new_name ||
-	    domain_clone(c->d, dom, new_name, &clone, &c->code, c->err, sizeof(c->err)) < 0)
+	if (!new_name || domain_clone(c->d, dom, new_name, c->uid, &clone, &c->code, c->err,
+					  sizeof(c->err)) < 0)
 		return NULL;
-	return domain_summary(clone);
+	return api_domain_summary(clone);
 }
 
 /* params: file, target; format (raw, qcow2), readonly, serial, cache (none, writeback). */
@@ -161,9 +192,9 @@ static json_object *api_attach_disk(struct api_ctx *c)
 	json_get_bool(c->params, "readonly", &disk.readonly);
 	if (json_get_string(c->params, "serial", &v))
 		disk.serial = v;
-	if (domain_attach_disk(c->d, dom, &disk, &c->code, c->err, sizeof(c->err)) < 0)
+	if (domain_attach_disk(c->d, dom, &disk, c->uid, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
-	return domain_summary(dom);
+	return api_domain_summary(dom);
 }
 
 static json_object *api_detach_disk(struct api_ctx *c)
@@ -171,9 +202,10 @@ static json_object *api_detach_disk(struct api_ctx *c)
 	struct domain *dom = param_domain(c);
 	const char *target = dom ? api_string(c, "target") : NULL;
 
-	if (!target || domain_detach_disk(c->d, dom, target, &c->code, c->err, sizeof(c->err)) < 0)
+	if (!target || domain_detach_disk(c->d, dom, target, c->uid, &c->code, c->err,
+					  sizeof(c->err)) < 0)
 		return NULL;
-	return domain_summary(dom);
+	return api_domain_summary(dom);
 }
 
 json_object *api_xml(struct api_ctx *c, char *xml)
@@ -195,26 +227,22 @@ static json_object *api_dumpxml(struct api_ctx *c)
 	return dom ? api_xml(c, domain_def_format(dom->def)) : NULL;
 }
 
+/* From memory: the CPU time is vmm's at its last statistics sample. */
 static json_object *api_info(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
-	json_object *o, *stats = NULL;
-	const char *code;
-	char err[256];
-	int64_t cpu = 0;
+	json_object *o;
 
 	if (!dom)
 		return NULL;
-	o = domain_summary(dom);
+	o = api_domain_summary(dom);
 	json_object_object_add(o, "vcpus", json_object_new_int(dom->def->vcpus));
 	json_object_object_add(o, "max_memory_kib", json_object_new_int64(dom->def->memory_kib));
 	json_object_object_add(o, "memory_kib",
 			       json_object_new_int64(dom->def->current_memory_kib));
 	json_object_object_add(o, "persistent", json_object_new_boolean(1));
-	if (dom->pid && domain_control(c->d, dom, "vm.stats", &stats, &code, err, sizeof(err)) == 0)
-		json_get_int64(stats, "cpu_time_ns", &cpu);
-	json_object_put(stats);
-	json_object_object_add(o, "cpu_time_ns", json_object_new_int64(cpu));
+	json_object_object_add(o, "cpu_time_ns",
+			       json_object_new_int64(dom->pid ? dom->cpu_time_ns : 0));
 	if (dom->def->title)
 		json_object_object_add(o, "title", json_object_new_string(dom->def->title));
 	return o;
@@ -224,40 +252,50 @@ static json_object *api_start(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
 
-	if (!dom || domain_start(c->d, dom, &c->code, c->err, sizeof(c->err)) < 0)
+	if (!dom || domain_start(c->d, dom, c->uid, c->later, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
-	return domain_summary(dom);
+	return api_later(c);
 }
 
 static json_object *api_destroy(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
 
-	if (!dom || domain_destroy(c->d, dom, &c->code, c->err, sizeof(c->err)) < 0)
+	if (!dom || domain_destroy(c->d, dom, c->later, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
-	return domain_summary(dom);
+	return api_later(c);
+}
+
+/* vmm answered a control request; its status gives the state. */
+static void control_done(struct vmmd *d, struct exchange *x, json_object *res, const char *code,
+			 const char *err)
+{
+	struct domain *dom = x->dom;
+	const char *state;
+
+	if (!res) {
+		vmmd_answer_error(d, x->q, code, "%s", err);
+		return;
+	}
+	if (json_get_string(res, "state", &state))
+		domain_set_paused(d, dom, strcmp(state, "paused") == 0,
+				  strcmp(x->method, "vm.pause") == 0    ? "user"
+				  : strcmp(x->method, "vm.resume") == 0 ? "unpaused"
+									: NULL);
+	if (strcmp(x->q->method, "domain.reboot") == 0 && dom->pid)
+		dom->rebooting = true;
+	api_domain_done(d, x->q, dom, NULL, NULL);
 }
 
 /* A control request to vmm that returns vmm's status; the state follows it. */
 static json_object *control_and_update(struct api_ctx *c, const char *method)
 {
 	struct domain *dom = param_domain(c);
-	json_object *res;
-	const char *state;
 
-	if (!dom)
+	if (!dom || exchange_start(c->d, dom, method, control_done, c->later, &c->code, c->err,
+				   sizeof(c->err)) < 0)
 		return NULL;
-	if (domain_control(c->d, dom, method, &res, &c->code, c->err, sizeof(c->err)) < 0)
-		return NULL;
-	if (json_get_string(res, "state", &state)) {
-		dom->state = strcmp(state, "paused") == 0 ? DOMAIN_PAUSED : DOMAIN_RUNNING;
-		if (strcmp(method, "vm.pause") == 0)
-			snprintf(dom->reason, sizeof(dom->reason), "user");
-		else if (strcmp(method, "vm.resume") == 0)
-			snprintf(dom->reason, sizeof(dom->reason), "unpaused");
-	}
-	json_object_put(res);
-	return domain_summary(dom);
+	return api_later(c);
 }
 
 static json_object *api_shutdown(struct api_ctx *c)
@@ -282,15 +320,7 @@ static json_object *api_reset(struct api_ctx *c)
 
 static json_object *api_reboot(struct api_ctx *c)
 {
-	struct domain *dom = param_domain(c);
-	json_object *r;
-
-	if (!dom)
-		return NULL;
-	r = control_and_update(c, "vm.powerdown");
-	if (r)
-		dom->rebooting = true;
-	return r;
+	return control_and_update(c, "vm.powerdown");
 }
 
 static json_object *api_autostart(struct api_ctx *c)
@@ -307,43 +337,56 @@ static json_object *api_autostart(struct api_ctx *c)
 		c->code = "io-error";
 		return NULL;
 	}
-	return domain_summary(dom);
+	return api_domain_summary(dom);
+}
+
+/* What domain.stats gives beside vmm's counters (res: those counters, or an empty object). */
+static json_object *stats_reply(struct domain *dom, json_object *res)
+{
+	json_object *disks, *nets;
+
+	/* name vmm's disks, which it numbers in the definition's order */
+	if (json_object_object_get_ex(res, "disks", &disks) &&
+	    json_object_is_type(disks, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(disks) && i < dom->def->ndisks; i++)
+			json_object_object_add(json_object_array_get_idx(disks, i), "target",
+					       json_object_new_string(dom->def->disks[i].target));
+	/* and its NICs by their taps, when this vmmd started the VM and knows them */
+	if (json_object_object_get_ex(res, "nets", &nets) && json_object_is_type(nets, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(nets) && i < DOMAIN_MAX_IFACES; i++)
+			if (dom->tap_names[i][0])
+				json_object_object_add(json_object_array_get_idx(nets, i), "target",
+						       json_object_new_string(dom->tap_names[i]));
+	json_object_object_add(res, "name", json_object_new_string(dom->def->name));
+	json_object_object_add(res, "state", json_object_new_string(domain_state_name(dom->state)));
+	json_object_object_add(res, "history", stats_history(dom->history, false));
+	return res;
+}
+
+static void stats_done(struct vmmd *d, struct exchange *x, json_object *res, const char *code,
+		       const char *err)
+{
+	if (!res) {
+		vmmd_answer_error(d, x->q, code, "%s", err);
+		return;
+	}
+	json_get_int64(res, "cpu_time_ns", &x->dom->cpu_time_ns);
+	vmmd_answer(d, x->q, stats_reply(x->dom, json_object_get(res)), false);
 }
 
 static json_object *api_stats(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
-	json_object *res = NULL, *disks, *nets;
 
 	if (!dom)
 		return NULL;
-	if (!dom->pid) {
-		res = json_object_new_object();
-	} else {
-		if (domain_control(c->d, dom, "vm.stats", &res, &c->code, c->err, sizeof(c->err)) < 0)
-			return NULL;
-		/* name vmm's disks, which it numbers in the definition's order */
-		if (json_object_object_get_ex(res, "disks", &disks) &&
-		    json_object_is_type(disks, json_type_array))
-			for (size_t i = 0; i < json_object_array_length(disks) &&
-					   i < dom->def->ndisks; i++)
-				json_object_object_add(json_object_array_get_idx(disks, i), "target",
-						       json_object_new_string(
-							       dom->def->disks[i].target));
-		/* and its NICs by their taps, when this vmmd started the VM and knows them */
-		if (json_object_object_get_ex(res, "nets", &nets) &&
-		    json_object_is_type(nets, json_type_array))
-			for (size_t i = 0; i < json_object_array_length(nets) &&
-					   i < DOMAIN_MAX_IFACES; i++)
-				if (dom->tap_names[i][0])
-					json_object_object_add(json_object_array_get_idx(nets, i),
-							       "target",
-							       json_object_new_string(dom->tap_names[i]));
-	}
-	json_object_object_add(res, "name", json_object_new_string(dom->def->name));
-	json_object_object_add(res, "state", json_object_new_string(domain_state_name(dom->state)));
-	json_object_object_add(res, "history", stats_history(dom->history, false));
-	return res;
+	/* no vmm to ask (yet): what vmmd knows */
+	if (!dom->pid || dom->starting)
+		return stats_reply(dom, json_object_new_object());
+	if (exchange_start(c->d, dom, "vm.stats", stats_done, c->later, &c->code, c->err,
+			   sizeof(c->err)) < 0)
+		return NULL;
+	return api_later(c);
 }
 
 /* Where the serial console's socket is (one client at a time attaches to it) and its log. */
@@ -458,21 +501,31 @@ static const struct {
 };
 
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,
-		      int *passed_fd, struct job **ret_job, bool *is_error)
+		      int *passed_fd, struct deferred **ret_later, bool *is_error)
 {
-	struct api_ctx c = { .d = d, .params = params, .passed_fd = passed_fd };
+	struct api_ctx c = { .d = d, .params = params, .uid = peer_uid, .passed_fd = passed_fd };
 	const char *name = NULL;
 	json_object *res;
 
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		if (strcmp(methods[i].name, method) != 0)
 			continue;
+		c.later = calloc(1, sizeof(*c.later));
+		if (!c.later) {
+			*is_error = true;
+			return jsonrpc_error(NULL, JSONRPC_INTERNAL, "out of memory");
+		}
+		c.later->uid = peer_uid;
+		c.later->changes = methods[i].changes;
+		snprintf(c.later->method, sizeof(c.later->method), "%s", method);
+		if (json_get_string(params, "name", &name))
+			snprintf(c.later->name, sizeof(c.later->name), "%s", name);
 		res = methods[i].fn(&c);
-		if (c.job) {
-			*ret_job = c.job;
-			log_info("uid %u: %s started", (unsigned int)peer_uid, method);
+		if (c.deferred) {
+			*ret_later = c.later;
 			return NULL;
 		}
+		deferred_free(c.later);
 		if (methods[i].changes) {
 			if (!json_get_string(params, "name", &name) &&
 			    !(res && json_get_string(res, "name", &name)))

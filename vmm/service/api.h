@@ -7,10 +7,17 @@
 struct api_ctx {
 	struct vmmd *d;
 	json_object *params;
+	uid_t uid;            /* the caller's */
 	const char *code;     /* on error */
 	char err[1024];
 	int *passed_fd;       /* sent by the client with the request, or -1 */
-	struct job *job;      /* a method that finishes later sets it */
+	/*
+	 * For a method whose reply comes later: it hands `later` to what
+	 * finishes it (which then calls vmmd_answer), sets `deferred` and
+	 * returns NULL.
+	 */
+	struct deferred *later;
+	bool deferred;
 };
 
 typedef json_object *(*api_fn)(struct api_ctx *c);

@@ -63,7 +63,7 @@ json_object *api_pool_define(struct api_ctx *c)
 	const char *xml = api_string(c, "xml");
 	struct pool *pool;
 
-	if (!xml || pool_define(c->d, xml, strlen(xml), &pool, &c->code, c->err,
+	if (!xml || pool_define(c->d, xml, strlen(xml), c->uid, &pool, &c->code, c->err,
 				sizeof(c->err)) < 0)
 		return NULL;
 	return pool_summary(pool);
@@ -405,8 +405,19 @@ json_object *api_vol_upload(struct api_ctx *c)
 		free(job);
 		return api_fail(c, "io-error", "cannot watch the copy: %s", strerror(errno));
 	}
+	if (vmmd_watch(c->d, &job->pidfd) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(job->pidfd.fd);
+		unlink(path);
+		free(job);
+		return api_fail(c, "io-error", "cannot watch the copy: %s", strerror(errno));
+	}
 	snprintf(job->path, sizeof(job->path), "%s", path);
 	job->finish = upload_done;
-	c->job = job;
+	job->q = c->later;
+	job->next = c->d->jobs;
+	c->d->jobs = job;
+	c->deferred = true;
 	return NULL;
 }

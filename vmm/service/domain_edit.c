@@ -5,8 +5,9 @@
  *
  * NOTES
  * - Each change edits a copy of the document, formats it and goes through
- *   domain_define, so the result is checked and stored like any other
- *   definition; on any failure the old definition stays.
+ *   domain_define, so the result is checked (with the host files the
+ *   caller may name) and stored like any other definition; on any failure
+ *   the old definition stays.
  * - A clone gets a new uuid and new MAC addresses (52:54:00, as libvirt
  *   makes them). Its writable disks are copied next to the originals as
  *   NEW.EXT, then NEW-vdb.EXT, ...; read-only disks are shared. Copies
@@ -27,9 +28,9 @@
 #include "vmm/service/vmmd.h"
 #include "vmm/service/xml.h"
 
-/* Format doc and define it. Takes doc. */
-static int define_doc(struct vmmd *d, xmlDocPtr doc, struct domain **ret, const char **code,
-		      char *err, size_t errlen)
+/* Format doc and define it for caller uid. Takes doc. */
+static int define_doc(struct vmmd *d, xmlDocPtr doc, uid_t uid, struct domain **ret,
+		      const char **code, char *err, size_t errlen)
 {
 	char *text = xml_format(doc);
 	int r;
@@ -40,7 +41,7 @@ static int define_doc(struct vmmd *d, xmlDocPtr doc, struct domain **ret, const 
 		error_set(err, errlen, -ENOMEM, "out of memory");
 		return -1;
 	}
-	r = domain_define(d, text, strlen(text), ret, code, err, errlen);
+	r = domain_define(d, text, strlen(text), uid, ret, code, err, errlen);
 	free(text);
 	return r;
 }
@@ -71,8 +72,8 @@ static void clone_path(const char *src, const char *new_name, unsigned int i, co
 		snprintf(out, len, "%s/%s-%s%s", dirname(dir), new_name, target, ext);
 }
 
-int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, struct domain **ret,
-		 const char **code, char *err, size_t errlen)
+int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, uid_t uid,
+		 struct domain **ret, const char **code, char *err, size_t errlen)
 {
 	char made[DOMAIN_MAX_DISKS][4096];
 	unsigned int nmade = 0, ndisk = 0;
@@ -96,6 +97,9 @@ int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, struc
 		error_set(err, errlen, -EEXIST, "a VM named %s exists", new_name);
 		return -1;
 	}
+	/* before anything is copied: a copy of a host file would be one too */
+	if (hostfile_check_domain(d, dom->def, uid, code, err, errlen) < 0)
+		return -1;
 	doc = copy_doc(dom, code, err, errlen);
 	if (!doc)
 		return -1;
@@ -138,7 +142,7 @@ int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, struc
 				goto nomem;
 		}
 	}
-	r = define_doc(d, doc, ret, code, err, errlen);
+	r = define_doc(d, doc, uid, ret, code, err, errlen);
 	doc = NULL;
 	if (r == 0)
 		return 0;
@@ -155,7 +159,7 @@ fail:
 }
 
 int domain_attach_disk(struct vmmd *d, struct domain *dom, const struct domain_disk *disk,
-		       const char **code, char *err, size_t errlen)
+		       uid_t uid, const char **code, char *err, size_t errlen)
 {
 	xmlNodePtr root, devices, n, sub;
 	struct domain *out;
@@ -205,7 +209,7 @@ int domain_attach_disk(struct vmmd *d, struct domain *dom, const struct domain_d
 	if (disk->serial &&
 	    !xmlNewTextChild(n, NULL, (const xmlChar *)"serial", (const xmlChar *)disk->serial))
 		goto nomem;
-	return define_doc(d, doc, &out, code, err, errlen);
+	return define_doc(d, doc, uid, &out, code, err, errlen);
 nomem:
 	xmlFreeDoc(doc);
 	*code = "internal-error";
@@ -213,8 +217,8 @@ nomem:
 	return -1;
 }
 
-int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, const char **code,
-		       char *err, size_t errlen)
+int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, uid_t uid,
+		       const char **code, char *err, size_t errlen)
 {
 	xmlNodePtr devices, n;
 	struct domain *out;
@@ -232,7 +236,7 @@ int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, c
 		if (dev && strcmp(dev, target) == 0) {
 			xmlUnlinkNode(n);
 			xmlFreeNode(n);
-			return define_doc(d, doc, &out, code, err, errlen);
+			return define_doc(d, doc, uid, &out, code, err, errlen);
 		}
 	}
 	xmlFreeDoc(doc);

@@ -2,16 +2,18 @@
  * vmmd: the main loop.
  *
  * NOTES
- * - One thread, one epoll set: the API socket, its clients, signals, and
- *   for each running VM its pidfd and its control connection.
+ * - One thread, one epoll set: the API socket, its clients (client.c),
+ *   signals, the statistics timer, and for each running VM its pidfd, its
+ *   events connection, a starting vmm's ready pipe and the requests to its
+ *   vmm under way (exchange.c). No handler waits for a vmm or a client:
+ *   what takes time finishes on a later event or deadline.
+ * - One event per epoll_wait, so that a handler may free any watch (a
+ *   client, an exchange) without a later event of the same batch pointing
+ *   at freed memory; epoll still hands ready fds out in turn.
+ * - The loop sleeps until the nearest deadline (a vmm's answer, a start,
+ *   a destroy, a client's unread reply) and expires what passed.
  * - The API socket is RUN/vmmd.sock, mode 0660, group webkvm when that
- *   group exists. Each client's uid (SO_PEERCRED) goes into the log of
- *   what it changes.
- * - A request line may be DOMAIN_XML_MAX * 4 bytes (a definition escaped
- *   in JSON); a longer one gets an error and the connection is closed. A
- *   malformed request gets an error and the connection stays.
- * - Replies are written with a send timeout, so a client that does not
- *   read holds the service for at most that long and is then dropped.
+ *   group exists.
  * - SIGTERM and SIGINT end vmmd and leave the VMs running; the next vmmd
  *   adopts them. One vmmd per run folder (a lock file says so).
  */
@@ -39,26 +41,11 @@
 #include "common/sock.h"
 #include "vmm/service/vmmd.h"
 
-#define API_MAX_LINE (4 * DOMAIN_XML_MAX)
-#define MAX_CLIENTS 256
-#define SEND_TIMEOUT_S 5
-
-struct client {
-	struct client *next;
-	struct watch w;
-	struct line_buf in;
-	uid_t uid;
-	int passed_fd;               /* sent with the request being read, or -1 */
-};
-
 struct loop {
 	struct vmmd d;
 	struct watch listen;
 	struct watch signals;
 	struct watch timer;          /* statistics samples */
-	struct client *clients;
-	unsigned int nclients;
-	struct job *jobs;            /* requests that children finish */
 };
 
 int vmmd_watch(struct vmmd *d, struct watch *w)
@@ -96,6 +83,11 @@ static void usage(FILE *out)
 	      "  --default-network on the first start (no networks folder yet), define the\n"
 	      "                    NAT network \"default\" (192.168.122.0/24 when free) and\n"
 	      "                    start it with vmmd, as libvirt's packages do\n"
+	      "  --kernel-dir DIR  callers other than root may boot kernels and initrds\n"
+	      "                    from files under DIR (repeatable); disks, and by default\n"
+	      "                    kernels too, must be volumes of started pools\n"
+	      "  --pool-root DIR   callers other than root may define pools in folders\n"
+	      "                    under DIR (repeatable); by default only root defines pools\n"
 	      "  -v, --verbose     more messages\n"
 	      "  -h, --help        show this help\n",
 	      out);
@@ -133,155 +125,6 @@ static char *default_vmm(void)
 		free(path);
 	}
 	return strdup(BINDIR "/vmm");
-}
-
-static void new_client(struct loop *l)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	struct timeval tv = { .tv_sec = SEND_TIMEOUT_S };
-	struct client *c;
-	int fd = accept4(l->listen.fd, NULL, NULL, SOCK_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (l->nclients >= MAX_CLIENTS) {
-		log_warn("more than %d clients; one refused", MAX_CLIENTS);
-		close(fd);
-		return;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
-		return;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		cred.uid = (uid_t)-1;
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	c->uid = cred.uid;
-	c->passed_fd = -1;
-	c->w = (struct watch){ .kind = FD_CLIENT, .fd = fd, .owner = c };
-	line_buf_init(&c->in, API_MAX_LINE);
-	if (vmmd_watch(&l->d, &c->w) < 0) {
-		close(fd);
-		line_buf_free(&c->in);
-		free(c);
-		return;
-	}
-	c->next = l->clients;
-	l->clients = c;
-	l->nclients++;
-	log_debug("client uid %u connected", (unsigned int)c->uid);
-}
-
-static void drop_client(struct loop *l, struct client *c)
-{
-	for (struct client **p = &l->clients; *p; p = &(*p)->next) {
-		if (*p == c) {
-			*p = c->next;
-			break;
-		}
-	}
-	/* its jobs go on; their replies have nowhere to go */
-	for (struct job *j = l->jobs; j; j = j->next)
-		if (j->client == c)
-			j->client = NULL;
-	vmmd_unwatch(&l->d, &c->w);
-	if (c->passed_fd >= 0)
-		close(c->passed_fd);
-	line_buf_free(&c->in);
-	free(c);
-	l->nclients--;
-}
-
-/* false when the client must go */
-static bool serve_line(struct loop *l, struct client *c, const char *line)
-{
-	json_object *req, *params, *id, *reply;
-	const char *method;
-	bool is_error = false;
-	int r;
-
-	if (jsonrpc_parse_request(line, &req, &method, &params, &id, &reply) == 0) {
-		struct job *job = NULL;
-		json_object *res = api_call(&l->d, method, params, c->uid, &c->passed_fd, &job,
-					    &is_error);
-
-		if (job) {
-			/* the reply comes when the job ends */
-			job->client = c;
-			job->id = id ? json_object_get(id) : NULL;
-			job->next = l->jobs;
-			l->jobs = job;
-			json_object_put(req);
-			if (c->passed_fd >= 0)
-				close(c->passed_fd);
-			c->passed_fd = -1;
-			return vmmd_watch(&l->d, &job->pidfd) == 0;
-		}
-		reply = jsonrpc_reply(id, res, is_error);
-		json_object_put(req);
-	}
-	if (c->passed_fd >= 0) {
-		close(c->passed_fd); /* sent with a request that did not want it */
-		c->passed_fd = -1;
-	}
-	r = jsonrpc_send(c->w.fd, reply);
-	json_object_put(reply);
-	return r == 0;
-}
-
-static void job_done(struct loop *l, struct job *job)
-{
-	siginfo_t si;
-	json_object *reply;
-	bool is_error = false;
-	int status;
-
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, job->pidfd.fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
-		return;
-	status = si.si_code == CLD_EXITED ? si.si_status : 255;
-	reply = jsonrpc_reply(job->id, job->finish(&l->d, job, status, &is_error), is_error);
-	log_info("job for %s ended: %s", job->path, is_error ? "failed" : "done");
-	if (job->client)
-		jsonrpc_send(((struct client *)job->client)->w.fd, reply);
-	json_object_put(reply);
-	for (struct job **p = &l->jobs; *p; p = &(*p)->next) {
-		if (*p == job) {
-			*p = job->next;
-			break;
-		}
-	}
-	vmmd_unwatch(&l->d, &job->pidfd);
-	json_object_put(job->id);
-	free(job);
-}
-
-static void serve_client(struct loop *l, struct client *c)
-{
-	ssize_t n = line_buf_fill_fd(&c->in, c->w.fd, &c->passed_fd);
-	char *line;
-
-	if (n == -EAGAIN)
-		return;
-	if (n == -EMSGSIZE) {
-		json_object *e = jsonrpc_error(NULL, JSONRPC_TOO_LARGE,
-					       "a request is longer than %d bytes", API_MAX_LINE);
-
-		jsonrpc_send(c->w.fd, e);
-		json_object_put(e);
-	}
-	if (n <= 0) {
-		drop_client(l, c);
-		return;
-	}
-	while ((line = line_buf_next(&c->in))) {
-		if (!serve_line(l, c, line)) {
-			drop_client(l, c);
-			return;
-		}
-	}
 }
 
 static int open_api_socket(struct loop *l, const char *path, const char *group, bool group_given)
@@ -346,63 +189,89 @@ static int lock_run_dir(const char *run_dir)
 	return fd;
 }
 
+/* Expire what passed its deadline; the time to the next deadline in ms, or -1. */
+static int expire(struct vmmd *d)
+{
+	int64_t now = vmmd_now_ms(), next = clients_expire(d, now), n = domains_expire(d, now);
+
+	if (n < next)
+		next = n;
+	if (next == INT64_MAX)
+		return -1;
+	/* a millisecond late rather than early: a wait of 0 would spin */
+	return next - now + 1 > 60000 ? 60000 : (int)(next - now + 1);
+}
+
 static int run(struct loop *l)
 {
-	struct epoll_event evs[32];
+	struct vmmd *d = &l->d;
+	struct epoll_event ev;
 
 	for (;;) {
-		int n = epoll_wait(l->d.epoll_fd, evs, 32, -1);
+		int n = epoll_wait(d->epoll_fd, &ev, 1, expire(d));
+		struct signalfd_siginfo si;
+		struct watch *w;
+		uint64_t ticks;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno != EINTR) {
 			log_error("epoll_wait failed: %s", strerror(errno));
 			return 1;
 		}
-		for (int i = 0; i < n; i++) {
-			struct watch *w = evs[i].data.ptr;
-			struct signalfd_siginfo si;
-
-			/*
-			 * Watches live in their domains; one handled earlier in this
-			 * batch may have closed this fd. Clients are freed only by
-			 * their own event.
-			 */
-			if (w->fd < 0)
-				continue;
-			switch (w->kind) {
-			case FD_SIGNAL:
-				if (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
-					log_info("ending on signal %s; the VMs keep running",
-						 strsignal(si.ssi_signo));
-					return 0;
-				}
-				break;
-			case FD_LISTEN:
-				new_client(l);
-				break;
-			case FD_TIMER: {
-				uint64_t ticks;
-
-				if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
-					stats_sample_all(&l->d);
-				break;
+		if (n <= 0)
+			continue;
+		w = ev.data.ptr;
+		switch (w->kind) {
+		case FD_SIGNAL:
+			if (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+				log_info("ending on signal %s; the VMs keep running",
+					 strsignal(si.ssi_signo));
+				return 0;
 			}
-			case FD_CLIENT:
-				serve_client(l, w->owner);
-				break;
-			case FD_PIDFD:
-				domain_pidfd_ready(&l->d, w->owner);
-				break;
-			case FD_JOB:
-				job_done(l, w->owner);
-				break;
-			case FD_EVENTS:
-				domain_events_ready(&l->d, w->owner);
-				break;
-			}
+			break;
+		case FD_LISTEN:
+			clients_accept(d, w->fd);
+			break;
+		case FD_TIMER:
+			if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+				stats_sample_all(d);
+			break;
+		case FD_CLIENT:
+			client_event(d, w->owner, ev.events);
+			break;
+		case FD_PIDFD:
+			domain_pidfd_ready(d, w->owner);
+			break;
+		case FD_JOB:
+			job_done(d, w->owner);
+			break;
+		case FD_EVENTS:
+			domain_events_ready(d, w->owner);
+			break;
+		case FD_EXCHANGE:
+			exchange_ready(d, w->owner);
+			break;
+		case FD_READY:
+			domain_ready(d, w->owner);
+			break;
 		}
+		/* requests that waited behind a finished one */
+		clients_resume(d);
 	}
+}
+
+/* Add an absolute folder (as given) to a list of them. 0 or -errno. */
+static int add_dir(const char ***list, unsigned int *n, const char *dir)
+{
+	const char **p;
+
+	if (dir[0] != '/')
+		return -EINVAL;
+	p = realloc(*list, (*n + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p[(*n)++] = dir;
+	*list = p;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -416,6 +285,8 @@ int main(int argc, char **argv)
 		{ "sample-interval", required_argument, NULL, 'i' },
 		{ "vm-user", required_argument, NULL, 'u' },
 		{ "default-network", no_argument, NULL, 'N' },
+		{ "kernel-dir", required_argument, NULL, 'k' },
+		{ "pool-root", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -472,6 +343,18 @@ int main(int argc, char **argv)
 			break;
 		case 'N':
 			default_network = true;
+			break;
+		case 'k':
+			if (add_dir(&l->d.kernel_dirs, &l->d.nkernel_dirs, optarg) < 0) {
+				log_error("--kernel-dir %s is not an absolute path", optarg);
+				return 1;
+			}
+			break;
+		case 'p':
+			if (add_dir(&l->d.pool_roots, &l->d.npool_roots, optarg) < 0) {
+				log_error("--pool-root %s is not an absolute path", optarg);
+				return 1;
+			}
 			break;
 		case 'v':
 			log_setup("vmmd", LOG_LEVEL_DEBUG);
@@ -573,16 +456,8 @@ int main(int argc, char **argv)
 	status = run(l);
 	/* the socket goes; the VMs and their run folders stay for the next vmmd */
 	unlink(socket_path);
-	while (l->clients)
-		drop_client(l, l->clients);
-	while (l->jobs) {
-		struct job *j = l->jobs;
-
-		l->jobs = j->next;
-		vmmd_unwatch(&l->d, &j->pidfd);
-		json_object_put(j->id);
-		free(j);
-	}
+	clients_release(&l->d);
+	jobs_release(&l->d);
 	vmmd_unwatch(&l->d, &l->listen);
 	vmmd_unwatch(&l->d, &l->signals);
 	vmmd_unwatch(&l->d, &l->timer);
@@ -593,6 +468,8 @@ int main(int argc, char **argv)
 	close(l->d.epoll_fd);
 	close(lock_fd);
 	free((char *)l->d.vmm_path);
+	free(l->d.kernel_dirs);
+	free(l->d.pool_roots);
 	free(l);
 	return status;
 }

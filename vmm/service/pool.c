@@ -117,7 +117,7 @@ void pools_release(struct vmmd *d)
 	d->npools = 0;
 }
 
-int pool_define(struct vmmd *d, const char *xml, size_t len, struct pool **ret,
+int pool_define(struct vmmd *d, const char *xml, size_t len, uid_t uid, struct pool **ret,
 		const char **code, char *err, size_t errlen)
 {
 	struct pool_def *def;
@@ -128,6 +128,8 @@ int pool_define(struct vmmd *d, const char *xml, size_t len, struct pool **ret,
 	*code = "invalid-xml";
 	if (pool_def_parse(&def, xml, len, err, errlen) < 0)
 		return -1;
+	if (hostfile_check_pool(d, def->path, uid, code, err, errlen) < 0)
+		goto fail;
 	pool = pool_find(d, def->name);
 	same_uuid = pool_find_uuid(d, def->uuid);
 	*code = "pool-exists";

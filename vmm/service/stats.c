@@ -6,14 +6,17 @@
  * NOTES
  * - Counters are cumulative and come from vmm, so they survive a vmmd
  *   restart; the history itself starts again.
- * - Sampling talks to each VM in turn on its control socket (a short
- *   request each); a VM that does not answer is skipped this round.
+ * - Sampling asks each running VM's vmm for vm.stats and takes the
+ *   answer when it comes (exchange.c), one request per VM at a time: a
+ *   vmm that does not answer misses samples, and holds up no one. The
+ *   sample is also how vmmd notices a vmm that stopped answering.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "vmm/service/vmmd.h"
 
 struct stats_ring {
@@ -54,17 +57,14 @@ static int64_t get(json_object *o, const char *key)
 	return json_get_int64(o, key, &v) ? v : 0;
 }
 
-static bool sample_domain(struct vmmd *d, struct domain *dom, int64_t t)
+void stats_add_sample(struct domain *dom, json_object *res)
 {
-	struct stats_sample s = { .time_ms = t };
-	json_object *res, *disks, *nets;
-	const char *code;
-	char err[256];
+	struct stats_sample s = { .time_ms = now_ms() };
+	json_object *disks, *nets;
 
-	if (domain_control(d, dom, "vm.stats", &res, &code, err, sizeof(err)) < 0)
-		return false;
 	s.cpu_time_ns = get(res, "cpu_time_ns");
 	s.rss_bytes = get(res, "rss_bytes");
+	dom->cpu_time_ns = s.cpu_time_ns;
 	if (json_object_object_get_ex(res, "disks", &disks) &&
 	    json_object_is_type(disks, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(disks); i++) {
@@ -84,9 +84,18 @@ static bool sample_domain(struct vmmd *d, struct domain *dom, int64_t t)
 			s.net_tx_bytes += get(n, "tx_bytes");
 		}
 	}
-	json_object_put(res);
 	ring_add(&dom->history, &s);
-	return true;
+}
+
+static void sample_done(struct vmmd *d, struct exchange *x, json_object *res, const char *code,
+			const char *err)
+{
+	(void)d;
+	(void)code;
+	(void)err;
+	x->dom->sampling = false;
+	if (res)
+		stats_add_sample(x->dom, res);
 }
 
 static void sample_host(struct vmmd *d, int64_t t)
@@ -104,14 +113,24 @@ static void sample_host(struct vmmd *d, int64_t t)
 	ring_add(&d->host_history, &s);
 }
 
+void stats_sample(struct vmmd *d, struct domain *dom)
+{
+	const char *code;
+	char err[256];
+
+	if (!dom->pid || dom->starting || dom->sampling || dom->state == DOMAIN_CRASHED)
+		return;
+	if (exchange_start(d, dom, "vm.stats", sample_done, NULL, &code, err, sizeof(err)) == 0)
+		dom->sampling = true;
+	else
+		log_debug("no sample of %s: %s", dom->def->name, err);
+}
+
 void stats_sample_all(struct vmmd *d)
 {
-	int64_t t = now_ms();
-
 	for (unsigned int i = 0; i < d->ndomains; i++)
-		if (d->domains[i]->pid && d->domains[i]->state != DOMAIN_CRASHED)
-			sample_domain(d, d->domains[i], t);
-	sample_host(d, t);
+		stats_sample(d, d->domains[i]);
+	sample_host(d, now_ms());
 }
 
 json_object *stats_history(const struct stats_ring *ring, bool host)

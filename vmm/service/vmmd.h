@@ -31,13 +31,50 @@ struct stats_ring;
 enum domain_state { DOMAIN_SHUTOFF, DOMAIN_RUNNING, DOMAIN_PAUSED, DOMAIN_CRASHED };
 
 /* What kind of fd woke the main loop. */
-enum vmmd_fd_kind { FD_LISTEN, FD_SIGNAL, FD_TIMER, FD_CLIENT, FD_PIDFD, FD_EVENTS, FD_JOB };
+enum vmmd_fd_kind {
+	FD_LISTEN, FD_SIGNAL, FD_TIMER, FD_CLIENT, FD_PIDFD, FD_EVENTS, FD_JOB,
+	FD_EXCHANGE, /* a request to a vmm on its control socket, awaiting the answer */
+	FD_READY,    /* a starting vmm's --ready-fd pipe */
+};
 
 /* One fd in the main loop's epoll set; epoll's data points here. */
 struct watch {
 	enum vmmd_fd_kind kind;
 	int fd;
 	void *owner;
+};
+
+struct vmmd;
+struct domain;
+struct client;
+
+/*
+ * A request whose reply comes later: when its vmm answers, its VM has
+ * started or ended, or a child process is done. Whatever finishes it calls
+ * vmmd_answer. Its client may leave meanwhile; the reply then goes nowhere.
+ */
+struct deferred {
+	void *client;              /* the connection awaiting the reply; NULL once it left */
+	json_object *id;           /* the request's id */
+	uid_t uid;                 /* the caller */
+	bool changes;              /* the outcome is logged with the caller's uid */
+	char method[32];
+	char name[DOMAIN_NAME_MAX + 1]; /* params.name, for the log */
+	struct deferred *next;     /* in the list of whatever it waits for */
+};
+
+/* A request to a running VM's vmm on its control socket, under way (exchange.c). */
+struct exchange {
+	struct watch w;            /* FD_EXCHANGE: a connection of its own */
+	struct domain *dom;
+	char method[32];           /* vm.stats, vm.pause, ... */
+	struct line_buf in;
+	int64_t started_ms, deadline_ms;
+	struct deferred *q;        /* the API request it serves, or NULL */
+	/* vmm's result, or code and err when there is none (then result is NULL) */
+	void (*done)(struct vmmd *d, struct exchange *x, json_object *result, const char *code,
+		     const char *err);
+	struct exchange *next;     /* in dom->exchanges */
 };
 
 struct domain {
@@ -52,10 +89,29 @@ struct domain {
 	struct watch events_conn;  /* a control connection that hears vm.event; fd -1 when none */
 	struct line_buf events;
 	char exit_reason[32];      /* the reason the last vm.event gave */
-	bool destroying;           /* vmmd ended it on purpose */
+	const char *kill_reason;   /* vmmd ended it on purpose: "destroyed" or "failed"; or NULL */
 	bool rebooting;            /* start again once the guest has shut down */
 	struct stats_ring *history; /* samples while it runs, or NULL */
 	char tap_names[DOMAIN_MAX_IFACES][16]; /* each NIC's tap while it runs, "" if unknown */
+	uid_t start_uid;           /* who started this run; a restart checks its files as them */
+
+	/* A start under way: vmm runs but has not said that its guest runs. */
+	bool starting;
+	struct watch ready;        /* FD_READY: the read end of vmm's --ready-fd; fd -1 when none */
+	int64_t start_deadline_ms;
+	bool start_timed_out;
+	struct deferred *start_q;  /* who asked for the start, or NULL */
+	enum domain_state prev_state; /* given back when the start fails */
+	char prev_reason[128];
+
+	struct deferred *end_qs;   /* destroy requests that wait for the process to end */
+	int64_t end_deadline_ms;   /* when they give up; 0 when none wait */
+
+	struct exchange *exchanges; /* requests to its vmm under way */
+	unsigned int nexchanges;
+	bool unanswered;           /* its vmm let the last request time out, and none since answered */
+	bool sampling;             /* a statistics sample is under way */
+	int64_t cpu_time_ns;       /* vmm's CPU time at the last vm.stats answer */
 };
 
 struct pool {
@@ -95,41 +151,116 @@ struct vmmd {
 	unsigned int nnetworks;
 	int next_id;
 	struct stats_ring *host_history;
+	/* Where callers other than root may name host files (hostfile.c). */
+	const char **kernel_dirs;  /* --kernel-dir: kernels and initrds */
+	unsigned int nkernel_dirs;
+	const char **pool_roots;   /* --pool-root: folders of new pools */
+	unsigned int npool_roots;
+	struct client *clients;    /* API connections (client.c) */
+	unsigned int nclients;
+	struct job *jobs;          /* requests that children finish */
 };
+
+/* A monotonic clock in milliseconds, for deadlines. */
+int64_t vmmd_now_ms(void);
 
 /* domain.c */
 int domains_load(struct vmmd *d);
 struct domain *domain_find(struct vmmd *d, const char *name);
-/* Define or redefine from XML. 0, or -1 with an error code and message. */
-int domain_define(struct vmmd *d, const char *xml, size_t len, struct domain **ret,
+/*
+ * Define or redefine from XML for caller uid, whose host files are checked
+ * (hostfile.c). 0, or -1 with an error code and message.
+ */
+int domain_define(struct vmmd *d, const char *xml, size_t len, uid_t uid, struct domain **ret,
 		  const char **code, char *err, size_t errlen);
 int domain_undefine(struct vmmd *d, struct domain *dom, const char **code, char *err,
 		    size_t errlen);
 int domain_set_autostart(struct vmmd *d, struct domain *dom, bool on, char *err, size_t errlen);
-int domain_start(struct vmmd *d, struct domain *dom, const char **code, char *err,
-		 size_t errlen);
-/* Ask vmm: method is a control method (vm.pause, ...). 0 or -1 with code and err. */
-int domain_control(struct vmmd *d, struct domain *dom, const char *method,
-		   json_object **ret_result, const char **code, char *err, size_t errlen);
-int domain_destroy(struct vmmd *d, struct domain *dom, const char **code, char *err,
-		   size_t errlen);
+/*
+ * SIGKILL its vmm. 0, or -1 with code and err. q (or NULL) gets its reply
+ * once the process has ended.
+ */
+int domain_destroy(struct vmmd *d, struct domain *dom, struct deferred *q, const char **code,
+		   char *err, size_t errlen);
 /* The pidfd or the event connection of dom is ready. */
 void domain_pidfd_ready(struct vmmd *d, struct domain *dom);
 void domain_events_ready(struct vmmd *d, struct domain *dom);
+/* vmm says the guest is paused (or runs): the state, the reason and the pid file follow. */
+void domain_set_paused(struct vmmd *d, struct domain *dom, bool paused, const char *reason);
+/*
+ * Does its vmm answer? false while a start is under way, while a request
+ * to it has waited more than a second, and after one timed out until the
+ * next is answered; true for a VM that does not run.
+ */
+bool domain_responding(const struct domain *dom, int64_t now_ms);
+/* Expire the starts, destroys and vmm requests whose time is up; the next deadline or INT64_MAX. */
+int64_t domains_expire(struct vmmd *d, int64_t now_ms);
 /* After a restart: take over the vmm processes that still run. */
 void domains_adopt(struct vmmd *d);
 void domains_autostart(struct vmmd *d);
 /* Forget every domain (vmmd ends): close its fds, leave its VM running. */
 void domains_release(struct vmmd *d);
 const char *domain_state_name(enum domain_state s);
+/* For domain_start.c: RUN/vms/NAME/FILE; clear the run folder; the pid file; vm.event. */
+void domain_run_path(const struct vmmd *d, const struct domain *dom, const char *file, char *buf,
+		     size_t len);
+void domain_clean_run_dir(struct vmmd *d, struct domain *dom);
+int domain_write_pid_file(struct vmmd *d, struct domain *dom);
+int domain_connect_events(struct vmmd *d, struct domain *dom);
+/* The process is gone (or never ran): forget it; requests waiting on it get their replies. */
+void domain_stopped(struct vmmd *d, struct domain *dom, enum domain_state state,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * domain_start.c: start dom for caller uid (its host files checked
+ * again). 0 once vmm runs and the start goes on: q (or NULL) gets the reply
+ * when vmm says the guest runs, or the start fails. Else -1 with code and
+ * err, and nothing left running.
+ */
+int domain_start(struct vmmd *d, struct domain *dom, uid_t uid, struct deferred *q,
+		 const char **code, char *err, size_t errlen);
+/* The ready pipe of a starting dom is readable. */
+void domain_ready(struct vmmd *d, struct domain *dom);
+/* A starting dom's vmm ended (how: as its exit status says) before its guest ran. */
+void domain_start_failed(struct vmmd *d, struct domain *dom, const char *how);
+/* A start's time is up: its vmm is ended (the pidfd tells the rest). */
+void domain_start_expire(struct vmmd *d, struct domain *dom);
+
+/* exchange.c: requests to a running VM's vmm, answered later (see struct exchange). */
+/* A non-blocking connection to dom's control socket: fd or -errno (-EAGAIN: backlog full). */
+int vmm_connect(const struct vmmd *d, const struct domain *dom);
+/* Send method; done gets the answer. 0, or -1 with code and err (then done is never called). */
+int exchange_start(struct vmmd *d, struct domain *dom, const char *method,
+		   void (*done)(struct vmmd *d, struct exchange *x, json_object *result,
+				const char *code, const char *err),
+		   struct deferred *q, const char **code, char *err, size_t errlen);
+void exchange_ready(struct vmmd *d, struct exchange *x);
+/* dom's vmm ended: take what it answered, fail the rest. */
+void exchanges_end(struct vmmd *d, struct domain *dom);
+/* Fail those past their deadline; the next deadline or INT64_MAX. */
+int64_t exchanges_expire(struct vmmd *d, struct domain *dom, int64_t now_ms);
+/* Forget them unanswered (vmmd ends). */
+void exchanges_release(struct vmmd *d, struct domain *dom);
+
+/*
+ * hostfile.c: which host files a caller may hand a guest. 0, or -1 with
+ * code "path-not-allowed" and a sentence that names the file and the rule.
+ */
+int hostfile_check_domain(const struct vmmd *d, const struct domain_def *def, uid_t uid,
+			  const char **code, char *err, size_t errlen);
+/* May caller uid define a pool in folder path? */
+int hostfile_check_pool(const struct vmmd *d, const char *path, uid_t uid, const char **code,
+			char *err, size_t errlen);
+/* Is path a volume of a started pool (a regular file directly in its folder, no symlink)? */
+bool hostfile_is_volume(const struct vmmd *d, const char *path);
 
 /* domain_edit.c: definition changes, each checked and stored as a define is. */
-int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, struct domain **ret,
-		 const char **code, char *err, size_t errlen);
+int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, uid_t uid,
+		 struct domain **ret, const char **code, char *err, size_t errlen);
 int domain_attach_disk(struct vmmd *d, struct domain *dom, const struct domain_disk *disk,
+		       uid_t uid, const char **code, char *err, size_t errlen);
+int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, uid_t uid,
 		       const char **code, char *err, size_t errlen);
-int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, const char **code,
-		       char *err, size_t errlen);
 /* Delete the disks that are volumes of started pools; list what went and what stayed. */
 int domain_remove_storage(struct vmmd *d, struct domain *dom, json_object *removed,
 			  json_object *kept);
@@ -139,7 +270,8 @@ int pools_load(struct vmmd *d);
 void pools_autostart(struct vmmd *d);
 void pools_release(struct vmmd *d);
 struct pool *pool_find(struct vmmd *d, const char *name);
-int pool_define(struct vmmd *d, const char *xml, size_t len, struct pool **ret,
+/* A caller other than root may define pools only under a --pool-root (hostfile.c). */
+int pool_define(struct vmmd *d, const char *xml, size_t len, uid_t uid, struct pool **ret,
 		const char **code, char *err, size_t errlen);
 int pool_undefine(struct vmmd *d, struct pool *pool, const char **code, char *err,
 		  size_t errlen);
@@ -202,24 +334,51 @@ int store_load(struct vmmd *d, const char *kind, size_t max,
  */
 struct job {
 	struct watch pidfd;        /* FD_JOB */
-	void *client;              /* the connection awaiting the reply; NULL once it left */
-	json_object *id;           /* the request's id */
+	struct deferred *q;        /* the request it answers */
 	json_object *(*finish)(struct vmmd *d, struct job *job, int status, bool *is_error);
 	char path[4096];           /* what the job makes */
-	struct job *next;
+	struct job *next;          /* in d->jobs */
 };
 
 /*
- * api.c: answer one request; a result or an error reply (then *is_error).
- * *passed_fd is a file descriptor the client sent with it (or -1); a
- * method that keeps it sets it to -1. A method that starts a job returns
- * NULL with *ret_job set; the reply comes when it ends.
+ * api.c: answer one request from caller uid; a result or an error reply
+ * (then *is_error). *passed_fd is a file descriptor the client sent with
+ * it (or -1); a method that keeps it sets it to -1. A method whose reply
+ * comes later returns NULL with *ret_later set: the client code fills in
+ * who waits for it.
  */
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,
-		      int *passed_fd, struct job **ret_job, bool *is_error);
+		      int *passed_fd, struct deferred **ret_later, bool *is_error);
+/* A domain's summary, as domain.list gives it. */
+json_object *api_domain_summary(struct domain *dom);
+/* Reply to q: dom's summary, or the error code and err when code is not NULL. */
+void api_domain_done(struct vmmd *d, struct deferred *q, struct domain *dom, const char *code,
+		     const char *err);
+
+/* client.c: API connections (the main loop hands them their events). */
+void clients_accept(struct vmmd *d, int listen_fd);
+void client_event(struct vmmd *d, struct client *c, uint32_t events);
+/* Serve the requests that waited behind one that is done. */
+void clients_resume(struct vmmd *d);
+/* Drop clients that left a reply unread too long; the next deadline or INT64_MAX. */
+int64_t clients_expire(struct vmmd *d, int64_t now_ms);
+void clients_release(struct vmmd *d);
+/* Send q's reply (taking res) if its client is still there, log it, free q. */
+void vmmd_answer(struct vmmd *d, struct deferred *q, json_object *res, bool is_error);
+void vmmd_answer_error(struct vmmd *d, struct deferred *q, const char *code, const char *fmt,
+		       ...) __attribute__((format(printf, 4, 5)));
+/* Free q unanswered (vmmd ends); NULL is fine. */
+void deferred_free(struct deferred *q);
+void job_done(struct vmmd *d, struct job *job);
+void jobs_release(struct vmmd *d);
 
 /* stats.c */
+/* Ask each running VM for its counters (answered later) and read the host's. */
 void stats_sample_all(struct vmmd *d);
+/* Ask one VM now (its first sample once it runs). */
+void stats_sample(struct vmmd *d, struct domain *dom);
+/* Keep a VM's sample from a vm.stats result. */
+void stats_add_sample(struct domain *dom, json_object *stats);
 /* The samples, oldest first (host: busy and idle time, memory; VM: CPU, RSS, disks). */
 json_object *stats_history(const struct stats_ring *ring, bool host);
 void stats_ring_free(struct stats_ring *ring);

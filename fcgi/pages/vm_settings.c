@@ -1,0 +1,173 @@
+/* Changing one VM: settings, autostart, the definition's XML, clone, delete. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonrpc.h"
+#include "fcgi/audit.h"
+#include "fcgi/domxml.h"
+#include "fcgi/pages.h"
+#include "fcgi/response.h"
+#include "fcgi/vmlist.h"
+#include "fcgi/vmmd.h"
+
+#define VCPUS_MAX 64
+#define MEMORY_MIB_MAX (1024 * 1024)
+#define TITLE_MAX 200
+#define DESCRIPTION_MAX 4000
+#define XML_MAX (512 * 1024)
+
+static void back_to(struct request *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "/instance/%s", r->args[0]);
+}
+
+/* vmmd's answer to a change: 0, or a redirect with its reason is made. */
+static int vmmd_change(struct request *r, const char *action, const char *method,
+		       json_object *params, const char *back)
+{
+	char code[64], err[512];
+	json_object *res = NULL;
+
+	if (vmmd_call(r->app, method, params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
+		audit_log(r, action, r->args[0], err);
+		respond_redirect_error(r, back, "%s", err);
+		return -1;
+	}
+	json_object_put(res);
+	audit_log(r, action, r->args[0], "ok");
+	return 0;
+}
+
+static json_object *name_params(const char *name)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "name", json_object_new_string(name));
+	return p;
+}
+
+int page_vm_settings(struct request *r)
+{
+	long long vcpus, memory;
+	const char *title, *description;
+	json_object *xml = NULL, *xmlstr, *params;
+	char back[VM_NAME_MAX + 16], code[64], err[512];
+	char *changed;
+
+	back_to(r, back, sizeof(back));
+	if (params_int(&r->form, "vcpus", 1, VCPUS_MAX, &vcpus) < 0)
+		return respond_redirect_error(r, back, "vCPUs must be a number from 1 to %d.", VCPUS_MAX);
+	if (params_int(&r->form, "memory", 16, MEMORY_MIB_MAX, &memory) < 0)
+		return respond_redirect_error(r, back, "Memory must be a number of MiB from 16 to %d.",
+					      MEMORY_MIB_MAX);
+	if (params_text(&r->form, "title", TITLE_MAX, false, &title) < 0)
+		return respond_redirect_error(r, back, "A title is one line of at most %d bytes.", TITLE_MAX);
+	if (params_text(&r->form, "description", DESCRIPTION_MAX, true, &description) < 0)
+		return respond_redirect_error(r, back, "A description has at most %d bytes.", DESCRIPTION_MAX);
+	if (vmmd_call_vm(r->app, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
+			 sizeof(err)) < 0 ||
+	    !json_object_object_get_ex(xml, "xml", &xmlstr)) {
+		json_object_put(xml);
+		return respond_redirect_error(r, back, "%s", err);
+	}
+	if (domxml_apply(json_object_get_string(xmlstr),
+			 &(struct vm_settings){ vcpus, memory, title, description }, &changed, err,
+			 sizeof(err)) < 0) {
+		json_object_put(xml);
+		return respond_redirect_error(r, back, "%s", err);
+	}
+	json_object_put(xml);
+	params = json_object_new_object();
+	json_object_object_add(params, "xml", json_object_new_string(changed));
+	free(changed);
+	if (vmmd_change(r, "settings", "domain.define", params, back) < 0)
+		return -1;
+	return respond_redirect(r, back, "The settings of %s were saved%s.", r->args[0],
+				json_object_get_string(json_object_object_get(r->vm, "state")) &&
+						strcmp(json_object_get_string(json_object_object_get(r->vm, "state")),
+						       "shut off")
+					? "; a running VM takes them at its next start"
+					: "");
+}
+
+int page_vm_autostart(struct request *r)
+{
+	char back[VM_NAME_MAX + 16];
+	json_object *params = name_params(r->args[0]);
+	bool enable;
+
+	back_to(r, back, sizeof(back));
+	if (params_bool(&r->form, "enable", &enable) < 0) {
+		json_object_put(params);
+		return respond_redirect_error(r, back, "Autostart is on or off.");
+	}
+	json_object_object_add(params, "enable", json_object_new_boolean(enable));
+	if (vmmd_change(r, "autostart", "domain.autostart", params, back) < 0)
+		return -1;
+	return respond_redirect(r, back, "%s starts %s with the host.", r->args[0],
+				enable ? "now" : "no longer");
+}
+
+/* Admins only, and only while the VM is off: the whole definition. */
+int page_vm_xml(struct request *r)
+{
+	const char *xml, *state = "";
+	char back[VM_NAME_MAX + 16], name[VM_NAME_MAX + 1], err[512];
+	json_object *params;
+
+	back_to(r, back, sizeof(back));
+	json_get_string(r->vm, "state", &state);
+	if (strcmp(state, "shut off") && strcmp(state, "crashed"))
+		return respond_redirect_error(r, back, "Shut %s down before editing its definition.",
+					      r->args[0]);
+	if (params_text(&r->form, "xml", XML_MAX, true, &xml) < 0)
+		return respond_redirect_error(r, back, "The definition is missing or larger than %d bytes.",
+					      XML_MAX);
+	if (domxml_name(xml, name, sizeof(name), err, sizeof(err)) < 0)
+		return respond_redirect_error(r, back, "%s", err);
+	if (strcmp(name, r->args[0]))
+		return respond_redirect_error(r, back, "The definition must keep the name %s (clone it for another).",
+					      r->args[0]);
+	params = json_object_new_object();
+	json_object_object_add(params, "xml", json_object_new_string(xml));
+	if (vmmd_change(r, "edit xml", "domain.define", params, back) < 0)
+		return -1;
+	return respond_redirect(r, back, "The definition of %s was saved.", r->args[0]);
+}
+
+int page_vm_clone(struct request *r)
+{
+	const char *new_name = params_get(&r->form, "new_name");
+	char back[VM_NAME_MAX + 16], to[VM_NAME_MAX + 16];
+	json_object *params;
+
+	back_to(r, back, sizeof(back));
+	if (!new_name || !vm_name_valid(new_name))
+		return respond_redirect_error(r, back, "A VM name has 1 to %d letters, digits, '-', '_', '.' or '+'.",
+					      VM_NAME_MAX);
+	params = name_params(r->args[0]);
+	json_object_object_add(params, "new_name", json_object_new_string(new_name));
+	if (vmmd_change(r, "clone", "domain.clone", params, back) < 0)
+		return -1;
+	snprintf(to, sizeof(to), "/instance/%s", new_name);
+	return respond_redirect(r, to, "%s is a clone of %s.", new_name, r->args[0]);
+}
+
+int page_vm_delete(struct request *r)
+{
+	char back[VM_NAME_MAX + 16];
+	json_object *params = name_params(r->args[0]);
+	bool storage;
+
+	back_to(r, back, sizeof(back));
+	if (params_bool(&r->form, "remove_storage", &storage) < 0) {
+		json_object_put(params);
+		return respond_redirect_error(r, back, "Say whether the disks go too.");
+	}
+	json_object_object_add(params, "remove_storage", json_object_new_boolean(storage));
+	if (vmmd_change(r, "delete", "domain.undefine", params, back) < 0)
+		return -1;
+	return respond_redirect(r, "/instances", "%s was deleted%s.", r->args[0],
+				storage ? " with its disks" : "");
+}
