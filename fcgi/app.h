@@ -20,6 +20,7 @@
 #define VM_NAME_MAX 64
 
 struct tpl_set;
+struct vmmd_link;
 
 struct app {
 	const char *state_dir;
@@ -37,6 +38,7 @@ struct vm_rights {
 struct request {
 	const struct app *app;
 	sqlite3 *db;            /* this worker's connection */
+	struct vmmd_link *vmmd; /* this worker's connection to vmmd */
 	time_t now;
 
 	/* what nginx passed, checked where it is read */

@@ -33,6 +33,7 @@
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "fcgi/template.h"
+#include "fcgi/vmmd.h"
 
 #define THREADS_MAX 64
 
@@ -46,6 +47,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct buf page = BUF_INIT(PAGE_MAX);
+	struct vmmd_link vmmd = { w->app->vmmd_socket, w->app->vmmd_timeout_ms, -1 };
 	FCGX_Request fcgx;
 	sqlite3 *db;
 	char err[256];
@@ -60,10 +62,11 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	while (FCGX_Accept_r(&fcgx) == 0) {
-		request_serve(w->app, db, &fcgx, &page);
+		request_serve(w->app, db, &vmmd, &fcgx, &page);
 		FCGX_Finish_r(&fcgx);
 	}
 	buf_free(&page);
+	vmmd_link_close(&vmmd);
 	FCGX_Free(&fcgx, 1);
 	db_close(db);
 	return NULL;

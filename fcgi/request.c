@@ -140,11 +140,13 @@ static void write_answer(struct request *r, FCGX_Request *fcgx)
 /* A worker keeps at most this much of a page buffer between requests. */
 #define KEPT_BUFFER (4 * 1024 * 1024)
 
-void request_serve(const struct app *app, sqlite3 *db, FCGX_Request *fcgx, struct buf *body)
+void request_serve(const struct app *app, sqlite3 *db, struct vmmd_link *vmmd, FCGX_Request *fcgx,
+		   struct buf *body)
 {
 	struct request r = {
 		.app = app,
 		.db = db,
+		.vmmd = vmmd,
 		.now = time(NULL),
 	};
 	const char *query, *cookie, *https, *xrw;

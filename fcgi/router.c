@@ -122,7 +122,7 @@ static int check_vm(struct request *r, const struct route *rt)
 		return respond_error(r, 403, "Only an administrator may do this."), -EACCES;
 	params = json_object_new_object();
 	json_object_object_add(params, "name", json_object_new_string(r->args[0]));
-	ret = vmmd_call(r->app, "domain.info", params, &info, code, sizeof(code), err, sizeof(err));
+	ret = vmmd_call(r->vmmd, "domain.info", params, &info, code, sizeof(code), err, sizeof(err));
 	if (ret < 0 || !json_get_string(info, "uuid", &uuid)) {
 		json_object_put(info);
 		if (!r->session.admin)

@@ -94,7 +94,7 @@ json_object *vmlist_visible(struct request *r)
 	json_object *list = NULL, *domains, *mine = NULL, *out;
 	char code[64], err[256];
 
-	if (vmmd_call(r->app, "domain.list", NULL, &list, code, sizeof(code), err, sizeof(err)) < 0) {
+	if (vmmd_call(r->vmmd, "domain.list", NULL, &list, code, sizeof(code), err, sizeof(err)) < 0) {
 		respond_error(r, 502, "The VM service did not answer: %s", err);
 		return NULL;
 	}

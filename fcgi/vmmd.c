@@ -1,5 +1,7 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -7,30 +9,53 @@
 #include "common/sock.h"
 #include "fcgi/vmmd.h"
 
-int vmmd_call(const struct app *app, const char *method, json_object *params, json_object **ret,
+void vmmd_link_close(struct vmmd_link *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+}
+
+/* Nothing to read and not closed: a kept connection still usable. */
+static bool still_open(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json_object **ret,
 	      char *code, size_t codelen, char *err, size_t errlen)
 {
-	int fd, r;
+	int r;
 
 	*ret = NULL;
 	if (codelen)
 		code[0] = '\0';
-	fd = unix_connect(app->vmmd_socket);
-	if (fd < 0) {
-		json_object_put(params);
-		return error_set(err, errlen, fd, "the VM service is not reachable (%s)",
-				 strerror(-fd));
+	if (l->fd >= 0 && !still_open(l->fd))
+		vmmd_link_close(l);
+	if (l->fd < 0) {
+		l->fd = unix_connect(l->socket);
+		if (l->fd < 0) {
+			r = l->fd;
+			l->fd = -1;
+			json_object_put(params);
+			return error_set(err, errlen, r, "the VM service is not reachable (%s)",
+					 strerror(-r));
+		}
 	}
-	r = jsonrpc_call(fd, method, params, app->vmmd_timeout_ms, ret, code, codelen, err, errlen);
-	close(fd);
+	r = jsonrpc_call(l->fd, method, params, l->timeout_ms, ret, code, codelen, err, errlen);
+	if (r < 0 && r != -1)
+		vmmd_link_close(l);
 	return r;
 }
 
-int vmmd_call_vm(const struct app *app, const char *method, const char *name, json_object **ret,
+int vmmd_call_vm(struct vmmd_link *l, const char *method, const char *name, json_object **ret,
 		 char *code, size_t codelen, char *err, size_t errlen)
 {
 	json_object *params = json_object_new_object();
 
 	json_object_object_add(params, "name", json_object_new_string(name));
-	return vmmd_call(app, method, params, ret, code, codelen, err, errlen);
+	return vmmd_call(l, method, params, ret, code, codelen, err, errlen);
 }

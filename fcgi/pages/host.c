@@ -61,7 +61,7 @@ int page_host(struct request *r)
 	int64_t mem = 0, avail = 0;
 	long up = uptime_seconds();
 
-	if (vmmd_call(r->app, "host.info", NULL, &info, code, sizeof(code), err, sizeof(err)) < 0)
+	if (vmmd_call(r->vmmd, "host.info", NULL, &info, code, sizeof(code), err, sizeof(err)) < 0)
 		return respond_error(r, 502, "The VM service did not answer: %s", err);
 	ctx = json_object_new_object();
 	json_object_object_add(ctx, "host", json_object_get(info));
@@ -84,7 +84,7 @@ int page_host_json(struct request *r)
 	json_object *info = NULL, *out, *history;
 	char code[64], err[256];
 
-	if (vmmd_call(r->app, "host.info", NULL, &info, code, sizeof(code), err, sizeof(err)) < 0)
+	if (vmmd_call(r->vmmd, "host.info", NULL, &info, code, sizeof(code), err, sizeof(err)) < 0)
 		return respond_error(r, 502, "The VM service did not answer: %s", err);
 	out = json_object_new_object();
 	json_object_object_get_ex(info, "history", &history);

@@ -98,7 +98,7 @@ int page_user(struct request *r)
 
 	if (find_user(r, &id, &admin, &disabled) < 0)
 		return -1;
-	if (vmmd_call(r->app, "domain.list", NULL, &list, code, sizeof(code), err, sizeof(err)) < 0)
+	if (vmmd_call(r->vmmd, "domain.list", NULL, &list, code, sizeof(code), err, sizeof(err)) < 0)
 		return respond_error(r, 502, "The VM service did not answer: %s", err);
 	who.user_id = id;
 	if (rights_of_user(r->db, &who, &granted) < 0) {

@@ -22,7 +22,7 @@ int page_vm(struct request *r)
 	if (!strcmp(json_object_get_string(json_object_object_get(r->vm, "reason")), "unknown"))
 		json_object_object_del(r->vm, "reason"); /* never ran since vmmd knows it */
 	json_object_object_add(ctx, "vm", json_object_get(r->vm));
-	if (vmmd_call_vm(r->app, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
+	if (vmmd_call_vm(r->vmmd, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
 			 sizeof(err)) == 0 &&
 	    json_object_object_get_ex(xml, "xml", &xmlstr)) {
 		char *description = domxml_text(json_object_get_string(xmlstr), "description");
@@ -35,7 +35,7 @@ int page_vm(struct request *r)
 		json_object_object_add(ctx, "memory_mib", json_object_new_int64(kib / 1024));
 	}
 	if (r->rights.console &&
-	    vmmd_call_vm(r->app, "domain.console_log", r->args[0], &log, code, sizeof(code), err,
+	    vmmd_call_vm(r->vmmd, "domain.console_log", r->args[0], &log, code, sizeof(code), err,
 			 sizeof(err)) == 0 &&
 	    json_object_object_get_ex(log, "text", &text) && json_object_get_string_len(text) > 0)
 		json_object_object_add(ctx, "console_log", json_object_get(text));
@@ -87,7 +87,7 @@ int page_vm_power(struct request *r)
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
 		if (strcmp(action, actions[i].action))
 			continue;
-		if (vmmd_call_vm(r->app, actions[i].method, r->args[0], &res, code, sizeof(code), err,
+		if (vmmd_call_vm(r->vmmd, actions[i].method, r->args[0], &res, code, sizeof(code), err,
 				 sizeof(err)) < 0) {
 			audit_log(r, action, r->args[0], err);
 			return respond_redirect_error(r, back, "%s", err);

@@ -29,7 +29,7 @@ static int vmmd_change(struct request *r, const char *action, const char *method
 	char code[64], err[512];
 	json_object *res = NULL;
 
-	if (vmmd_call(r->app, method, params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
+	if (vmmd_call(r->vmmd, method, params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		audit_log(r, action, r->args[0], err);
 		respond_redirect_error(r, back, "%s", err);
 		return -1;
@@ -65,7 +65,7 @@ int page_vm_settings(struct request *r)
 		return respond_redirect_error(r, back, "A title is one line of at most %d bytes.", TITLE_MAX);
 	if (params_text(&r->form, "description", DESCRIPTION_MAX, true, &description) < 0)
 		return respond_redirect_error(r, back, "A description has at most %d bytes.", DESCRIPTION_MAX);
-	if (vmmd_call_vm(r->app, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
+	if (vmmd_call_vm(r->vmmd, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
 			 sizeof(err)) < 0 ||
 	    !json_object_object_get_ex(xml, "xml", &xmlstr)) {
 		json_object_put(xml);
