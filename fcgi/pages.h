@@ -21,6 +21,7 @@ int page_vms_json(struct request *r);
 int page_vm(struct request *r);
 int page_vm_json(struct request *r);
 int page_vm_power(struct request *r);
+int page_vm_stats_json(struct request *r);
 /* pages/vm_settings.c */
 int page_vm_settings(struct request *r);
 int page_vm_autostart(struct request *r);

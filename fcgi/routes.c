@@ -28,6 +28,7 @@ const struct route routes[] = {
 	GET("/instances.json", page_vms_json, ACCESS_USER, VM_NONE),
 	GET("/instance/{}", page_vm, ACCESS_USER, VM_SEE),
 	GET("/instance/{}/state.json", page_vm_json, ACCESS_USER, VM_SEE),
+	GET("/instance/{}/stats.json", page_vm_stats_json, ACCESS_USER, VM_SEE),
 	POST("/instance/{}/start", page_vm_power, ACCESS_USER, VM_POWER, "start"),
 	POST("/instance/{}/shutdown", page_vm_power, ACCESS_USER, VM_POWER, "shutdown"),
 	POST("/instance/{}/reboot", page_vm_power, ACCESS_USER, VM_POWER, "reboot"),

@@ -41,6 +41,17 @@ int page_vm(struct request *r)
 		json_object_object_add(ctx, "console_log", json_object_get(text));
 	json_object_put(xml);
 	json_object_put(log);
+	{
+		/* the guest's addresses, from the DHCP leases of its networks */
+		json_object *addr = NULL, *list;
+
+		if (vmmd_call_vm(r->vmmd, "domain.ifaddr", r->args[0], &addr, code, sizeof(code), err,
+				 sizeof(err)) == 0 &&
+		    json_object_object_get_ex(addr, "interfaces", &list) &&
+		    json_object_array_length(list) > 0)
+			json_object_object_add(ctx, "addresses", json_object_get(list));
+		json_object_put(addr);
+	}
 	json_object_object_add(ctx, "nav_instances", json_object_new_boolean(1));
 	return respond_page(r, "instance", r->args[0], ctx);
 }
@@ -97,4 +108,54 @@ int page_vm_power(struct request *r)
 		return respond_redirect(r, back, "%s was %s.", r->args[0], actions[i].done);
 	}
 	return respond_error(r, 404, "There is no action %s.", action);
+}
+
+/*
+ * vmmd's samples as points for the VM's graphs: CPU in percent of its
+ * vCPUs, memory in MiB, disk and network in KiB/s, between two samples.
+ */
+int page_vm_stats_json(struct request *r)
+{
+	json_object *stats = NULL, *history, *points, *out;
+	char code[64], err[256];
+	int64_t vcpus = 1, t0 = 0, cpu0 = 0, disk0 = 0, net0 = 0;
+	size_t n;
+
+	if (vmmd_call_vm(r->vmmd, "domain.stats", r->args[0], &stats, code, sizeof(code), err,
+			 sizeof(err)) < 0)
+		return respond_json(r, 200, json_object_new_object()); /* not running: no graphs */
+	json_get_int64(r->vm, "vcpus", &vcpus);
+	points = json_object_new_array();
+	n = json_object_object_get_ex(stats, "history", &history) ? json_object_array_length(history) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(history, i), *p;
+		int64_t t = 0, cpu = 0, rss = 0, rd = 0, wr = 0, rx = 0, tx = 0;
+		double dt;
+
+		json_get_int64(s, "time_ms", &t);
+		json_get_int64(s, "cpu_time_ns", &cpu);
+		json_get_int64(s, "rss_bytes", &rss);
+		json_get_int64(s, "rd_bytes", &rd);
+		json_get_int64(s, "wr_bytes", &wr);
+		json_get_int64(s, "net_rx_bytes", &rx);
+		json_get_int64(s, "net_tx_bytes", &tx);
+		dt = (double)(t - t0) / 1000.0;
+		if (i > 0 && dt > 0) {
+			p = json_object_new_object();
+			json_object_object_add(p, "t", json_object_new_int64(t));
+			json_object_object_add(p, "cpu", json_object_new_double(
+				100.0 * (double)(cpu - cpu0) / 1e9 / dt / (double)(vcpus > 0 ? vcpus : 1)));
+			json_object_object_add(p, "mem_mib", json_object_new_int64(rss >> 20));
+			json_object_object_add(p, "disk_kibs", json_object_new_double(
+				(double)(rd + wr - disk0) / 1024.0 / dt));
+			json_object_object_add(p, "net_kibs", json_object_new_double(
+				(double)(rx + tx - net0) / 1024.0 / dt));
+			json_object_array_add(points, p);
+		}
+		t0 = t, cpu0 = cpu, disk0 = rd + wr, net0 = rx + tx;
+	}
+	json_object_put(stats);
+	out = json_object_new_object();
+	json_object_object_add(out, "points", points);
+	return respond_json(r, 200, out);
 }

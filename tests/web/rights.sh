@@ -36,11 +36,18 @@ test_a_user_sees_only_the_vms_given_to_them() {
 	grep -q '"vm-a"' body.html || fail "vm-a is missing from the JSON"
 	grep -q 'vm-b' body.html && fail "vm-b is in alice's JSON"
 	[ "$(JAR=alice web /instance/vm-a)" = 200 ] || fail "alice cannot open vm-a"
-	local p status
-	for p in /instance/vm-b /instance/vm-b/state.json /instance/no-such-vm; do
+	local p status method pattern rest
+	# every page and JSON on one VM, from the portal's route table
+	while read -r method pattern rest; do
+		[ "$method" = GET ] && [[ $pattern == /instance/* ]] || continue
+		for p in "${pattern/\{\}/vm-b}" "${pattern/\{\}/no-such-vm}"; do
+			status=$(JAR=alice web "$p")
+			[ "$status" = 403 ] || fail "alice got $status for $p"
+		done
+		p=${pattern/\{\}/vm-a}
 		status=$(JAR=alice web "$p")
-		[ "$status" = 403 ] || fail "alice got $status for $p"
-	done
+		[ "$status" = 200 ] || fail "alice got $status for her $p"
+	done < <("$FCGI" --routes)
 	# a VM that does not exist and one she may not see answer alike
 	JAR=alice web /instance/vm-b >/dev/null
 	a=$(grep -o 'id="error-message">[^<]*' body.html | sed 's/vm-b/NAME/')
