@@ -56,6 +56,15 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,"            /* 'user:NAME' or 'addr:ADDRESS' */
 	"  count INTEGER NOT NULL,"
 	"  last INTEGER NOT NULL);",
+	/* 2: flavors, the sizes new VMs are made in */
+	"CREATE TABLE flavors ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  vcpus INTEGER NOT NULL CHECK (vcpus BETWEEN 1 AND 64),"
+	"  memory_mib INTEGER NOT NULL CHECK (memory_mib >= 16),"
+	"  disk_gib INTEGER NOT NULL CHECK (disk_gib >= 1));"
+	"INSERT INTO flavors (name, vcpus, memory_mib, disk_gib) VALUES"
+	"  ('small', 1, 512, 10), ('medium', 2, 2048, 20), ('large', 4, 8192, 40);",
 };
 
 int db_schema_version(void)

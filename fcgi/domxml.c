@@ -134,3 +134,67 @@ char *domxml_text(const char *xml, const char *tag)
 	xmlFree(text);
 	return copy;
 }
+
+/* <name>text</name> under parent, text escaped (xmlNewTextChild escapes; xmlNewChild would not). */
+static xmlNodePtr add(xmlNodePtr parent, const char *name, const char *text)
+{
+	return xmlNewTextChild(parent, NULL, (const xmlChar *)name, (const xmlChar *)text);
+}
+
+char *domxml_build(const struct new_vm *v)
+{
+	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"domain"), os, devices, n;
+	xmlChar *out = NULL;
+	char num[32], *copy;
+	int len = 0;
+
+	xmlDocSetRootElement(doc, root);
+	xmlSetProp(root, (const xmlChar *)"type", (const xmlChar *)"kvm");
+	add(root, "name", v->name);
+	snprintf(num, sizeof(num), "%lld", (long long)v->memory_mib);
+	xmlSetProp(add(root, "memory", num), (const xmlChar *)"unit", (const xmlChar *)"MiB");
+	xmlSetProp(add(root, "currentMemory", num), (const xmlChar *)"unit", (const xmlChar *)"MiB");
+	snprintf(num, sizeof(num), "%lld", (long long)v->vcpus);
+	add(root, "vcpu", num);
+	os = xmlNewChild(root, NULL, (const xmlChar *)"os", NULL);
+	xmlSetProp(add(os, "type", "hvm"), (const xmlChar *)"arch", (const xmlChar *)"x86_64");
+	add(os, "kernel", v->kernel);
+	if (v->initrd)
+		add(os, "initrd", v->initrd);
+	if (v->cmdline && *v->cmdline)
+		add(os, "cmdline", v->cmdline);
+	devices = xmlNewChild(root, NULL, (const xmlChar *)"devices", NULL);
+	n = xmlNewChild(devices, NULL, (const xmlChar *)"disk", NULL);
+	xmlSetProp(n, (const xmlChar *)"type", (const xmlChar *)"file");
+	xmlSetProp(n, (const xmlChar *)"device", (const xmlChar *)"disk");
+	xmlSetProp(xmlNewChild(n, NULL, (const xmlChar *)"driver", NULL), (const xmlChar *)"type",
+		   (const xmlChar *)v->disk_format);
+	xmlSetProp(xmlNewChild(n, NULL, (const xmlChar *)"source", NULL), (const xmlChar *)"file",
+		   (const xmlChar *)v->disk);
+	xmlNodePtr target = xmlNewChild(n, NULL, (const xmlChar *)"target", NULL);
+	xmlSetProp(target, (const xmlChar *)"dev", (const xmlChar *)"vda");
+	xmlSetProp(target, (const xmlChar *)"bus", (const xmlChar *)"virtio");
+	if (v->network) {
+		n = xmlNewChild(devices, NULL, (const xmlChar *)"interface", NULL);
+		xmlSetProp(n, (const xmlChar *)"type", (const xmlChar *)"network");
+		xmlSetProp(xmlNewChild(n, NULL, (const xmlChar *)"source", NULL),
+			   (const xmlChar *)"network", (const xmlChar *)v->network);
+		xmlSetProp(xmlNewChild(n, NULL, (const xmlChar *)"model", NULL), (const xmlChar *)"type",
+			   (const xmlChar *)"virtio");
+	}
+	xmlSetProp(xmlNewChild(devices, NULL, (const xmlChar *)"console", NULL),
+		   (const xmlChar *)"type", (const xmlChar *)"pty");
+	xmlSetProp(xmlNewChild(devices, NULL, (const xmlChar *)"graphics", NULL),
+		   (const xmlChar *)"type", (const xmlChar *)"vnc");
+	n = xmlNewChild(devices, NULL, (const xmlChar *)"rng", NULL);
+	xmlSetProp(n, (const xmlChar *)"model", (const xmlChar *)"virtio");
+	xmlSetProp(add(n, "backend", "/dev/urandom"), (const xmlChar *)"model", (const xmlChar *)"random");
+	xmlDocDumpFormatMemory(doc, &out, &len, 1);
+	xmlFreeDoc(doc);
+	if (!out)
+		return NULL;
+	copy = strdup((const char *)out);
+	xmlFree(out);
+	return copy;
+}

@@ -16,6 +16,22 @@ struct vm_settings {
 	const char *description; /* "" removes it */
 };
 
+/* What the create page makes a VM from: paths are volumes vmmd gave. */
+struct new_vm {
+	const char *name;
+	int64_t vcpus;
+	int64_t memory_mib;
+	const char *kernel;
+	const char *initrd;    /* NULL: none */
+	const char *cmdline;   /* "" : none */
+	const char *disk;
+	const char *disk_format;
+	const char *network;   /* NULL: no NIC */
+};
+
+/* A libvirt domain definition for v, every value escaped by libxml2; the caller frees it. */
+char *domxml_build(const struct new_vm *v);
+
 /* The definition xml with settings applied, in *ret (the caller frees it). */
 int domxml_apply(const char *xml, const struct vm_settings *s, char **ret, char *err, size_t errlen);
 /* The name a definition gives (into name, len bytes). */

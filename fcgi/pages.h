@@ -2,6 +2,8 @@
 #ifndef WEBKVM_FCGI_PAGES_H
 #define WEBKVM_FCGI_PAGES_H
 
+#include <sqlite3.h>
+
 #include "fcgi/app.h"
 
 /* pages/login.c */
@@ -28,6 +30,14 @@ int page_vm_autostart(struct request *r);
 int page_vm_xml(struct request *r);
 int page_vm_clone(struct request *r);
 int page_vm_delete(struct request *r);
+/* pages/flavors.c */
+json_object *flavors_list(sqlite3 *db);
+int page_flavors(struct request *r);
+int page_flavor_create(struct request *r);
+int page_flavor_delete(struct request *r);
+/* pages/create.c */
+int page_create_form(struct request *r);
+int page_create(struct request *r);
 /* pages/users.c */
 int page_users(struct request *r);
 int page_user_create(struct request *r);

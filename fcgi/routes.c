@@ -41,6 +41,12 @@ const struct route routes[] = {
 	POST("/instance/{}/clone", page_vm_clone, ACCESS_ADMIN, VM_ADMIN, "clone"),
 	POST("/instance/{}/delete", page_vm_delete, ACCESS_USER, VM_REMOVE, "delete"),
 
+	GET("/create", page_create_form, ACCESS_ADMIN, VM_NONE),
+	POST("/create", page_create, ACCESS_ADMIN, VM_NONE, "create"),
+	GET("/flavors", page_flavors, ACCESS_ADMIN, VM_NONE),
+	POST("/flavors", page_flavor_create, ACCESS_ADMIN, VM_NONE, "create flavor"),
+	POST("/flavor/{}/delete", page_flavor_delete, ACCESS_ADMIN, VM_NONE, "delete flavor"),
+
 	GET("/users", page_users, ACCESS_ADMIN, VM_NONE),
 	POST("/users", page_user_create, ACCESS_ADMIN, VM_NONE, "create user"),
 	GET("/user/{}", page_user, ACCESS_ADMIN, VM_NONE),
