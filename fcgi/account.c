@@ -73,8 +73,8 @@ int account_set_password(sqlite3 *db, int64_t user_id, const char *password, boo
 	return r;
 }
 
-/* Seconds to wait before the next try under key, or 0. */
-static int throttle_wait(sqlite3 *db, const char *key, time_t now)
+/* Seconds to wait before the next try under key (blocking after free failures), or 0. */
+static int throttle_wait(sqlite3 *db, const char *key, int free_failures, time_t now)
 {
 	sqlite3_stmt *st = db_query(db, "SELECT count, last FROM login_failures WHERE key = ?", "s",
 				    key);
@@ -85,8 +85,8 @@ static int throttle_wait(sqlite3 *db, const char *key, time_t now)
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		count = sqlite3_column_int64(st, 0);
 		last = sqlite3_column_int64(st, 1);
-		if (count >= LOGIN_FREE_FAILURES) {
-			int shift = (int)(count - LOGIN_FREE_FAILURES);
+		if (count >= free_failures) {
+			int shift = (int)(count - free_failures);
 
 			wait = shift >= 5 ? LOGIN_MAX_WAIT : (int64_t)LOGIN_FIRST_WAIT << shift;
 			if (wait > LOGIN_MAX_WAIT)
@@ -98,51 +98,80 @@ static int throttle_wait(sqlite3 *db, const char *key, time_t now)
 	return wait > 0 ? (int)wait : 0;
 }
 
-static void throttle_fail(sqlite3 *db, const char *key, time_t now)
+static void throttle_count(sqlite3 *db, const char *key, time_t now)
 {
 	db_exec(db, "INSERT INTO login_failures (key, count, last) VALUES (?, 1, ?) "
 		    "ON CONFLICT (key) DO UPDATE SET count = count + 1, last = excluded.last",
 		"si", key, (int64_t)now);
 }
 
+static void throttle_uncount(sqlite3 *db, const char *key)
+{
+	db_exec(db, "UPDATE login_failures SET count = count - 1 WHERE key = ? AND count > 0", "s", key);
+}
+
+/* The part of a client address that counts: an IPv6 client by its /64. */
+static void address_key(char *buf, size_t len, const char *address)
+{
+	const char *p = address;
+	int groups = 0;
+
+	if (strchr(address, ':')) {
+		while (*p && groups < 4) {
+			if (*p == ':')
+				groups++;
+			p++;
+		}
+		snprintf(buf, len, "addr:%.*s/64", (int)(p - address), address);
+		return;
+	}
+	snprintf(buf, len, "addr:%.64s", address);
+}
+
 int account_login(sqlite3 *db, const char *name, const char *password, const char *address,
 		  time_t now, int64_t *ret_id, int *ret_wait)
 {
-	char user_key[USER_NAME_MAX + 8], addr_key[80];
+	char name_key[USER_NAME_MAX + 8], pair_key[USER_NAME_MAX + 90], addr_key[80];
 	const char *hash = NULL;
 	sqlite3_stmt *st = NULL;
 	int64_t id = 0;
 	bool disabled = false, ok;
-	int wait;
+	int wait, w;
 
-	snprintf(user_key, sizeof(user_key), "user:%.*s", USER_NAME_MAX, name);
-	snprintf(addr_key, sizeof(addr_key), "addr:%.64s", address);
+	/* an invalid name counts under one key of its own: it is no account */
+	if (!user_name_valid(name))
+		name = "(invalid)";
+	snprintf(name_key, sizeof(name_key), "user:%s", name);
+	address_key(addr_key, sizeof(addr_key), address);
+	snprintf(pair_key, sizeof(pair_key), "user:%s@%s", name, addr_key + 5);
 	/* forget failures an hour old */
 	db_exec(db, "DELETE FROM login_failures WHERE last < ?", "i", (int64_t)(now - 3600));
-	wait = throttle_wait(db, user_key, now);
-	if (throttle_wait(db, addr_key, now) > wait)
-		wait = throttle_wait(db, addr_key, now);
+	wait = throttle_wait(db, pair_key, LOGIN_FREE_FAILURES, now);
+	w = throttle_wait(db, addr_key, LOGIN_FREE_FAILURES, now);
+	wait = w > wait ? w : wait;
+	w = throttle_wait(db, name_key, LOGIN_NAME_FAILURES, now);
+	wait = w > wait ? w : wait;
 	if (wait > 0) {
 		*ret_wait = wait;
 		return -EAGAIN;
 	}
-	if (user_name_valid(name)) {
-		st = db_query(db, "SELECT id, password, disabled FROM users WHERE name = ?", "s", name);
-		if (st && sqlite3_step(st) == SQLITE_ROW) {
-			id = sqlite3_column_int64(st, 0);
-			hash = (const char *)sqlite3_column_text(st, 1);
-			disabled = sqlite3_column_int(st, 2);
-		}
+	/* counted first, taken back on success */
+	throttle_count(db, pair_key, now);
+	throttle_count(db, addr_key, now);
+	throttle_count(db, name_key, now);
+	st = db_query(db, "SELECT id, password, disabled FROM users WHERE name = ?", "s", name);
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		hash = (const char *)sqlite3_column_text(st, 1);
+		disabled = sqlite3_column_int(st, 2);
 	}
 	/* an unknown name costs one argon2id run like any other */
 	ok = password_verify(hash, password) && !disabled;
 	sqlite3_finalize(st);
-	if (!ok) {
-		throttle_fail(db, user_key, now);
-		throttle_fail(db, addr_key, now);
+	if (!ok)
 		return -EACCES;
-	}
-	db_exec(db, "DELETE FROM login_failures WHERE key = ?", "s", user_key);
+	db_exec(db, "DELETE FROM login_failures WHERE key = ? OR key = ?", "ss", pair_key, name_key);
+	throttle_uncount(db, addr_key);
 	*ret_id = id;
 	return 0;
 }

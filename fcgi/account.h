@@ -1,9 +1,15 @@
 /*
  * Accounts: creation, lookup, password checks with throttling. Failed
- * logins count per account name (whether or not it exists, so that an
- * unknown name answers like a wrong password) and per client address;
- * past LOGIN_FREE_FAILURES either one waits LOGIN_FIRST_WAIT seconds after
- * its last failure, doubling with each further failure up to 5 minutes.
+ * logins count under three keys: the name from one client address, the
+ * address whatever the name, and the name from anywhere. The first two
+ * block after LOGIN_FREE_FAILURES (LOGIN_FIRST_WAIT seconds after the last
+ * failure, doubling up to 5 minutes); the name alone blocks only after
+ * LOGIN_NAME_FAILURES, so that one client cannot lock a known account
+ * (admin) out for everyone, while many addresses guessing one account
+ * are still bounded. Unknown names count like known ones, so that the
+ * answer says nothing about which exist. An attempt counts before its
+ * password is checked: parallel tries cannot slip past the limit.
+ * IPv6 clients are counted by their /64.
  */
 #ifndef WEBKVM_FCGI_ACCOUNT_H
 #define WEBKVM_FCGI_ACCOUNT_H
@@ -20,6 +26,7 @@
 #define LOGIN_FREE_FAILURES 5
 #define LOGIN_FIRST_WAIT 15
 #define LOGIN_MAX_WAIT 300
+#define LOGIN_NAME_FAILURES 50
 
 bool user_name_valid(const char *name);
 /* 0 with the new id; -EEXIST, -EINVAL (err says why), -EIO. */

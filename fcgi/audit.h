@@ -4,6 +4,8 @@
 
 #include "fcgi/app.h"
 
+#define AUDIT_KEEP 200000
+
 /* result: "ok", "refused", or vmmd's or the portal's sentence of why it failed. */
 void audit_log(struct request *r, const char *action, const char *object, const char *result);
 

@@ -181,7 +181,8 @@ void router_dispatch(struct request *r)
 	memcpy(r->args, args, sizeof(args));
 	if (check_access(r, found) < 0 || check_state_change(r, found) < 0 ||
 	    check_vm(r, found) < 0) {
-		if (found->changes_state)
+		/* a refusal without a login is not logged: anyone could fill the log */
+		if (found->changes_state && r->session.user_id)
 			audit_log(r, found->action, r->args[0] ? r->args[0] : "", "refused");
 		return;
 	}

@@ -36,7 +36,8 @@ const struct route routes[] = {
 	POST("/instance/{}/suspend", page_vm_power, ACCESS_USER, VM_POWER, "suspend"),
 	POST("/instance/{}/resume", page_vm_power, ACCESS_USER, VM_POWER, "resume"),
 	POST("/instance/{}/settings", page_vm_settings, ACCESS_USER, VM_CHANGE, "settings"),
-	POST("/instance/{}/autostart", page_vm_autostart, ACCESS_USER, VM_CHANGE, "autostart"),
+	/* starting with the host is a power action */
+	POST("/instance/{}/autostart", page_vm_autostart, ACCESS_USER, VM_POWER, "autostart"),
 	POST("/instance/{}/xml", page_vm_xml, ACCESS_ADMIN, VM_ADMIN, "edit xml"),
 	POST("/instance/{}/clone", page_vm_clone, ACCESS_ADMIN, VM_ADMIN, "clone"),
 	POST("/instance/{}/delete", page_vm_delete, ACCESS_USER, VM_REMOVE, "delete"),

@@ -100,6 +100,13 @@ int session_create(sqlite3 *db, int64_t user_id, const char *address, time_t now
 	if (r < 0)
 		return r;
 	sha256_hex(id, s.id_hash);
+	session_prune(db, now);
+	if (!user_id)
+		/* login forms are made for anyone: the oldest go past a bound */
+		db_exec(db, "DELETE FROM sessions WHERE user_id IS NULL AND id_hash IN "
+			    "(SELECT id_hash FROM sessions WHERE user_id IS NULL "
+			    "ORDER BY created DESC LIMIT -1 OFFSET ?)", "i",
+			(int64_t)SESSION_ANONYMOUS_MAX);
 	if (user_id) {
 		sqlite3_stmt *st = db_query(db, "SELECT name, role, initial FROM users WHERE id = ?",
 					    "i", user_id);

@@ -19,6 +19,7 @@
 #define SESSION_IDLE_SECONDS (30 * 60)
 #define SESSION_MAX_SECONDS (12 * 3600)
 #define SESSION_ID_HEX 64
+#define SESSION_ANONYMOUS_MAX 10000 /* login forms' sessions kept at most */
 #define USER_NAME_MAX 32
 
 struct session {

@@ -46,8 +46,11 @@ int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json
 		}
 	}
 	r = jsonrpc_call(l->fd, method, params, l->timeout_ms, ret, code, codelen, err, errlen);
-	if (r < 0 && r != -1)
+	/* vmmd's refusals come with a code; anything else broke the link (-EPERM is -1 too) */
+	if (r < 0 && (r != -1 || !codelen || !code[0])) {
 		vmmd_link_close(l);
+		return r == -1 ? -EPROTO : r;
+	}
 	return r;
 }
 

@@ -47,12 +47,11 @@ int page_login(struct request *r)
 	if (ret == -EAGAIN) {
 		char msg[128];
 
-		audit_log(r, "login", name, "throttled");
 		snprintf(msg, sizeof(msg), "Too many failed logins. Try again in %d seconds.", wait);
 		return login_page(r, 429, msg, name);
 	}
 	if (ret < 0) {
-		audit_log(r, "login", name, "wrong name or password");
+		audit_log(r, "login", user_name_valid(name) ? name : "(invalid name)", "wrong name or password");
 		return login_page(r, 401, "The user name or the password is wrong.", name);
 	}
 	/* a new id: one planted before login never becomes a logged-in session */

@@ -13,6 +13,18 @@
 #include "fcgi/rights.h"
 #include "fcgi/vmmd.h"
 
+/* 8-4-4-4-12 lowercase hex digits, as vmmd writes a uuid. */
+static bool uuid_valid(const char *u)
+{
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? u[i] != '-' : !((u[i] >= '0' && u[i] <= '9') || (u[i] >= 'a' && u[i] <= 'f')))
+			return false;
+	}
+	return u[36] == '\0';
+}
+
 static const char *text(sqlite3_stmt *st, int col)
 {
 	const unsigned char *s = sqlite3_column_text(st, col);
@@ -179,12 +191,14 @@ int page_user_password(struct request *r)
 	if (find_user(r, &id, &admin, &disabled) < 0)
 		return -1;
 	snprintf(back, sizeof(back), "/user/%s", r->args[0]);
+	if (id == r->session.user_id)
+		return respond_redirect_error(r, back, "Change your own password on your account page, with the current one.");
 	if (!password || password_check_new(password, err, sizeof(err)) < 0)
 		return respond_redirect_error(r, back, "%s", password ? err : "Give a new password.");
 	if (account_set_password(r->db, id, password, false) < 0)
 		return respond_error(r, 500, "The portal's database failed.");
 	/* whoever used the old one is out */
-	session_end_user(r->db, id, id == r->session.user_id ? r->session.id_hash : NULL);
+	session_end_user(r->db, id, NULL);
 	audit_log(r, "reset password", r->args[0], "ok");
 	return respond_redirect(r, back, "The password of %s was set.", r->args[0]);
 }
@@ -213,7 +227,7 @@ int page_user_rights(struct request *r)
 
 		if (strcmp(r->form.v[i].name, "vm"))
 			continue;
-		if (strlen(uuid) != 36 || strspn(uuid, "0123456789abcdef-") != 36) {
+		if (!uuid_valid(uuid)) {
 			db_rollback(r->db);
 			return respond_redirect_error(r, back, "The form named a VM that is not a uuid.");
 		}

@@ -19,10 +19,13 @@ int page_vm(struct request *r)
 
 	vm_decorate(r->vm, &r->rights, &decor);
 	vm_decor_free(&decor);
-	if (!strcmp(json_object_get_string(json_object_object_get(r->vm, "reason")), "unknown"))
+	if (json_object_get_string(json_object_object_get(r->vm, "reason")) &&
+	    !strcmp(json_object_get_string(json_object_object_get(r->vm, "reason")), "unknown"))
 		json_object_object_del(r->vm, "reason"); /* never ran since vmmd knows it */
 	json_object_object_add(ctx, "vm", json_object_get(r->vm));
-	if (vmmd_call_vm(r->vmmd, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
+	/* the definition names host paths: for those who may change the VM */
+	if (r->rights.change &&
+	    vmmd_call_vm(r->vmmd, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
 			 sizeof(err)) == 0 &&
 	    json_object_object_get_ex(xml, "xml", &xmlstr)) {
 		char *description = domxml_text(json_object_get_string(xmlstr), "description");

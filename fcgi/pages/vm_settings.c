@@ -5,6 +5,7 @@
 
 #include "common/jsonrpc.h"
 #include "fcgi/audit.h"
+#include "fcgi/db.h"
 #include "fcgi/domxml.h"
 #include "fcgi/pages.h"
 #include "fcgi/response.h"
@@ -165,9 +166,18 @@ int page_vm_delete(struct request *r)
 		json_object_put(params);
 		return respond_redirect_error(r, back, "Say whether the disks go too.");
 	}
+	/* a VM's disks can be shared (read-only disks of clones, backing files):
+	 * only an admin, who sees every VM, deletes them with it */
+	if (storage && !r->session.admin) {
+		json_object_put(params);
+		audit_log(r, "delete", r->args[0], "refused: disks");
+		return respond_redirect_error(r, back, "Only an administrator deletes a VM's disks with it.");
+	}
 	json_object_object_add(params, "remove_storage", json_object_new_boolean(storage));
 	if (vmmd_change(r, "delete", "domain.undefine", params, back) < 0)
 		return -1;
+	/* a VM defined again from saved XML with this uuid gets no old rights */
+	db_exec(r->db, "DELETE FROM rights WHERE vm_uuid = ?", "s", r->vm_uuid);
 	return respond_redirect(r, "/instances", "%s was deleted%s.", r->args[0],
 				storage ? " with its disks" : "");
 }

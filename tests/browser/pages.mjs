@@ -62,7 +62,8 @@ if (!page.url().endsWith('/instances')) problems.push(`the password change went 
 
 for (const [name, path] of [['instances', '/instances'], ['instance', `/instance/${vm}`],
                             ['host', '/host'], ['users', '/users'], ['user', '/user/admin'],
-                            ['audit', '/audit'], ['not-found', '/no-such-page']]) {
+                            ['audit', '/audit'], ['create', '/create'], ['flavors', '/flavors'],
+                            ['not-found', '/no-such-page']]) {
   await page.goto(url + path);
   await page.waitForLoadState('networkidle');
   await shoot(name);

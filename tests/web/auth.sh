@@ -119,3 +119,80 @@ test_every_answer_carries_the_security_headers() {
 		header_of Strict-Transport-Security | grep -q max-age || fail "$p: no HSTS"
 	done
 }
+
+# One client's failures block that client, for that name and for any
+# name; another client still logs in as that name (no lockout of admin
+# by anyone who knows the name).
+test_a_clients_failures_do_not_lock_the_account_for_others() {
+	start_portal
+	local i status
+	web /login >/dev/null
+	for i in 1 2 3 4 5; do
+		post /login name=admin password=wrong-password-$i >/dev/null
+	done
+	[ "$(post /login name=admin "password=$ADMIN_PASSWORD")" = 429 ] || fail "the guessing client was not blocked"
+	JAR=other web --interface 127.0.0.2 /login >/dev/null
+	status=$(JAR=other web --interface 127.0.0.2 -H "Origin: $URL" \
+		--data-urlencode "csrf=$(csrf)" --data-urlencode name=admin \
+		--data-urlencode "password=$ADMIN_PASSWORD" /login)
+	[ "$status" = 303 ] || fail "admin from another address answered $status"
+}
+
+# Attempts are counted before their password is checked: sixteen at once
+# from one client get at most five answers that checked a password.
+test_parallel_logins_cannot_pass_the_limit() {
+	start_portal
+	local token i checked pids=()
+	token=$(csrf /login)
+	for i in $(seq 16); do
+		curl -sk -o /dev/null -w '%{http_code}\n' -b jar --resolve "$HOSTPORT:127.0.0.1" \
+			-H "Origin: $URL" --data-urlencode "csrf=$token" --data-urlencode name=admin \
+			--data-urlencode "password=wrong-password-$i" "$URL/login" >>codes &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	checked=$(grep -c '^401$' codes)
+	[ "$checked" -le 5 ] || fail "$checked parallel tries were checked: $(sort codes | uniq -c)"
+	[ "$(grep -c '^429$' codes)" -ge 11 ] || fail "not throttled: $(sort codes | uniq -c)"
+}
+
+test_methods_and_paths_that_are_not_routes() {
+	start_portal
+	login_admin
+	local p status
+	status=$(web -I /users)
+	[ "$status" = 200 ] || fail "HEAD /users answered $status"
+	status=$(curl -sk -I -b jar --resolve "$HOSTPORT:127.0.0.1" -o /dev/null -w '%{http_code}' "$URL/logout")
+	[ "$status" = 405 ] || fail "HEAD on a state change answered $status"
+	for m in PUT DELETE OPTIONS PATCH; do
+		status=$(web -X "$m" /instances)
+		[ "$status" = 405 ] || fail "$m answered $status"
+	done
+	for p in /instances/ /instance/ /instance//start /instance/a%2Fb /users/x/y "/instance/$(head -c 300 /dev/zero | tr '\0' a)"; do
+		status=$(web "$p")
+		case $status in 403|404|405) ;; *) fail "GET $p answered $status" ;; esac
+	done
+	[ "$(web /instances)" = 200 ] || fail "the session did not survive"
+}
+
+test_nginx_errors_carry_the_security_headers_too() {
+	start_portal
+	head -c 2000000 /dev/zero | tr '\0' a >big
+	[ "$(web --data-binary @big /login)" = 413 ] || fail "no 413"
+	header_of Content-Security-Policy | grep -q "frame-ancestors 'none'" || fail "413 without CSP: $(cat headers.txt)"
+	[ "$(header_of X-Content-Type-Options)" = nosniff ] || fail "413 without nosniff"
+	kill -TERM "$PORTAL_PID"
+	wait "$PORTAL_PID" 2>/dev/null || true
+	[ "$(web /login)" = 502 ] || fail "without the portal: $(web /login)"
+	header_of Content-Security-Policy | grep -q "script-src 'self'" || fail "502 without CSP"
+	[ "$(header_of X-Frame-Options)" = DENY ] || fail "502 without X-Frame-Options"
+	[ "$(grep -ci '^content-security-policy:' headers.txt)" = 1 ] || fail "the CSP comes more than once"
+}
+
+test_the_portals_socket_folder_is_closed_to_others() {
+	start_portal
+	[ "$(stat -c '%a %G' fcgi)" = "750 nogroup" ] || fail "the socket folder is $(stat -c '%a %G' fcgi)"
+	! setpriv --reuid=64918 --regid=64918 --clear-groups -- test -r fcgi/fcgi.sock 2>/dev/null ||
+		fail "a user outside nginx's group reaches the socket"
+	[ "$(stat -c %a portal/portal.db)" = 600 ] || fail "the database is $(stat -c %a portal/portal.db)"
+}

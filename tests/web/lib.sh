@@ -27,9 +27,12 @@ start_portal() {
 	start_vmmd --group "$PORTAL_GROUP" --vmm "$VMM" --kernel-dir "$(dirname "$TESTGUEST")"
 	trap cleanup_portal EXIT
 	mkdir -p portal fcgi nginx-tmp
-	chown "$PORTAL_UID:$PORTAL_GID" portal fcgi
+	# the socket's folder: the portal's, and only nginx's group (nogroup
+	# here, as nginx runs as nobody) may enter it
+	chown "$PORTAL_UID:$PORTAL_GID" portal
+	chown "$PORTAL_UID:nogroup" fcgi
 	chmod 700 portal
-	chmod 755 fcgi
+	chmod 750 fcgi
 	ADMIN_PASSWORD=$(as_portal "$FCGI" --state-dir "$PWD/portal" --create-admin admin) ||
 		fail "--create-admin failed: $ADMIN_PASSWORD"
 	# exec: PORTAL_PID is webkvm.fcgi itself, not a shell around it
@@ -85,8 +88,8 @@ END
 }
 
 cleanup_portal() {
-	[ -f nginx.pid ] && kill -QUIT "$(cat nginx.pid)" 2>/dev/null
-	kill -TERM "${PORTAL_PID:-}" 2>/dev/null
+	[ -f nginx.pid ] && kill -QUIT "$(cat nginx.pid)" 2>/dev/null || true
+	kill -TERM "${PORTAL_PID:-}" 2>/dev/null || true
 	cleanup_test
 }
 

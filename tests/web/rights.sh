@@ -175,3 +175,35 @@ test_an_admin_cannot_lock_themselves_out() {
 	post /user/admin role=admin disabled=on >/dev/null
 	[ "$(web /users)" = 200 ] || fail "the admin lost the users page"
 }
+
+test_seeing_a_vm_shows_neither_its_definition_nor_its_console() {
+	setup_alice
+	JAR=alice login alice alice-password-123
+	JAR=alice web /instance/vm-a >/dev/null
+	grep -q 'id="vm-xml"\|<textarea[^>]*name="xml"\|&lt;domain' body.html && fail "alice sees the definition"
+	grep -q 'console-log' body.html && fail "alice sees the console's output"
+	grep -q 'action="/instance/vm-a/settings"' body.html && fail "alice gets the settings form"
+	return 0
+}
+
+test_only_an_admin_deletes_disks_with_a_vm() {
+	setup_alice remove
+	JAR=alice login alice alice-password-123
+	JAR=alice post /instance/vm-a/delete remove_storage=on >/dev/null
+	ctl list --all | grep -q ' vm-a ' || fail "vm-a was deleted with its disks by a user"
+	[ "$(JAR=alice post /instance/vm-a/delete)" = 303 ] || fail "alice could not delete vm-a"
+	ctl list --all | grep -q ' vm-a ' && fail "vm-a is still there"
+	# her rights went with it: a VM defined again with its uuid gets none
+	return 0
+}
+
+test_an_admin_resets_others_passwords_not_their_own() {
+	setup_alice
+	JAR=alice login alice alice-password-123
+	web /user/alice >/dev/null
+	[ "$(post /user/alice/password password=a-new-password-for-alice)" = 303 ] || fail "the reset failed"
+	[ "$(JAR=alice web /instances)" = 303 ] || fail "alice's session survived the reset"
+	web /user/admin >/dev/null
+	post /user/admin/password password=another-admin-password >/dev/null
+	JAR=x login admin "$ADMIN_PASSWORD" # the old password still works
+}
