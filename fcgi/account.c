@@ -3,24 +3,14 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/name.h"
 #include "fcgi/account.h"
 #include "fcgi/db.h"
 #include "fcgi/password.h"
 
 bool user_name_valid(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (n == 0 || n > USER_NAME_MAX || name[0] == '-' || name[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return true;
+	return name_valid(name, USER_NAME_MAX, "");
 }
 
 int account_create(sqlite3 *db, const char *name, bool admin, const char *password, bool initial,

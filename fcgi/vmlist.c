@@ -1,19 +1,17 @@
 #include <string.h>
 
 #include "common/jsonrpc.h"
+#include "common/name.h"
 #include "fcgi/format.h"
 #include "fcgi/response.h"
 #include "fcgi/rights.h"
 #include "fcgi/vmlist.h"
 #include "fcgi/vmmd.h"
 
+/* vmmd's rule for names (vmm/service/xml.c), checked before asking it. */
 bool vm_name_valid(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (n == 0 || n > VM_NAME_MAX || name[0] == '.' || name[0] == '-')
-		return false;
-	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+") == n;
+	return name_valid(name, VM_NAME_MAX, "+");
 }
 
 static void add_bool(json_object *o, const char *key, bool v)

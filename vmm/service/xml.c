@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "common/error.h"
+#include "common/name.h"
 
 #define XML_MAX_DEPTH 16
 
@@ -269,18 +270,7 @@ int xml_take_uuid(xmlDocPtr doc, xmlNodePtr name_node, char uuid[XML_UUID_LEN + 
 
 bool xml_name_valid(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (n == 0 || n > XML_NAME_MAX || name[0] == '.' || name[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.' || c == '+'))
-			return false;
-	}
-	return true;
+	return name_valid(name, XML_NAME_MAX, "+");
 }
 
 xmlDocPtr xml_parse_definition(const struct xml_definition *kind, const char *xml, size_t len,
