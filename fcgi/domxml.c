@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "common/error.h"
 #include "fcgi/domxml.h"
 
@@ -197,4 +199,42 @@ char *domxml_build(const struct new_vm *v)
 	copy = strdup((const char *)out);
 	xmlFree(out);
 	return copy;
+}
+
+static const char *attr(xmlNodePtr n, const char *name, char *buf, size_t len)
+{
+	xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
+
+	snprintf(buf, len, "%s", v ? (const char *)v : "");
+	xmlFree(v);
+	return buf;
+}
+
+json_object *domxml_disks(const char *xml)
+{
+	char err[64], file[4096], target[32], format[16];
+	json_object *out = json_object_new_array();
+	xmlDocPtr doc = parse(xml, err, sizeof(err));
+	xmlNodePtr devices;
+
+	if (!doc)
+		return out;
+	devices = child(xmlDocGetRootElement(doc), "devices");
+	for (xmlNodePtr n = devices ? devices->children : NULL; n; n = n->next) {
+		json_object *d;
+
+		if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, (const xmlChar *)"disk"))
+			continue;
+		d = json_object_new_object();
+		json_object_object_add(d, "target", json_object_new_string(
+			attr(child(n, "target"), "dev", target, sizeof(target))));
+		json_object_object_add(d, "file", json_object_new_string(
+			attr(child(n, "source"), "file", file, sizeof(file))));
+		attr(child(n, "driver"), "type", format, sizeof(format));
+		json_object_object_add(d, "format", json_object_new_string(*format ? format : "raw"));
+		json_object_object_add(d, "readonly", json_object_new_boolean(child(n, "readonly") != NULL));
+		json_object_array_add(out, d);
+	}
+	xmlFreeDoc(doc);
+	return out;
 }

@@ -36,6 +36,8 @@ char *domxml_build(const struct new_vm *v);
 int domxml_apply(const char *xml, const struct vm_settings *s, char **ret, char *err, size_t errlen);
 /* The name a definition gives (into name, len bytes). */
 int domxml_name(const char *xml, char *name, size_t len, char *err, size_t errlen);
+/* The VM's disks: [{target, file, format, readonly}]; the caller owns it. */
+struct json_object *domxml_disks(const char *xml);
 /* The text of the top-level element tag (title, description), or NULL; the caller frees it. */
 char *domxml_text(const char *xml, const char *tag);
 

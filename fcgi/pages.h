@@ -30,6 +30,11 @@ int page_vm_autostart(struct request *r);
 int page_vm_xml(struct request *r);
 int page_vm_clone(struct request *r);
 int page_vm_delete(struct request *r);
+/* pages/vm_disks.c */
+json_object *vm_disks_for_page(struct request *r);
+int page_vm_disk_attach(struct request *r);
+int page_vm_disk_detach(struct request *r);
+int page_vm_disk_resize(struct request *r);
 /* pages/flavors.c */
 json_object *flavors_list(sqlite3 *db);
 int page_flavors(struct request *r);

@@ -38,6 +38,9 @@ const struct route routes[] = {
 	POST("/instance/{}/settings", page_vm_settings, ACCESS_USER, VM_CHANGE, "settings"),
 	/* starting with the host is a power action */
 	POST("/instance/{}/autostart", page_vm_autostart, ACCESS_USER, VM_POWER, "autostart"),
+	POST("/instance/{}/disk/attach", page_vm_disk_attach, ACCESS_USER, VM_CHANGE, "attach disk"),
+	POST("/instance/{}/disk/detach", page_vm_disk_detach, ACCESS_USER, VM_CHANGE, "detach disk"),
+	POST("/instance/{}/disk/resize", page_vm_disk_resize, ACCESS_USER, VM_CHANGE, "resize disk"),
 	POST("/instance/{}/xml", page_vm_xml, ACCESS_ADMIN, VM_ADMIN, "edit xml"),
 	POST("/instance/{}/clone", page_vm_clone, ACCESS_ADMIN, VM_ADMIN, "clone"),
 	POST("/instance/{}/delete", page_vm_delete, ACCESS_USER, VM_REMOVE, "delete"),

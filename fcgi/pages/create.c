@@ -14,78 +14,11 @@
 #include "fcgi/domxml.h"
 #include "fcgi/pages.h"
 #include "fcgi/response.h"
+#include "fcgi/storage.h"
 #include "fcgi/vmlist.h"
 #include "fcgi/vmmd.h"
 
 #define CMDLINE_MAX 1024
-
-/* Every volume of every started pool: [{pool, name, path, format, label}]. */
-static json_object *all_volumes(struct request *r)
-{
-	json_object *pools = NULL, *list, *out = json_object_new_array();
-	char code[64], err[256];
-
-	if (vmmd_call(r->vmmd, "pool.list", NULL, &pools, code, sizeof(code), err, sizeof(err)) < 0 ||
-	    !json_object_object_get_ex(pools, "pools", &list)) {
-		json_object_put(pools);
-		return out;
-	}
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		json_object *pool = json_object_array_get_idx(list, i), *vols = NULL, *vl;
-		const char *pname = "", *state = "";
-
-		json_get_string(pool, "name", &pname);
-		json_get_string(pool, "state", &state);
-		if (strcmp(state, "active"))
-			continue;
-		{
-			json_object *p = json_object_new_object();
-
-			json_object_object_add(p, "pool", json_object_new_string(pname));
-			vmmd_call(r->vmmd, "vol.list", p, &vols, code, sizeof(code), err, sizeof(err));
-		}
-		if (vols && json_object_object_get_ex(vols, "volumes", &vl))
-			for (size_t k = 0; k < json_object_array_length(vl); k++) {
-				json_object *v = json_object_array_get_idx(vl, k), *o = json_object_new_object();
-				const char *vname = "", *path = "", *format = "raw";
-				char label[300];
-
-				json_get_string(v, "name", &vname);
-				json_get_string(v, "path", &path);
-				json_get_string(v, "format", &format);
-				snprintf(label, sizeof(label), "%s/%s", pname, vname);
-				json_object_object_add(o, "pool", json_object_new_string(pname));
-				json_object_object_add(o, "name", json_object_new_string(vname));
-				json_object_object_add(o, "path", json_object_new_string(path));
-				json_object_object_add(o, "format", json_object_new_string(format));
-				json_object_object_add(o, "label", json_object_new_string(label));
-				json_object_array_add(out, o);
-			}
-		json_object_put(vols);
-	}
-	json_object_put(pools);
-	return out;
-}
-
-static json_object *started_names(struct request *r, const char *method, const char *key)
-{
-	json_object *res = NULL, *list, *out = json_object_new_array();
-	char code[64], err[256];
-
-	if (vmmd_call(r->vmmd, method, NULL, &res, code, sizeof(code), err, sizeof(err)) == 0 &&
-	    json_object_object_get_ex(res, key, &list))
-		for (size_t i = 0; i < json_object_array_length(list); i++) {
-			json_object *o = json_object_array_get_idx(list, i), *name;
-			const char *state = "";
-
-			json_get_string(o, "state", &state);
-			if (!strcmp(state, "active") &&
-			    json_object_object_get_ex(o, "name", &name))
-				json_object_array_add(out, json_object_get(name));
-		}
-	json_object_put(res);
-	return out;
-}
 
 int page_create_form(struct request *r)
 {
@@ -97,33 +30,6 @@ int page_create_form(struct request *r)
 	json_object_object_add(ctx, "networks", started_names(r, "net.list", "networks"));
 	json_object_object_add(ctx, "nav_create", json_object_new_boolean(1));
 	return respond_page(r, "create", "Create instance", ctx);
-}
-
-/* The volume whose label (POOL/NAME) the form chose: its path and format. */
-static json_object *chosen_volume(json_object *volumes, const char *label)
-{
-	for (size_t i = 0; label && *label && i < json_object_array_length(volumes); i++) {
-		json_object *v = json_object_array_get_idx(volumes, i);
-		const char *l = "";
-
-		if (json_get_string(v, "label", &l) && !strcmp(l, label))
-			return v;
-	}
-	return NULL;
-}
-
-static int vol_call(struct request *r, const char *method, const char *pool, const char *name,
-		    json_object *extra, char *err, size_t errlen)
-{
-	json_object *p = extra ? extra : json_object_new_object(), *res = NULL;
-	char code[64];
-	int ret;
-
-	json_object_object_add(p, "pool", json_object_new_string(pool));
-	json_object_object_add(p, "name", json_object_new_string(name));
-	ret = vmmd_call(r->vmmd, method, p, &res, code, sizeof(code), err, errlen);
-	json_object_put(res);
-	return ret;
 }
 
 int page_create(struct request *r)

@@ -8,6 +8,7 @@
 #include "fcgi/domxml.h"
 #include "fcgi/pages.h"
 #include "fcgi/response.h"
+#include "fcgi/storage.h"
 #include "fcgi/vmlist.h"
 #include "fcgi/vmmd.h"
 
@@ -35,6 +36,12 @@ int page_vm(struct request *r)
 		json_object_object_add(ctx, "description", json_object_new_string(description ? description : ""));
 		free(description);
 		json_get_int64(r->vm, "max_memory_kib", &kib);
+		json_object_object_add(ctx, "disks", vm_disks_for_page(r));
+		json_object *volumes = all_volumes(r);
+
+		json_object_object_add(ctx, "has_volumes",
+				       json_object_new_boolean(json_object_array_length(volumes) > 0));
+		json_object_object_add(ctx, "volumes", volumes);
 		json_object_object_add(ctx, "memory_mib", json_object_new_int64(kib / 1024));
 	}
 	if (r->rights.console &&

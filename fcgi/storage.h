@@ -1,0 +1,21 @@
+/* What the pages offer from vmmd's pools and networks: volumes, never paths. */
+#ifndef WEBKVM_FCGI_STORAGE_H
+#define WEBKVM_FCGI_STORAGE_H
+
+#include <json-c/json.h>
+
+#include "fcgi/app.h"
+
+/* Every volume of every started pool: [{pool, name, path, format, label}], label POOL/NAME. */
+json_object *all_volumes(struct request *r);
+/* The names of the started pools (method pool.list, key pools) or networks. */
+json_object *started_names(struct request *r, const char *method, const char *key);
+/* The volume of volumes whose label a form chose, or NULL (borrowed). */
+json_object *chosen_volume(json_object *volumes, const char *label);
+/* A vol.* call on POOL/NAME with extra params (taken; may be NULL): 0, or -1/-errno with err. */
+int vol_call(struct request *r, const char *method, const char *pool, const char *name,
+	     json_object *extra, char *err, size_t errlen);
+/* The volume whose path is path, or NULL (borrowed). */
+json_object *volume_of_path(json_object *volumes, const char *path);
+
+#endif
