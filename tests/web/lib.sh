@@ -87,10 +87,26 @@ ${NGINX_EXTRA:-}
 END
 }
 
+# cleanup_portal: nginx, the portal and vmmd go; a report of the
+# sanitizers (in the AddressSanitizer build: a leak, a bad access,
+# undefined behaviour) in the portal's log fails the test.
 cleanup_portal() {
+	local i
 	[ -f nginx.pid ] && kill -QUIT "$(cat nginx.pid)" 2>/dev/null || true
-	kill -TERM "${PORTAL_PID:-}" 2>/dev/null || true
+	if [ -n "${PORTAL_PID:-}" ] && kill -TERM "$PORTAL_PID" 2>/dev/null; then
+		# it finishes what is in flight, then LeakSanitizer looks at what is left
+		for i in $(seq 100); do
+			[ -e "/proc/$PORTAL_PID" ] || break
+			grep -q '^[0-9]* ([^)]*) Z' "/proc/$PORTAL_PID/stat" 2>/dev/null && break
+			sleep 0.05
+		done
+	fi
 	cleanup_test
+	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' portal.log 2>/dev/null; then
+		echo "FAILED: the sanitizers found this in webkvm.fcgi:"
+		grep -A30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' portal.log | head -n 60
+		exit 1
+	fi
 }
 
 # web [CURL-ARGS...] PATH: a request with the cookie jar JAR (default
