@@ -52,13 +52,19 @@ test_wrong_password_and_unknown_user_get_the_same_answer() {
 	[ -n "$a" ] && [ "$a" = "$b" ] || fail "the answers differ: '$a' and '$b'"
 }
 
+# fail_logins NAME N: N logins as NAME with wrong passwords, from this client.
+fail_logins() {
+	local i
+	web /login >/dev/null
+	for i in $(seq "$2"); do
+		post /login "name=$1" "password=wrong-password-$i" >/dev/null
+	done
+}
+
 test_repeated_bad_logins_are_throttled_per_account_and_per_address() {
 	start_portal
-	local i status
-	web /login >/dev/null
-	for i in 1 2 3 4 5; do
-		post /login name=admin password=wrong-password-$i >/dev/null
-	done
+	local status
+	fail_logins admin 5
 	status=$(post /login name=admin "password=$ADMIN_PASSWORD")
 	[ "$status" = 429 ] || fail "the right password after 5 failures answered $status, not 429"
 	grep -q 'Too many failed logins' body.html || fail "no throttle message"
@@ -125,11 +131,8 @@ test_every_answer_carries_the_security_headers() {
 # by anyone who knows the name).
 test_a_clients_failures_do_not_lock_the_account_for_others() {
 	start_portal
-	local i status
-	web /login >/dev/null
-	for i in 1 2 3 4 5; do
-		post /login name=admin password=wrong-password-$i >/dev/null
-	done
+	local status
+	fail_logins admin 5
 	[ "$(post /login name=admin "password=$ADMIN_PASSWORD")" = 429 ] || fail "the guessing client was not blocked"
 	JAR=other web --interface 127.0.0.2 /login >/dev/null
 	status=$(JAR=other web --interface 127.0.0.2 -H "Origin: $URL" \
