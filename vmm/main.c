@@ -40,7 +40,7 @@ static void usage(FILE *out)
 	      "  --disk FILE[,format=raw|qcow2][,readonly][,cache=none|writeback][,serial=S]\n"
 	      "                       a virtio-blk disk (repeatable); format= is needed for\n"
 	      "                       qcow2 images, cache=none opens the file O_DIRECT\n"
-	      "  --net tap=IFNAME|fd=N[,mac=MAC]\n"
+	      "  --net tap=IFNAME|fd=N[,mac=MAC][,link=up|down]\n"
 	      "                       a virtio-net NIC on a tap device, opened by name or\n"
 	      "                       handed over open (IFF_VNET_HDR); MAC defaults to a\n"
 	      "                       random 52:54:00:xx:xx:xx (repeatable, at most 4)\n"
@@ -189,6 +189,7 @@ static int cmd_run(int argc, char **argv)
 				log_error("%s", err);
 				return 1;
 			}
+			opts.vm.net_link_down[opts.vm.nnets] = opts.vm.nets[opts.vm.nnets].link_down;
 			opts.vm.nnets++;
 			break;
 		case OPT_RNG:

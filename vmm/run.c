@@ -178,16 +178,39 @@ static json_object *vm_status(struct run_state *st)
 	return o;
 }
 
-/* vm.set_link {"nic": N, "up": BOOL}: plug or pull NIC N's cable (kept across resets). */
+/*
+ * vm.set_link {"nic": N, "up": BOOL} or {"mac": "52:54:...", "up": BOOL}:
+ * plug or pull a NIC's cable (kept across resets). vmmd names the NIC by
+ * its MAC, which stays right when the definition changed since the start.
+ */
 static json_object *set_link(struct run_state *st, json_object *params, bool *is_error)
 {
-	int64_t nic;
-	bool up;
+	int64_t nic = -1;
+	const char *mac_text = NULL;
+	uint8_t mac[6];
+	bool up, by_nic, by_mac;
 
-	if (!json_get_int64(params, "nic", &nic) || !json_get_bool(params, "up", &up)) {
+	by_nic = json_get_int64(params, "nic", &nic);
+	by_mac = json_get_string(params, "mac", &mac_text);
+	if (!json_get_bool(params, "up", &up) || by_nic == by_mac) {
 		*is_error = true;
 		return jsonrpc_error(NULL, JSONRPC_INVALID_PARAMS,
-				     "vm.set_link wants {\"nic\": N, \"up\": true|false}");
+				     "vm.set_link wants {\"nic\": N or \"mac\": MAC, \"up\": true|false}");
+	}
+	if (mac_text) {
+		if (mac_parse(mac_text, mac) < 0) {
+			*is_error = true;
+			return jsonrpc_error(NULL, JSONRPC_INVALID_PARAMS, "'%.20s' is not a MAC address",
+					     mac_text);
+		}
+		for (unsigned int i = 0; i < st->vm.nnet; i++)
+			if (memcmp(st->cfg.nets[i].mac, mac, sizeof(mac)) == 0)
+				nic = i;
+		if (nic < 0) {
+			*is_error = true;
+			return jsonrpc_error(NULL, "no-interface", "the VM has no NIC with MAC %.17s",
+					     mac_text);
+		}
 	}
 	if (nic < 0 || nic >= st->vm.nnet) {
 		*is_error = true;

@@ -42,6 +42,7 @@ test_net_option_errors_are_one_clear_line() {
 	expect_error "not a unicast MAC address" run --kernel "$TESTGUEST" --net tap=wk0,mac=01:00:5e:00:00:01
 	expect_error "not a unicast MAC address" run --kernel "$TESTGUEST" --net tap=wk0,mac=52:54:00:zz:00:01
 	expect_error "unknown --net option 'model=e1000'" run --kernel "$TESTGUEST" --net tap=wk0,model=e1000
+	expect_error "unknown --net option 'link=sideways'" run --kernel "$TESTGUEST" --net tap=wk0,link=sideways
 	expect_error "a tap name must have" run --kernel "$TESTGUEST" --net tap=abcdefghijklmnopq
 	expect_error "wants an open file descriptor above 2" run --kernel "$TESTGUEST" --net fd=1
 	expect_error "fd 7 is not a tap device" run --kernel "$TESTGUEST" --net fd=7 7</dev/null

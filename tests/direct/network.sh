@@ -266,3 +266,47 @@ test_bridge_network_puts_vms_on_the_host_bridge_and_leaves_it_alone() {
 	ip -n "$NS" -o link show br0 | grep -q ',UP' || fail "stopping the network touched br0"
 	[ ! -e run/networks/host ] || fail "the run folder stayed"
 }
+
+# link_of VM MAC: "true" or "false", what the running vmm says of that NIC.
+link_of() {
+	ctl --json domstats "$1" | tr -d ' \n' | grep -o "\"mac\":\"$2\",\"link\":[a-z]*" | sed 's/.*://'
+}
+
+test_interfaces_attach_detach_and_link_state_live_and_kept() {
+	net_setup
+	echo "<network><name>host</name><forward mode='bridge'/><bridge name='br0'/></network>" >host.xml
+	ctl net-define host.xml >/dev/null
+	ctl net-start host >/dev/null
+	define vm halt "<interface type='network'><mac address='52:54:00:aa:00:01'/><source network='host'/></interface>"
+	# attach: on a network, on a bridge of the host, never on what does not exist
+	ctl attach-interface vm network host --mac 52:54:00:aa:00:02 >/dev/null || fail "attach on a network"
+	ctl attach-interface vm bridge br0 >/dev/null || fail "attach on a bridge"
+	! ctl attach-interface vm network nowhere 2>err && grep -q "no network named 'nowhere'" err || fail "$(cat err)"
+	! ctl attach-interface vm bridge lo 2>err && grep -q "no bridge named 'lo'" err || fail "$(cat err)"
+	! ctl attach-interface vm bridge ../br0 2>err || fail "a bridge name with a path was taken"
+	! ctl attach-interface vm network host --mac 52:54:00:aa:00:02 2>err && grep -q "already" err || fail "$(cat err)"
+	! ctl attach-interface vm network host --mac 01:00:5e:00:00:01 2>err || fail "a multicast MAC was taken"
+	[ "$(ctl dumpxml vm | grep -c '<interface')" = 3 ] || fail "not three interfaces: $(ctl dumpxml vm)"
+	# link down in the definition before the start: the VM starts with its cable pulled
+	ctl domif-setlink vm 52:54:00:aa:00:02 down >/dev/null || fail "set the link down"
+	ctl dumpxml vm | tr -d '\n' | grep -q 'aa:00:02"/>.*<link state="down"/>' || fail "the definition does not keep the link state"
+	ctl start vm >/dev/null
+	[ "$(link_of vm 52:54:00:aa:00:02)" = false ] || fail "NIC 2 started with its link up: $(ctl --json domstats vm)"
+	[ "$(link_of vm 52:54:00:aa:00:01)" = true ] || fail "NIC 1 is not up"
+	# and changes at once while it runs, in both directions
+	ctl domif-setlink vm 52:54:00:aa:00:02 up >/dev/null || fail "set the link up"
+	[ "$(link_of vm 52:54:00:aa:00:02)" = true ] || fail "the running NIC 2 is still down"
+	ctl domif-setlink vm 52:54:00:aa:00:01 down >/dev/null || fail "set NIC 1's link down"
+	[ "$(link_of vm 52:54:00:aa:00:01)" = false ] || fail "the running NIC 1 is still up"
+	! ctl domif-setlink vm 52:54:00:aa:00:09 down 2>err && grep -q "vm has no interface with MAC 52:54:00:aa:00:09" err || fail "$(cat err)"
+	# detach: the running VM keeps its NIC until its next start; a missing MAC is refused
+	ctl detach-interface vm network --mac 52:54:00:aa:00:02 >/dev/null || fail "detach"
+	[ "$(ctl dumpxml vm | grep -c '<interface')" = 2 ] || fail "the interface stayed in the definition"
+	[ "$(link_of vm 52:54:00:aa:00:02)" = true ] || fail "the running VM lost its NIC at once"
+	! ctl detach-interface vm network --mac 52:54:00:aa:00:02 2>err && grep -q "no interface with MAC" err || fail "$(cat err)"
+	ctl destroy vm >/dev/null
+	ctl start vm >/dev/null
+	[ "$(link_of vm 52:54:00:aa:00:01)" = false ] || fail "NIC 1's link state was not kept across a start"
+	[ -z "$(link_of vm 52:54:00:aa:00:02)" ] || fail "the detached NIC came back"
+	ctl destroy vm >/dev/null
+}

@@ -1,4 +1,7 @@
-/* vmmctl's commands that change a definition: clone, attach-disk, detach-disk, undefine. */
+/*
+ * vmmctl's commands that change a definition: clone, attach-disk,
+ * detach-disk, attach-interface, detach-interface, domif-setlink, undefine.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +62,65 @@ static int cmd_detach_disk(struct ctl *c, const struct args *a)
 	return 0;
 }
 
+/* attach-interface NAME network|bridge SOURCE [--mac MAC], as virsh has it. */
+static int cmd_attach_interface(struct ctl *c, const struct args *a)
+{
+	json_object *p, *res;
+
+	if (strcmp(a->pos[1], "network") != 0 && strcmp(a->pos[1], "bridge") != 0)
+		return die("the interface type is network or bridge, not '%s'", a->pos[1]);
+	p = name_params(a->pos[0]);
+	json_object_object_add(p, a->pos[1], json_object_new_string(a->pos[2]));
+	if (a->mac)
+		json_object_object_add(p, "mac", json_object_new_string(a->mac));
+	res = call(c, "domain.attach_interface", p);
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	printf("Interface attached successfully\n\n");
+	json_object_put(res);
+	return 0;
+}
+
+static int cmd_detach_interface(struct ctl *c, const struct args *a)
+{
+	json_object *p, *res;
+
+	if (!a->mac)
+		return die("detach-interface needs --mac MAC");
+	p = name_params(a->pos[0]);
+	json_object_object_add(p, "mac", json_object_new_string(a->mac));
+	res = call(c, "domain.detach_interface", p);
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	printf("Interface detached successfully\n\n");
+	json_object_put(res);
+	return 0;
+}
+
+/* domif-setlink NAME MAC up|down: at once when the VM runs, and kept. */
+static int cmd_domif_setlink(struct ctl *c, const struct args *a)
+{
+	json_object *p, *res;
+
+	if (strcmp(a->pos[2], "up") != 0 && strcmp(a->pos[2], "down") != 0)
+		return die("the link state is up or down, not '%s'", a->pos[2]);
+	p = name_params(a->pos[0]);
+	json_object_object_add(p, "mac", json_object_new_string(a->pos[1]));
+	json_object_object_add(p, "up", json_object_new_boolean(a->pos[2][0] == 'u'));
+	res = call(c, "domain.set_link", p);
+	if (!res)
+		return 1;
+	if (c->json)
+		return print_json(res);
+	printf("Device updated successfully\n\n");
+	json_object_put(res);
+	return 0;
+}
+
 static int cmd_undefine(struct ctl *c, const struct args *a)
 {
 	json_object *p = name_params(a->pos[0]), *res, *arr;
@@ -89,6 +151,13 @@ const struct command edit_commands[] = {
 	  "[--serial S] [--cache none|writeback] [--persistent]", 3, cmd_attach_disk },
 	{ "detach-disk", "--persistent --config", "detach-disk NAME TARGET [--persistent]", 2,
 	  cmd_detach_disk },
+	{ "attach-interface", "--mac --persistent --config",
+	  "attach-interface NAME network|bridge SOURCE [--mac MAC] [--persistent]", 3,
+	  cmd_attach_interface },
+	{ "detach-interface", "--mac --persistent --config",
+	  "detach-interface NAME network|bridge --mac MAC [--persistent]", 2, cmd_detach_interface },
+	{ "domif-setlink", "--persistent --config", "domif-setlink NAME MAC up|down", 3,
+	  cmd_domif_setlink },
 	{ "undefine", "--remove-all-storage", "undefine NAME [--remove-all-storage]", 1,
 	  cmd_undefine },
 	{ NULL },

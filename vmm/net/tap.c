@@ -68,6 +68,8 @@ int net_parse_options(const char *spec, struct net_options *ret_opts, char *err,
 						 "'%s' is not a unicast MAC address like 52:54:00:12:34:56",
 						 item + 4);
 			have_mac = true;
+		} else if (!strcmp(item, "link=up") || !strcmp(item, "link=down")) {
+			o.link_down = item[6] == 'd';
 		} else {
 			return error_set(err, errlen, -EINVAL, "unknown --net option '%s'", item);
 		}

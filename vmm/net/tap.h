@@ -6,6 +6,7 @@
 #define WEBKVM_VMM_NET_TAP_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,9 +17,10 @@ struct net_options {
 	char ifname[IFNAMSIZ]; /* tap=IFNAME, or "" */
 	int fd;                /* fd=N from the supervisor, or -1 */
 	uint8_t mac[6];        /* mac=, or a random 52:54:00:xx:xx:xx */
+	bool link_down;        /* link=down: the cable starts pulled */
 };
 
-/* Parse "tap=IFNAME[,mac=MAC]" or "fd=N[,mac=MAC]". 0, or -EINVAL with err. */
+/* Parse "tap=IFNAME" or "fd=N", then ",mac=MAC" and ",link=up|down". 0, or -EINVAL with err. */
 int net_parse_options(const char *spec, struct net_options *ret_opts, char *err, size_t errlen);
 /*
  * Open the tap named in opts, or check the one handed over, and set it up:

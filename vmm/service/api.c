@@ -6,8 +6,9 @@
  *   domain.info, domain.start, domain.shutdown, domain.destroy,
  *   domain.reboot, domain.reset, domain.suspend, domain.resume,
  *   domain.autostart, domain.stats, domain.console, domain.console_log,
- *   domain.clone,
- *   domain.attach_disk, domain.detach_disk, host.info; the pool.*
+ *   domain.clone, domain.attach_disk, domain.detach_disk,
+ *   domain.attach_interface, domain.detach_interface, domain.set_link,
+ *   host.info; the pool.*
  *   and vol.* methods are in api_storage.c, the net.* methods and
  *   domain.ifaddr in api_network.c.
  * - Every method that changes something is logged with the caller's uid.
@@ -30,6 +31,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/mac.h"
 #include "vmm/service/api.h"
 
 json_object *api_fail(struct api_ctx *c, const char *code, const char *fmt, ...)
@@ -206,6 +208,120 @@ static json_object *api_detach_disk(struct api_ctx *c)
 					  sizeof(c->err)) < 0)
 		return NULL;
 	return api_domain_summary(dom);
+}
+
+/* params.mac as a MAC address, or false with the error set. */
+static bool param_mac(struct api_ctx *c, uint8_t mac[6])
+{
+	const char *v = api_string(c, "mac");
+
+	if (v && mac_parse(v, mac) == 0)
+		return true;
+	if (v)
+		api_fail(c, JSONRPC_INVALID_PARAMS, "params.mac is not a unicast MAC address");
+	return false;
+}
+
+/* A bridge of this host by that name (what <interface type='bridge'> may name)? */
+static bool bridge_exists(const char *name)
+{
+	char path[64];
+
+	if (strlen(name) >= 16 || strchr(name, '/') || name[0] == '.')
+		return false;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", name);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * domain.attach_interface {name, network | bridge, mac?, link?}: a virtio
+ * NIC on a defined network or on a bridge of this host, at the next start.
+ */
+static json_object *api_attach_interface(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	struct domain_iface f = { 0 };
+	bool have_mac = false, up = true;
+	const char *net = NULL, *bridge = NULL;
+
+	if (!dom)
+		return NULL;
+	json_get_string(c->params, "network", &net);
+	json_get_string(c->params, "bridge", &bridge);
+	if (!net == !bridge)
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "give one of params.network and params.bridge");
+	if (net && !network_find(c->d, net))
+		return api_fail(c, "no-network", "no network named '%s'", net);
+	if (bridge && !bridge_exists(bridge))
+		return api_fail(c, "no-network", "this host has no bridge named '%s'", bridge);
+	f.type = net ? IFACE_NETWORK : IFACE_BRIDGE;
+	f.source = net ? net : bridge;
+	if (json_object_object_get_ex(c->params, "mac", NULL)) {
+		if (!param_mac(c, f.mac))
+			return NULL;
+		have_mac = true;
+	}
+	if (json_object_object_get_ex(c->params, "link", NULL) &&
+	    !json_get_bool(c->params, "link", &up))
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.link is not true or false");
+	f.link_down = !up;
+	if (domain_attach_iface(c->d, dom, &f, have_mac, c->uid, &c->code, c->err,
+				sizeof(c->err)) < 0)
+		return NULL;
+	return api_domain_summary(dom);
+}
+
+/* domain.detach_interface {name, mac}: at the next start. */
+static json_object *api_detach_interface(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	uint8_t mac[6];
+
+	if (!dom || !param_mac(c, mac) ||
+	    domain_detach_iface(c->d, dom, mac, c->uid, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return api_domain_summary(dom);
+}
+
+static void set_link_done(struct vmmd *d, struct exchange *x, json_object *res, const char *code,
+			  const char *err)
+{
+	if (!res)
+		vmmd_answer_error(d, x->q, code,
+				  "the definition keeps the new link state, but the running VM did not take it: %s",
+				  err);
+	else
+		api_domain_done(d, x->q, x->dom, NULL, NULL);
+}
+
+/*
+ * domain.set_link {name, mac, up}: plug or pull an interface's cable, in
+ * the definition and, when the VM runs, at once (as virsh domif-setlink
+ * does with both --live and --config).
+ */
+static json_object *api_set_link(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	json_object *params;
+	uint8_t mac[6];
+	bool up;
+	int r;
+
+	if (!dom || !param_mac(c, mac))
+		return NULL;
+	if (!json_get_bool(c->params, "up", &up))
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.up (true or false) is missing");
+	if (domain_set_iface_link(c->d, dom, mac, up, c->uid, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	if (!dom->pid || dom->starting)
+		return api_domain_summary(dom);
+	params = json_object_new_object();
+	json_object_object_add(params, "mac", json_object_get(json_object_object_get(c->params, "mac")));
+	json_object_object_add(params, "up", json_object_new_boolean(up));
+	r = exchange_start_with(c->d, dom, "vm.set_link", params, set_link_done, c->later, &c->code,
+				c->err, sizeof(c->err));
+	json_object_put(params);
+	return r < 0 ? NULL : api_later(c);
 }
 
 json_object *api_xml(struct api_ctx *c, char *xml)
@@ -472,6 +588,9 @@ static const struct {
 	{ "domain.clone", api_clone, true },
 	{ "domain.attach_disk", api_attach_disk, true },
 	{ "domain.detach_disk", api_detach_disk, true },
+	{ "domain.attach_interface", api_attach_interface, true },
+	{ "domain.detach_interface", api_detach_interface, true },
+	{ "domain.set_link", api_set_link, true },
 	{ "host.info", api_host_info, false },
 	{ "pool.list", api_pool_list, false },
 	{ "pool.define", api_pool_define, true },

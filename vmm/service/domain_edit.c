@@ -1,7 +1,8 @@
 /*
  * Changes to a domain's definition that go beyond redefining it: cloning
- * (as virt-clone does), attaching and detaching disks, and removing a
- * VM's storage with its definition.
+ * (as virt-clone does), attaching and detaching disks and interfaces,
+ * an interface's link state, and removing a VM's storage with its
+ * definition.
  *
  * NOTES
  * - Each change edits a copy of the document, formats it and goes through
@@ -12,8 +13,10 @@
  *   makes them). Its writable disks are copied next to the originals as
  *   NEW.EXT, then NEW-vdb.EXT, ...; read-only disks are shared. Copies
  *   made before a failure are removed.
- * - Disk changes apply to the definition; a running VM sees them at its
- *   next start (no hot plug).
+ * - Disk and interface changes apply to the definition; a running VM
+ *   sees them at its next start (no hot plug). An interface is named by
+ *   its MAC, as virsh detach-interface and domif-setlink do; a new one
+ *   gets its MAC from the parser (52:54:00, kept in the definition).
  */
 #include <errno.h>
 #include <libgen.h>
@@ -243,6 +246,137 @@ int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, u
 	*code = "invalid-params";
 	error_set(err, errlen, -ENOENT, "%s has no disk %s", dom->def->name, target);
 	return -1;
+}
+
+/* The <interface> element of doc whose MAC is mac, or NULL. */
+static xmlNodePtr find_iface(xmlDocPtr doc, const uint8_t mac[6])
+{
+	xmlNodePtr devices = xml_child(xmlDocGetRootElement(doc), "devices");
+
+	for (xmlNodePtr n = devices ? devices->children : NULL; n; n = n->next) {
+		const char *addr;
+		uint8_t m[6];
+
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "interface") != 0)
+			continue;
+		addr = xml_attr(xml_child(n, "mac"), "address");
+		if (addr && mac_parse(addr, m) == 0 && memcmp(m, mac, 6) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+static int no_iface(const struct domain *dom, const uint8_t mac[6], const char **code, char *err,
+		    size_t errlen)
+{
+	char text[MAC_STRLEN];
+
+	mac_format(mac, text);
+	*code = "no-interface";
+	return error_set(err, errlen, -ENOENT, "%s has no interface with MAC %s", dom->def->name,
+			 text);
+}
+
+int domain_attach_iface(struct vmmd *d, struct domain *dom, const struct domain_iface *f,
+			bool have_mac, uid_t uid, const char **code, char *err, size_t errlen)
+{
+	const char *kind = f->type == IFACE_NETWORK ? "network" : "bridge";
+	xmlNodePtr devices, n, sub;
+	struct domain *out;
+	char text[MAC_STRLEN];
+	xmlDocPtr doc;
+
+	if (dom->def->nifaces == DOMAIN_MAX_IFACES) {
+		*code = "invalid-params";
+		return error_set(err, errlen, -ENOSPC, "%s has %d interfaces, the most a VM may have",
+				 dom->def->name, DOMAIN_MAX_IFACES);
+	}
+	if (have_mac) {
+		for (unsigned int i = 0; i < dom->def->nifaces; i++) {
+			if (memcmp(dom->def->ifaces[i].mac, f->mac, 6) == 0) {
+				mac_format(f->mac, text);
+				*code = "invalid-params";
+				return error_set(err, errlen, -EEXIST, "%s has an interface with MAC %s already",
+						 dom->def->name, text);
+			}
+		}
+	}
+	doc = copy_doc(dom, code, err, errlen);
+	if (!doc)
+		return -1;
+	devices = xml_child(xmlDocGetRootElement(doc), "devices");
+	if (!devices)
+		devices = xmlNewChild(xmlDocGetRootElement(doc), NULL, (const xmlChar *)"devices", NULL);
+	n = devices ? xmlNewChild(devices, NULL, (const xmlChar *)"interface", NULL) : NULL;
+	if (!n)
+		goto nomem;
+	xmlSetProp(n, (const xmlChar *)"type", (const xmlChar *)kind);
+	if (have_mac) {
+		mac_format(f->mac, text);
+		sub = xmlNewChild(n, NULL, (const xmlChar *)"mac", NULL);
+		if (!sub || !xmlSetProp(sub, (const xmlChar *)"address", (const xmlChar *)text))
+			goto nomem;
+	}
+	sub = xmlNewChild(n, NULL, (const xmlChar *)"source", NULL);
+	if (!sub || !xmlSetProp(sub, (const xmlChar *)kind, (const xmlChar *)f->source))
+		goto nomem;
+	sub = xmlNewChild(n, NULL, (const xmlChar *)"model", NULL);
+	if (!sub || !xmlSetProp(sub, (const xmlChar *)"type", (const xmlChar *)"virtio"))
+		goto nomem;
+	if (f->link_down) {
+		sub = xmlNewChild(n, NULL, (const xmlChar *)"link", NULL);
+		if (!sub || !xmlSetProp(sub, (const xmlChar *)"state", (const xmlChar *)"down"))
+			goto nomem;
+	}
+	return define_doc(d, doc, uid, &out, code, err, errlen);
+nomem:
+	xmlFreeDoc(doc);
+	*code = "internal-error";
+	return error_set(err, errlen, -ENOMEM, "out of memory");
+}
+
+int domain_detach_iface(struct vmmd *d, struct domain *dom, const uint8_t mac[6], uid_t uid,
+			const char **code, char *err, size_t errlen)
+{
+	xmlDocPtr doc = copy_doc(dom, code, err, errlen);
+	struct domain *out;
+	xmlNodePtr n;
+
+	if (!doc)
+		return -1;
+	n = find_iface(doc, mac);
+	if (!n) {
+		xmlFreeDoc(doc);
+		return no_iface(dom, mac, code, err, errlen);
+	}
+	xmlUnlinkNode(n);
+	xmlFreeNode(n);
+	return define_doc(d, doc, uid, &out, code, err, errlen);
+}
+
+int domain_set_iface_link(struct vmmd *d, struct domain *dom, const uint8_t mac[6], bool up,
+			  uid_t uid, const char **code, char *err, size_t errlen)
+{
+	xmlDocPtr doc = copy_doc(dom, code, err, errlen);
+	struct domain *out;
+	xmlNodePtr n, link;
+
+	if (!doc)
+		return -1;
+	n = find_iface(doc, mac);
+	if (!n) {
+		xmlFreeDoc(doc);
+		return no_iface(dom, mac, code, err, errlen);
+	}
+	link = xml_child(n, "link");
+	if (!link)
+		link = xmlNewChild(n, NULL, (const xmlChar *)"link", NULL);
+	if (!link || !xmlSetProp(link, (const xmlChar *)"state", (const xmlChar *)(up ? "up" : "down"))) {
+		xmlFreeDoc(doc);
+		*code = "internal-error";
+		return error_set(err, errlen, -ENOMEM, "out of memory");
+	}
+	return define_doc(d, doc, uid, &out, code, err, errlen);
 }
 
 /* Is path directly inside a started pool's folder? */

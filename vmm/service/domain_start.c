@@ -110,7 +110,7 @@ static int build_argv(struct vmmd *d, struct domain *dom, char **argv, unsigned 
 		char mac[MAC_STRLEN];
 
 		mac_format(def->ifaces[i].mac, mac);
-		ADD("--net=fd=%u,mac=%s", 4 + i, mac);
+		ADD("--net=fd=%u,mac=%s%s", 4 + i, mac, def->ifaces[i].link_down ? ",link=down" : "");
 	}
 	if (def->rng)
 		ADD("--rng");

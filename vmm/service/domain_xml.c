@@ -67,6 +67,7 @@ static const struct xml_rule domain_rules[] = {
 	{ "domain/devices/interface/source", "network bridge", 0 },
 	{ "domain/devices/interface/mac", "address", 0 },
 	{ "domain/devices/interface/model", "type", 0 },
+	{ "domain/devices/interface/link", "state", 0 },
 	{ "domain/devices/serial", "type", XML_RULE_MANY },
 	{ "domain/devices/serial/target", "port", 0 },
 	{ "domain/devices/console", "type", XML_RULE_MANY },
@@ -221,7 +222,7 @@ static int parse_interface(struct domain_def *def, xmlNodePtr node, char *err, s
 {
 	struct domain_iface *f;
 	xmlNodePtr source = xml_child(node, "source"), mac = xml_child(node, "mac"),
-		   model = xml_child(node, "model");
+		   model = xml_child(node, "model"), link = xml_child(node, "link");
 	const char *v = xml_attr(node, "type");
 
 	if (def->nifaces == DOMAIN_MAX_IFACES)
@@ -255,6 +256,8 @@ static int parse_interface(struct domain_def *def, xmlNodePtr node, char *err, s
 	}
 	if (model && (v = xml_attr(model, "type")))
 		ATTR_ONE_OF(err, errlen, model, "type", v, "virtio");
+	if (link && (v = xml_attr(link, "state")))
+		f->link_down = ATTR_ONE_OF(err, errlen, link, "state", v, "up", "down") == 1;
 	def->nifaces++;
 	return 0;
 }

@@ -36,6 +36,7 @@ struct domain_iface {
 	enum domain_iface_type type;
 	const char *source;    /* the network's or the bridge's name */
 	uint8_t mac[6];        /* made at definition when the XML had none */
+	bool link_down;        /* <link state='down'/>: starts with its cable pulled */
 };
 
 struct domain_def {

@@ -93,7 +93,16 @@ int exchange_start(struct vmmd *d, struct domain *dom, const char *method,
 				const char *code, const char *err),
 		   struct deferred *q, const char **code, char *err, size_t errlen)
 {
-	char line[128];
+	return exchange_start_with(d, dom, method, NULL, done, q, code, err, errlen);
+}
+
+int exchange_start_with(struct vmmd *d, struct domain *dom, const char *method,
+			json_object *params,
+			void (*done)(struct vmmd *d, struct exchange *x, json_object *result,
+				     const char *code, const char *err),
+			struct deferred *q, const char **code, char *err, size_t errlen)
+{
+	char line[256];
 	struct exchange *x;
 	int fd, n;
 	ssize_t w;
@@ -108,8 +117,10 @@ int exchange_start(struct vmmd *d, struct domain *dom, const char *method,
 		return error_set(err, errlen, -1,
 				 "%s's vmm is not answering: %d requests already wait for it",
 				 dom->def->name, EXCHANGES_PER_VM);
-	n = snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"%s\"}\n",
-		     EXCHANGE_ID, method);
+	n = snprintf(line, sizeof(line),
+		     "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"%s\"%s%s}\n", EXCHANGE_ID,
+		     method, params ? ",\"params\":" : "",
+		     params ? json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN) : "");
 	x = calloc(1, sizeof(*x));
 	if (!x || n < 0 || (size_t)n >= sizeof(line)) {
 		free(x);

@@ -234,6 +234,12 @@ int exchange_start(struct vmmd *d, struct domain *dom, const char *method,
 		   void (*done)(struct vmmd *d, struct exchange *x, json_object *result,
 				const char *code, const char *err),
 		   struct deferred *q, const char **code, char *err, size_t errlen);
+/* The same with params (a small object, copied into the request line; the caller keeps it). */
+int exchange_start_with(struct vmmd *d, struct domain *dom, const char *method,
+			json_object *params,
+			void (*done)(struct vmmd *d, struct exchange *x, json_object *result,
+				     const char *code, const char *err),
+			struct deferred *q, const char **code, char *err, size_t errlen);
 void exchange_ready(struct vmmd *d, struct exchange *x);
 /* dom's vmm ended: take what it answered, fail the rest. */
 void exchanges_end(struct vmmd *d, struct domain *dom);
@@ -261,6 +267,14 @@ int domain_attach_disk(struct vmmd *d, struct domain *dom, const struct domain_d
 		       uid_t uid, const char **code, char *err, size_t errlen);
 int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, uid_t uid,
 		       const char **code, char *err, size_t errlen);
+/* Interfaces, named by MAC; a new one gets f's MAC when have_mac, else a made one. */
+int domain_attach_iface(struct vmmd *d, struct domain *dom, const struct domain_iface *f,
+			bool have_mac, uid_t uid, const char **code, char *err, size_t errlen);
+int domain_detach_iface(struct vmmd *d, struct domain *dom, const uint8_t mac[6], uid_t uid,
+			const char **code, char *err, size_t errlen);
+/* Keep <link state='up|down'/> in the definition (the running VM is told by the caller). */
+int domain_set_iface_link(struct vmmd *d, struct domain *dom, const uint8_t mac[6], bool up,
+			  uid_t uid, const char **code, char *err, size_t errlen);
 /* Delete the disks that are volumes of started pools; list what went and what stayed. */
 int domain_remove_storage(struct vmmd *d, struct domain *dom, json_object *removed,
 			  json_object *kept);
