@@ -238,3 +238,34 @@ json_object *domxml_disks(const char *xml)
 	xmlFreeDoc(doc);
 	return out;
 }
+
+json_object *domxml_interfaces(const char *xml)
+{
+	char err[64], mac[32], type[16], source[80], state[8];
+	json_object *out = json_object_new_array();
+	xmlDocPtr doc = parse(xml, err, sizeof(err));
+	xmlNodePtr devices;
+
+	if (!doc)
+		return out;
+	devices = child(xmlDocGetRootElement(doc), "devices");
+	for (xmlNodePtr n = devices ? devices->children : NULL; n; n = n->next) {
+		json_object *f;
+
+		if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, (const xmlChar *)"interface"))
+			continue;
+		attr(n, "type", type, sizeof(type));
+		f = json_object_new_object();
+		json_object_object_add(f, "mac", json_object_new_string(
+			attr(child(n, "mac"), "address", mac, sizeof(mac))));
+		json_object_object_add(f, "type", json_object_new_string(type));
+		json_object_object_add(f, "source", json_object_new_string(
+			attr(child(n, "source"), strcmp(type, "bridge") ? "network" : "bridge", source,
+			     sizeof(source))));
+		attr(child(n, "link"), "state", state, sizeof(state));
+		json_object_object_add(f, "link_down", json_object_new_boolean(!strcmp(state, "down")));
+		json_object_array_add(out, f);
+	}
+	xmlFreeDoc(doc);
+	return out;
+}

@@ -38,6 +38,8 @@ int domxml_apply(const char *xml, const struct vm_settings *s, char **ret, char 
 int domxml_name(const char *xml, char *name, size_t len, char *err, size_t errlen);
 /* The VM's disks: [{target, file, format, readonly}]; the caller owns it. */
 struct json_object *domxml_disks(const char *xml);
+/* Its interfaces: [{mac, type ("network" or "bridge"), source, link_down}]. */
+struct json_object *domxml_interfaces(const char *xml);
 /* The text of the top-level element tag (title, description), or NULL; the caller frees it. */
 char *domxml_text(const char *xml, const char *tag);
 

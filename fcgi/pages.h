@@ -35,6 +35,11 @@ json_object *vm_disks_for_page(struct request *r);
 int page_vm_disk_attach(struct request *r);
 int page_vm_disk_detach(struct request *r);
 int page_vm_disk_resize(struct request *r);
+/* vm_interfaces.c: adds the interfaces' choices (iface_choices, has_iface_choices) to ctx */
+void vm_interfaces_for_page(struct request *r, json_object *ctx);
+int page_vm_iface_attach(struct request *r);
+int page_vm_iface_detach(struct request *r);
+int page_vm_iface_link(struct request *r);
 /* pages/flavors.c */
 json_object *flavors_list(sqlite3 *db);
 int page_flavors(struct request *r);

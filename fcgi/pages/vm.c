@@ -43,6 +43,9 @@ int page_vm(struct request *r)
 				       json_object_new_boolean(json_object_array_length(volumes) > 0));
 		json_object_object_add(ctx, "volumes", volumes);
 		json_object_object_add(ctx, "memory_mib", json_object_new_int64(kib / 1024));
+		json_object_object_add(ctx, "interfaces",
+				       domxml_interfaces(json_object_get_string(xmlstr)));
+		vm_interfaces_for_page(r, ctx);
 	}
 	if (r->rights.console &&
 	    vmmd_call_vm(r->vmmd, "domain.console_log", r->args[0], &log, code, sizeof(code), err,

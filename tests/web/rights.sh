@@ -5,8 +5,10 @@
 # two VMs, a user alice who may see vm-a (and, with RIGHTS, more on it)
 setup_alice() { # [power] [change] [remove] [console]
 	start_portal
-	define vm-a echo
-	define vm-b echo
+	echo "<network><name>lan</name><bridge name='wklan0'/><ip address='10.77.0.1' netmask='255.255.255.0'/></network>" >lan.xml
+	ctl net-define lan.xml >/dev/null || fail "cannot define a network"
+	define vm-a echo "<interface type='network'><mac address='52:54:00:aa:00:0a'/><source network='lan'/></interface>"
+	define vm-b echo "<interface type='network'><mac address='52:54:00:aa:00:0b'/><source network='lan'/></interface>"
 	login_admin
 	make_user alice
 	make_user bob
@@ -68,6 +70,9 @@ route_fields() { # PATH
 	*/clone) echo "new_name=stolen" ;;
 	*/delete) echo "remove_storage=on" ;;
 	*/xml) echo "xml@vm.xml" ;;
+	*/interface/attach) echo "on=network:lan" ;;
+	*/vm-b/interface/*) echo "mac=52:54:00:aa:00:0b state=down" ;;
+	*/interface/*) echo "mac=52:54:00:aa:00:0a state=down" ;;
 	/users) echo "name=stolen role=admin password=stolen-password-1" ;;
 	/user/*/password) echo "password=stolen-password-1" ;;
 	/user/*/rights) echo "vm=$(uuid_of vm-b) view.$(uuid_of vm-b)=on power.$(uuid_of vm-b)=on" ;;
