@@ -17,7 +17,9 @@ need_browser() {
 test_browser_every_page_renders_without_errors_at_laptop_and_phone_sizes() {
 	need_browser
 	start_portal
-	domain_xml demo echo | sed 's|<name>demo</name>|<name>demo</name><title>A demo VM</title>|' >demo.xml
+	echo "<network><name>lan</name><bridge name='wklan0'/><ip address='10.77.0.1' netmask='255.255.255.0'/></network>" >lan.xml
+	ctl net-define lan.xml >/dev/null
+	domain_xml demo echo "<interface type='network'><source network='lan'/><link state='down'/></interface>" | sed 's|<name>demo</name>|<name>demo</name><title>A demo VM</title>|' >demo.xml
 	ctl define demo.xml >/dev/null
 	local shots=$BUILDDIR/tests/screenshots
 	rm -rf "$shots" && mkdir -p "$shots"
