@@ -69,7 +69,7 @@ int net_parse_options(const char *spec, struct net_options *ret_opts, char *err,
 						 item + 4);
 			have_mac = true;
 		} else if (!strcmp(item, "link=up") || !strcmp(item, "link=down")) {
-			o.link_down = item[6] == 'd';
+			o.link_down = strcmp(item, "link=down") == 0;
 		} else {
 			return error_set(err, errlen, -EINVAL, "unknown --net option '%s'", item);
 		}
