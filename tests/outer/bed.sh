@@ -20,12 +20,14 @@ BED_SRCDIR=$OUTER_SRCDIR
 
 # What the tests call inside, the libraries that webkvm's binaries (and
 # the AddressSanitizer build) load (outer_missing_libs names any it lacks),
-# and the lifecycle benchmark's anchor, libvirtd driving QEMU.
+# the lifecycle benchmark's anchor, libvirtd driving QEMU, and what the
+# portal's tests with running guests start (nginx, curl, openssl).
 OUTER_PACKAGES="bash coreutils util-linux procps kmod socat iproute2 iputils-ping psmisc
 gawk sed grep diffutils findutils qemu-utils dnsmasq-base nftables e2fsprogs python3
 busybox virtinst libvncserver1 libvncclient1 libjson-c5 libxml2 zlib1g libasan8
 libubsan1 libgcc-s1
-qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
+qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+nginx curl openssl libfcgi0ldbl libargon2-1 libsqlite3-0 libssl3"
 
 # The kernel's modules that a test VM has no use for stay out of the image.
 OUTER_SKIP_MODULES="drivers/gpu drivers/media drivers/net/wireless drivers/net/ethernet
@@ -93,6 +95,8 @@ outer_image() {
 		tail -n 5 "$dir/debootstrap.log" >&2
 		return 1
 	}
+	# no service starts in the new root while its packages install
+	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 755 "$root/usr/sbin/policy-rc.d"
 	mount -t proc proc "$root/proc" || return 1
 	DEBIAN_FRONTEND=noninteractive chroot "$root" sh -c \
 		"apt-get update -q && apt-get install -y -q --no-install-recommends $(echo $OUTER_PACKAGES)" \

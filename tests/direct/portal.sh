@@ -1,0 +1,149 @@
+# The portal with running guests: nginx, webkvm.fcgi and vmmd as in the
+# web tier (tests/web/lib.sh), here where KVM is, so that every power
+# action, the console's output, the statistics, a stopped vmm and a
+# running VM's cable are driven through the pages as a browser would.
+
+. "$SRCDIR/tests/web/lib.sh"
+
+# state_json VM: the state that the page's poller gets.
+state_json() {
+	web "/instance/$1/state.json" >/dev/null
+	sed -n 's/.*"state": *"\([^"]*\)".*/\1/p' body.html
+}
+
+# wait_portal_state VM STATE: what the portal says, within 20 s.
+wait_portal_state() {
+	local i
+	for i in $(seq $(scaled 200)); do
+		[ "$(state_json "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "$1 is '$(state_json "$1")' on the portal, not '$2'"
+}
+
+# act VM ACTION: the button on the VM's page; the flash message must say it was done.
+act() {
+	local status
+	web "/instance/$1" >/dev/null
+	status=$(post "/instance/$1/$2")
+	[ "$status" = 303 ] || fail "$2 answered $status"
+	web "/instance/$1" >/dev/null
+	grep -q "alert-danger" body.html && fail "$2 was refused: $(grep -o 'alert-danger[^<]*<[^<]*' body.html)"
+	return 0
+}
+
+test_portal_drives_every_power_action_of_a_running_guest() {
+	need_kvm
+	start_portal
+	define t1 tick
+	login_admin
+	make_user pat
+	uuid=$(ctl --json dominfo t1 | sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p')
+	web /user/pat >/dev/null
+	[ "$(post /user/pat/rights vm="$uuid" "view.$uuid=on" "power.$uuid=on" "console.$uuid=on")" = 303 ] ||
+		fail "cannot give pat the power right"
+	JAR=pat login pat pat-password-123
+	export JAR=pat
+	act t1 start
+	[ "$(state_of t1)" = running ] || fail "vmmd says $(state_of t1) after the portal's start"
+	wait_portal_state t1 running
+	web /instances.json >/dev/null
+	grep -q '"t1"' body.html && grep -q '"running"' body.html || fail "the list's JSON does not show t1 running"
+	# the console's recent output, on the page of a user with the console right
+	local i
+	for i in $(seq $(scaled 100)); do
+		web /instance/t1 >/dev/null
+		grep -q 'tick 2' body.html && break
+		sleep 0.2
+	done
+	grep -q 'tick 2' body.html || fail "the page does not show the console's output"
+	# statistics for the graphs: vmmd samples every second
+	for i in $(seq $(scaled 100)); do
+		web /instance/t1/stats.json >/dev/null
+		grep -q '"cpu"' body.html && break
+		sleep 0.2
+	done
+	grep -q '"cpu"' body.html || fail "no CPU series in stats.json: $(head -c 300 body.html)"
+	act t1 suspend
+	[ "$(state_of t1)" = paused ] || fail "not paused"
+	wait_portal_state t1 paused
+	act t1 resume
+	[ "$(state_of t1)" = running ] || fail "not running after resume"
+	act t1 reboot
+	for i in $(seq $(scaled 200)); do [ "$(field_of t1 id)" = 2 ] && break; sleep 0.1; done
+	[ "$(field_of t1 id)" = 2 ] || fail "the reboot did not start the guest again"
+	act t1 shutdown
+	wait_portal_state t1 "shut off"
+	[ "$(field_of t1 reason)" = shutdown ] || fail "reason $(field_of t1 reason), not shutdown"
+	act t1 start
+	wait_portal_state t1 running
+	act t1 destroy
+	[ "$(state_of t1)" = "shut off" ] || fail "not shut off after force off"
+	[ "$(field_of t1 reason)" = destroyed ] || fail "reason $(field_of t1 reason), not destroyed"
+	# and each step is in the audit log, under pat
+	unset JAR
+	web "/audit?user=pat" >/dev/null
+	for a in start suspend resume reboot shutdown "force off"; do
+		grep -q "<td>$a</td>" body.html || fail "'$a' is not in the audit log"
+	done
+}
+
+# A vmm that stops answering (SIGSTOP) never makes a page wait: once an
+# action on it has timed out (a readable error), the list and the VMs'
+# pages answer while it stays stopped and show it as not responding; it
+# is shown as running again once it answers. (How fast vmmd answers is
+# tests/direct/vmmd_responsive.sh's and the benchmarks' business.)
+test_portal_answers_at_once_when_a_vmm_is_stopped() {
+	need_kvm
+	start_portal
+	define t1 tick
+	define t2 tick
+	login_admin
+	act t1 start
+	act t2 start
+	local pid
+	pid=$(vmm_pid t1)
+	kill -STOP "$pid"
+	web /instance/t1 >/dev/null
+	[ "$(post /instance/t1/suspend)" = 303 ] || { kill -CONT "$pid"; fail "suspend answered $(cat body.html)"; }
+	web /instance/t1 >/dev/null
+	grep -q 'not answering\|takes no connections' body.html ||
+		{ kill -CONT "$pid"; fail "no readable error: $(grep -o 'alert-danger[^<]*<[^<]*' body.html)"; }
+	[ "$(web /instances)" = 200 ] || { kill -CONT "$pid"; fail "the list did not answer"; }
+	grep -A12 'data-vm="t1"' body.html | grep -q '(not responding)' ||
+		{ kill -CONT "$pid"; fail "the list does not show t1 as not responding"; }
+	grep -A12 'data-vm="t2"' body.html | grep -q '(not responding)' &&
+		{ kill -CONT "$pid"; fail "the list shows t2 as not responding"; }
+	[ "$(web /instance/t1)" = 200 ] || { kill -CONT "$pid"; fail "t1's page did not answer"; }
+	grep -q '(not responding)' body.html || { kill -CONT "$pid"; fail "t1's page does not say so"; }
+	[ "$(web /instance/t2)" = 200 ] || { kill -CONT "$pid"; fail "t2's page did not answer"; }
+	kill -CONT "$pid"
+	# continued, it answers the next request and is shown as responding again
+	act t1 suspend
+	web /instances >/dev/null
+	grep -A12 'data-vm="t1"' body.html | grep -q '(not responding)' && fail "t1 is still shown as not responding"
+	act t1 destroy
+	act t2 destroy
+}
+
+# The cable of a running VM's interface, pulled and plugged from its page.
+test_portal_pulls_the_cable_of_a_running_guest() {
+	need_kvm
+	in_netns
+	start_portal
+	echo "<network><name>host</name><forward mode='bridge'/><bridge name='br0'/></network>" >host.xml
+	ctl net-define host.xml >/dev/null
+	ctl net-start host >/dev/null
+	define t1 tick "<interface type='network'><mac address='52:54:00:aa:00:01'/><source network='host'/></interface>"
+	login_admin
+	act t1 start
+	link() { ctl --json domstats t1 | tr -d ' \n' | grep -o '"mac":"52:54:00:aa:00:01","link":[a-z]*' | sed 's/.*://'; }
+	[ "$(link)" = true ] || fail "the link is not up at the start"
+	[ "$(post /instance/t1/interface/link mac=52:54:00:aa:00:01 state=down)" = 303 ] || fail "link down"
+	[ "$(link)" = false ] || fail "the running NIC's link is still up"
+	web /instance/t1 >/dev/null
+	grep -A3 'data-mac="52:54:00:aa:00:01"' body.html | grep -q '>down<' || fail "the page does not show it down"
+	[ "$(post /instance/t1/interface/link mac=52:54:00:aa:00:01 state=up)" = 303 ] || fail "link up"
+	[ "$(link)" = true ] || fail "the running NIC's link is still down"
+	act t1 destroy
+}
