@@ -139,7 +139,7 @@ static int parse_memory(xmlNodePtr node, uint64_t *ret_kib, char *err, size_t er
 	if (!*text || *text == '-' || *end || errno || v == 0 || v > UINT64_MAX / mult)
 		return error_set(err, errlen, -EINVAL, "<%s> '%s' is not a size", node->name, text);
 	*ret_kib = v * mult / 1024;
-	if (*ret_kib < 16 * 1024 || *ret_kib > (1ULL << 40))
+	if (*ret_kib < 16 * 1024 || *ret_kib > (1ULL << 40) / 1024)
 		return error_set(err, errlen, -EINVAL,
 				 "<%s> must be from 16 MiB to 1 TiB", node->name);
 	return 0;
