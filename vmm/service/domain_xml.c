@@ -164,6 +164,19 @@ static int parse_action(xmlNodePtr node, enum domain_action dflt, enum domain_ac
 	return 0;
 }
 
+/* What vmm takes as a disk's serial (virtio-blk's ID), and no comma: it ends the option. */
+static bool serial_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > DOMAIN_SERIAL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == ',')
+			return false;
+	return true;
+}
+
 static int parse_disk(struct domain_def *def, xmlNodePtr node, char *err, size_t errlen)
 {
 	struct domain_disk *d;
@@ -194,6 +207,11 @@ static int parse_disk(struct domain_def *def, xmlNodePtr node, char *err, size_t
 	if (!source || !(d->file = xml_attr(source, "file")) || d->file[0] != '/')
 		return error_set(err, errlen, -EINVAL,
 				 "a <disk> needs <source file='...'/> with an absolute path");
+	/* vmm's --disk=FILE,OPTION,...: a comma would end the name */
+	if (strchr(d->file, ',') || strlen(d->file) > DOMAIN_PATH_MAX)
+		return error_set(err, errlen, -EINVAL,
+				 "disk file '%.64s' has a comma or is longer than %d bytes", d->file,
+				 DOMAIN_PATH_MAX);
 	if (!target || !(d->target = xml_attr(target, "dev")))
 		return error_set(err, errlen, -EINVAL, "a <disk> needs <target dev='vdX'/>");
 	if (strlen(d->target) != 3 || strncmp(d->target, "vd", 2) != 0 || d->target[2] < 'a' ||
@@ -208,10 +226,10 @@ static int parse_disk(struct domain_def *def, xmlNodePtr node, char *err, size_t
 	d->readonly = xml_child(node, "readonly") != NULL;
 	if (serial) {
 		d->serial = xml_text(serial);
-		if (strlen(d->serial) > 20 || strpbrk(d->serial, ","))
+		if (!serial_valid(d->serial))
 			return error_set(err, errlen, -EINVAL,
-					 "disk serial '%s' is longer than 20 characters or has a comma",
-					 d->serial);
+					 "disk serial '%.64s' is not 1 to %d printable ASCII characters "
+					 "without spaces or commas", d->serial, DOMAIN_SERIAL_MAX);
 	}
 	def->ndisks++;
 	return 0;
