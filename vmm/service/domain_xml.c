@@ -140,7 +140,7 @@ static int parse_memory(xmlNodePtr node, uint64_t *ret_kib, char *err, size_t er
 	if (!*text || *text == '-' || *end || errno || v == 0 || v > UINT64_MAX / mult)
 		return error_set(err, errlen, -EINVAL, "<%s> '%s' is not a size", node->name, text);
 	*ret_kib = v * mult / 1024;
-	if (*ret_kib < 16 * 1024 || *ret_kib > (1ULL << 40))
+	if (*ret_kib < 16 * 1024 || *ret_kib > (1ULL << 40) / 1024)
 		return error_set(err, errlen, -EINVAL,
 				 "<%s> must be from 16 MiB to 1 TiB", node->name);
 	return 0;
@@ -163,6 +163,19 @@ static int parse_action(xmlNodePtr node, enum domain_action dflt, enum domain_ac
 		return error_set(err, errlen, -EINVAL, "unsupported <%s> '%s' (destroy or restart)",
 				 node->name, v);
 	return 0;
+}
+
+/* What vmm takes as a disk's serial (virtio-blk's ID), and no comma: it ends the option. */
+static bool serial_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > DOMAIN_SERIAL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == ',')
+			return false;
+	return true;
 }
 
 static int parse_disk(struct domain_def *def, xmlNodePtr node, char *err, size_t errlen)
@@ -195,6 +208,11 @@ static int parse_disk(struct domain_def *def, xmlNodePtr node, char *err, size_t
 	if (!source || !(d->file = xml_attr(source, "file")) || d->file[0] != '/')
 		return error_set(err, errlen, -EINVAL,
 				 "a <disk> needs <source file='...'/> with an absolute path");
+	/* vmm's --disk=FILE,OPTION,...: a comma would end the name */
+	if (strchr(d->file, ',') || strlen(d->file) > DOMAIN_PATH_MAX)
+		return error_set(err, errlen, -EINVAL,
+				 "disk file '%.64s' has a comma or is longer than %d bytes", d->file,
+				 DOMAIN_PATH_MAX);
 	if (!target || !(d->target = xml_attr(target, "dev")))
 		return error_set(err, errlen, -EINVAL, "a <disk> needs <target dev='vdX'/>");
 	if (strlen(d->target) != 3 || strncmp(d->target, "vd", 2) != 0 || d->target[2] < 'a' ||
@@ -209,10 +227,10 @@ static int parse_disk(struct domain_def *def, xmlNodePtr node, char *err, size_t
 	d->readonly = xml_child(node, "readonly") != NULL;
 	if (serial) {
 		d->serial = xml_text(serial);
-		if (strlen(d->serial) > 20 || strpbrk(d->serial, ","))
+		if (!serial_valid(d->serial))
 			return error_set(err, errlen, -EINVAL,
-					 "disk serial '%s' is longer than 20 characters or has a comma",
-					 d->serial);
+					 "disk serial '%.64s' is not 1 to %d printable ASCII characters "
+					 "without spaces or commas", d->serial, DOMAIN_SERIAL_MAX);
 	}
 	def->ndisks++;
 	return 0;

@@ -17,6 +17,8 @@
 #define DOMAIN_MAX_DISKS 24
 #define DOMAIN_MAX_IFACES 8
 #define DOMAIN_XML_MAX (1 << 20)
+#define DOMAIN_SERIAL_MAX 20   /* virtio-blk's ID */
+#define DOMAIN_PATH_MAX 4095   /* a disk file's name, as vmm's --disk takes it */
 
 enum domain_action { ACTION_DESTROY, ACTION_RESTART };
 enum domain_disk_format { DISK_FORMAT_RAW, DISK_FORMAT_QCOW2 };

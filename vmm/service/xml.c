@@ -83,9 +83,14 @@ xmlDocPtr xml_parse(const char *buf, size_t len, const char *root_name, char *er
 	root = xmlDocGetRootElement(doc);
 	if (root)
 		drop_blank_text(root);
-	if (!root || strcmp((const char *)root->name, root_name) != 0 || root->ns) {
+	if (!root || strcmp((const char *)root->name, root_name) != 0) {
 		error_set(err, errlen, -EINVAL, "the root element is <%s>, not <%s>",
 			  root ? (const char *)root->name : "", root_name);
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	if (root->ns) {
+		error_set(err, errlen, -EINVAL, "the root element <%s> is in a namespace", root_name);
 		xmlFreeDoc(doc);
 		return NULL;
 	}
