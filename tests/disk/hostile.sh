@@ -354,6 +354,11 @@ test_qcow2_refuses_a_backing_name_outside_the_header_cluster() {
 	poke64 b.qcow2 8 500
 	poke b.qcow2 16 "00 00 00 14"
 	expect_refused b.qcow2,format=qcow2 "backing file name lies outside the header"
+	# longer than a 512-byte cluster (the bound must not wrap around)
+	qemu-img create -q -f qcow2 -o cluster_size=512 b.qcow2 1M
+	poke64 b.qcow2 8 200
+	poke b.qcow2 16 "00 00 02 58"
+	expect_refused b.qcow2,format=qcow2 "backing file name lies outside the header"
 	# past the 4 KiB of header that are read
 	fresh b.qcow2
 	poke64 b.qcow2 8 4090

@@ -1243,8 +1243,8 @@ int qcow2_open(int fd, const char *path, bool readonly, bool direct,
 		goto fail;
 	}
 	if (boff || blen) {
-		if (blen > MAX_BACKING_NAME || boff < hlen || boff > q->cluster_size - blen ||
-		    boff + blen > sizeof(h)) {
+		if (blen > MAX_BACKING_NAME || boff < hlen || boff > q->cluster_size ||
+		    blen > q->cluster_size - boff || boff + blen > sizeof(h)) {
 			r = error_set(err, errlen, -EINVAL,
 				 "qcow2 image %s is corrupt: its backing file name lies outside the header",
 				 path);
