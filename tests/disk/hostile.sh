@@ -39,9 +39,9 @@ test_qcow2_refuses_header_fields_out_of_range() {
 	fresh h.qcow2
 	poke h.qcow2 24 "00 00 00 00 40 00 00 00"
 	expect_refused h.qcow2,format=qcow2 "too large"
-	# the L1 table not aligned to a cluster
+	# the L1 table not aligned to a cluster (inside the file, clear of the refcount table)
 	fresh h.qcow2
-	poke h.qcow2 40 "00 00 00 00 00 03 00 08"
+	poke h.qcow2 40 "00 00 00 00 00 02 00 08"
 	expect_refused h.qcow2,format=qcow2 "L1 table lies outside"
 }
 
@@ -358,6 +358,11 @@ test_qcow2_refuses_a_backing_name_outside_the_header_cluster() {
 	qemu-img create -q -f qcow2 -o cluster_size=512 b.qcow2 1M
 	poke64 b.qcow2 8 200
 	poke b.qcow2 16 "00 00 02 58"
+	expect_refused b.qcow2,format=qcow2 "backing file name lies outside the header"
+	# in the 4 KiB read, but past the 512-byte header cluster
+	qemu-img create -q -f qcow2 -o cluster_size=512 b.qcow2 1M
+	poke64 b.qcow2 8 1000
+	poke b.qcow2 16 "00 00 00 08"
 	expect_refused b.qcow2,format=qcow2 "backing file name lies outside the header"
 	# past the 4 KiB of header that are read
 	fresh b.qcow2
