@@ -51,3 +51,31 @@ poke() {
 	printf "$(echo "$3" | sed 's/\([0-9a-f][0-9a-f]\) */\\x\1/g')" |
 		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
+
+# poke64 FILE OFFSET VALUE: write VALUE (a shell number, 0x... allowed) as
+# the big-endian 64-bit number at OFFSET.
+poke64() {
+	poke "$1" "$2" "$(printf '%016x' $(($3)) | sed 's/../& /g')"
+}
+
+# be64 FILE OFFSET: the big-endian 64-bit number at OFFSET, as 0x... hex.
+be64() {
+	echo "0x$(od -An -tx1 -j "$2" -N 8 "$1" | tr -d ' \n')"
+}
+
+# l2_table IMG: the file offset of the L2 table of the image's first GiB
+# (its first L1 entry), so that tests can forge L2 entries.
+l2_table() {
+	local l1
+	l1=$(be64 "$1" 40)
+	echo $(($(be64 "$1" $((l1))) & 0x00fffffffffffe00))
+}
+
+# io_error SPEC COMMAND...: disk-io opens SPEC, then COMMAND fails with an
+# I/O error: exit status 1 (not a crash, not success) and EIO's message.
+io_error() {
+	local status=0
+	"$DISKIO" "$@" >/dev/null 2>err || status=$?
+	[ "$status" -eq 1 ] && grep -q "Input/output error" err ||
+		{ cat err; fail "disk-io ${*:2}: status $status, not an I/O error"; }
+}

@@ -10,6 +10,12 @@
  *   copy OFF FILE         write FILE's contents at OFF
  *   discard OFF LEN | zero OFF LEN | zero-unmap OFF LEN | flush
  *   size                  print the virtual size
+ *   series OFF COUNT STRIDE LEN EVERY
+ *                         COUNT writes of LEN bytes, write i at OFF + i * STRIDE
+ *                         of byte i % 255 + 1; after each EVERY of them (0:
+ *                         never) a flush, then the number written so far on
+ *                         a line of stdout, so that a test can kill it while
+ *                         it writes and know what was flushed
  * Offsets and lengths take a K, M or G suffix. Exit 1 with one message
  * on the first failure.
  */
@@ -44,22 +50,42 @@ static int fail(const char *what, int r)
 	return 1;
 }
 
-int main(int argc, char **argv)
+/* The series command: argv[0..4] are OFF COUNT STRIDE LEN EVERY. */
+static int series(struct disk *disk, char **argv)
 {
-	struct disk_options opts;
-	struct disk *disk;
-	char err[512];
-	int i = 2, r;
+	uint64_t off, count, stride, len, every;
+	uint8_t *buf;
+	int r = 0;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: disk-io DISK-SPEC COMMAND...\n");
-		return 2;
+	if (parse_size(argv[0], &off) < 0 || parse_size(argv[1], &count) < 0 ||
+	    parse_size(argv[2], &stride) < 0 || parse_size(argv[3], &len) < 0 ||
+	    parse_size(argv[4], &every) < 0)
+		return -EINVAL;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < count && r == 0; i++) {
+		struct iovec v = { buf, len };
+		char line[32];
+
+		memset(buf, (int)(i % 255 + 1), len);
+		r = disk->ops->pwritev(disk, &v, 1, off + i * stride);
+		if (r < 0 || !every || (i + 1) % every)
+			continue;
+		r = disk->ops->flush(disk);
+		snprintf(line, sizeof(line), "%llu\n", (unsigned long long)(i + 1));
+		if (r == 0 && write_all(1, line, strlen(line)) < 0)
+			r = -EIO;
 	}
-	if (disk_parse_options(argv[1], &opts, err, sizeof(err)) < 0 ||
-	    disk_open(&opts, &disk, err, sizeof(err)) < 0) {
-		fprintf(stderr, "disk-io: %s\n", err);
-		return 1;
-	}
+	free(buf);
+	return r;
+}
+
+/* Run the commands from argv[i] on: 0, or the exit status. */
+static int run(struct disk *disk, int argc, char **argv, int i)
+{
+	int r;
+
 	while (i < argc) {
 		const char *cmd = argv[i++];
 		uint64_t off = 0, len = 0;
@@ -71,6 +97,16 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(cmd, "size")) {
 			printf("%llu\n", (unsigned long long)disk->size);
+			continue;
+		}
+		if (!strcmp(cmd, "series")) {
+			if (i + 5 > argc) {
+				fprintf(stderr, "disk-io: bad arguments to series\n");
+				return 2;
+			}
+			if ((r = series(disk, argv + i)) < 0)
+				return fail("series", r);
+			i += 5;
 			continue;
 		}
 		if (i + 1 >= argc + (strcmp(cmd, "copy") == 0) || parse_size(argv[i], &off) < 0) {
@@ -96,14 +132,16 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (!strcmp(cmd, "read") || !strcmp(cmd, "write")) {
-			uint8_t *buf = malloc(len ? len : 1);
-			struct iovec v = { buf, len };
+			uint8_t *buf;
+			struct iovec v;
 
+			if (!strcmp(cmd, "write") && i >= argc)
+				return 2;
+			buf = malloc(len ? len : 1);
 			if (!buf)
 				return fail(cmd, -ENOMEM);
+			v = (struct iovec){ buf, len };
 			if (!strcmp(cmd, "write")) {
-				if (i >= argc)
-					return 2;
 				memset(buf, (int)strtoul(argv[i++], NULL, 0), len);
 				r = disk->ops->pwritev(disk, &v, 1, off);
 			} else {
@@ -125,6 +163,27 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	disk_close(disk);
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct disk_options opts;
+	struct disk *disk;
+	char err[512];
+	int status;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: disk-io DISK-SPEC COMMAND...\n");
+		return 2;
+	}
+	if (disk_parse_options(argv[1], &opts, err, sizeof(err)) < 0 ||
+	    disk_open(&opts, &disk, err, sizeof(err)) < 0) {
+		fprintf(stderr, "disk-io: %s\n", err);
+		return 1;
+	}
+	status = run(disk, argc, argv, 2);
+	fflush(stdout);
+	disk_close(disk);
+	return status;
 }

@@ -63,7 +63,9 @@
 #define EXT_BACKING_FORMAT 0xe2792acau
 
 #define L1E_OFFSET_MASK 0x00fffffffffffe00ULL
+#define L1E_RESERVED 0x7f000000000001ffULL  /* bits 0-8 and 56-62 */
 #define L2E_OFFSET_MASK 0x00fffffffffffe00ULL
+#define L2E_RESERVED 0x3f000000000001feULL  /* bits 1-8 and 56-61 of a standard entry */
 #define QCOW_OFLAG_COPIED (1ULL << 63)
 #define QCOW_OFLAG_COMPRESSED (1ULL << 62)
 #define QCOW_OFLAG_ZERO 1ULL
@@ -512,6 +514,28 @@ static int unref_range(struct qcow2 *q, uint64_t off, uint64_t len)
 
 /* ---- cluster mapping ---- */
 
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/*
+ * Whether [off, off+len) of the file may hold an L2 table or guest data:
+ * past the header cluster, inside the file (or what it has grown to), and
+ * clear of the L1 and refcount tables. An entry that points elsewhere is
+ * corrupt: following it could write guest data over the image's own
+ * metadata, or let a discard free it.
+ */
+static bool host_range_ok(const struct qcow2 *q, uint64_t off, uint64_t len)
+{
+	uint64_t l1_len = ALIGN_UP((uint64_t)q->l1_size * 8, q->cluster_size);
+	uint64_t rt_len = ALIGN_UP(q->reftable_entries * 8, q->cluster_size);
+
+	return off >= q->cluster_size && len <= q->file_end && off <= q->file_end - len &&
+	       !overlaps(off, len, q->l1_offset, l1_len) &&
+	       !overlaps(off, len, q->reftable_offset, rt_len);
+}
+
 /* Compressed descriptor (spec: "Compressed Clusters Descriptor"). */
 static void compressed_range(const struct qcow2 *q, uint64_t l2e, uint64_t *ret_off,
 			     uint64_t *ret_len)
@@ -520,8 +544,26 @@ static void compressed_range(const struct qcow2 *q, uint64_t l2e, uint64_t *ret_
 	uint64_t off = l2e & ((1ULL << x) - 1);
 	uint64_t sectors = ((l2e & ~QCOW_OFLAG_COMPRESSED) >> x) + 1;
 
+	/* At most 2^(cluster_bits - 8) sectors: two clusters, the size of zbuf. */
 	*ret_off = off;
 	*ret_len = sectors * 512 - (off & 511);
+}
+
+/* 0 if an L2 entry may be followed, -EIO if it is corrupt. */
+static int check_l2e(const struct qcow2 *q, uint64_t l2e)
+{
+	uint64_t off, len;
+
+	if (l2e & QCOW_OFLAG_COMPRESSED) {
+		compressed_range(q, l2e, &off, &len);
+		return host_range_ok(q, off, len) ? 0 : -EIO;
+	}
+	if (l2e & L2E_RESERVED)
+		return -EIO;
+	off = l2e & L2E_OFFSET_MASK;
+	if (off && ((off & (q->cluster_size - 1)) || !host_range_ok(q, off, q->cluster_size)))
+		return -EIO;
+	return 0;
 }
 
 /* The L2 entry for guest offset; with alloc, an L2 table is made if missing. */
@@ -531,7 +573,7 @@ static int l2_lookup(struct qcow2 *q, uint64_t guest, bool alloc, uint8_t **ret_
 	uint64_t l1i = guest >> (q->cluster_bits + q->l2_bits), l2_off;
 	int r;
 
-	if (l1i >= q->l1_size)
+	if (l1i >= q->l1_size || (q->l1[l1i] & L1E_RESERVED))
 		return -EIO;
 	l2_off = q->l1[l1i] & L1E_OFFSET_MASK;
 	*ret_index = (guest >> q->cluster_bits) & ((1u << q->l2_bits) - 1);
@@ -555,7 +597,7 @@ static int l2_lookup(struct qcow2 *q, uint64_t guest, bool alloc, uint8_t **ret_
 	} else if (alloc && !(q->l1[l1i] & QCOW_OFLAG_COPIED)) {
 		return -EIO; /* shared L2 tables come with snapshots, refused at open */
 	}
-	if ((l2_off & (q->cluster_size - 1)) || l2_off < q->cluster_size)
+	if ((l2_off & (q->cluster_size - 1)) || !host_range_ok(q, l2_off, q->cluster_size))
 		return -EIO;
 	return cache_get(q, &q->l2_cache, L2_CACHE_SIZE, l2_off, ret_table);
 }
@@ -579,16 +621,16 @@ static int read_cluster_part(struct qcow2 *q, uint64_t guest, uint64_t l2e, cons
 {
 	uint64_t in = guest & (q->cluster_size - 1);
 	size_t len = iov_length(iov, iovcnt);
+	int r;
 
+	if ((r = check_l2e(q, l2e)) < 0)
+		return r;
 	if (l2e & QCOW_OFLAG_COMPRESSED) {
 		uint64_t off, clen;
 		z_stream z = { 0 };
-		int r;
 
 		if (q->zcluster_l2e != l2e) {
 			compressed_range(q, l2e, &off, &clen);
-			if (clen > 2 * q->cluster_size)
-				return -EIO;
 			if ((r = pread_full(q->fd, q->zbuf, clen, off)) < 0)
 				return r;
 			if (inflateInit2(&z, -12) != Z_OK)
@@ -614,18 +656,13 @@ static int read_cluster_part(struct qcow2 *q, uint64_t guest, uint64_t l2e, cons
 			memset(iov[i].iov_base, 0, iov[i].iov_len);
 		return 0;
 	}
-	if (l2e & L2E_OFFSET_MASK) {
-		uint64_t host = l2e & L2E_OFFSET_MASK;
-
-		if ((host & (q->cluster_size - 1)) || host < q->cluster_size)
-			return -EIO;
-		return q->file->ops->preadv(q->file, iov, iovcnt, host + in);
-	}
+	if (l2e & L2E_OFFSET_MASK)
+		return q->file->ops->preadv(q->file, iov, iovcnt, (l2e & L2E_OFFSET_MASK) + in);
 	/* Unallocated: the backing file, or zeroes. */
 	if (q->backing && guest < q->backing->size) {
 		size_t from_backing = MIN((uint64_t)len, q->backing->size - guest);
 		struct iovec part[64];
-		int n = iov_slice(iov, iovcnt, 0, from_backing, part, ARRAY_SIZE(part)), r;
+		int n = iov_slice(iov, iovcnt, 0, from_backing, part, ARRAY_SIZE(part));
 
 		if (n < 0)
 			return -EIO;
@@ -650,8 +687,8 @@ static int read_cluster_part(struct qcow2 *q, uint64_t guest, uint64_t l2e, cons
  * How much of the next `left` bytes one host I/O can serve, starting with
  * the `len` bytes in the cluster of L2 entry `idx`, which lies at `host`:
  * the run grows while the following entries of the same table map the
- * following host clusters, uncompressed, not zero, and with every flag of
- * `need` set (QCOW_OFLAG_COPIED for a write in place).
+ * following host clusters, uncompressed, not zero, sound (check_l2e), and
+ * with every flag of `need` set (QCOW_OFLAG_COPIED for a write in place).
  */
 static size_t host_run(const struct qcow2 *q, const uint8_t *table, unsigned int idx,
 		       uint64_t host, size_t len, size_t left, uint64_t need)
@@ -660,7 +697,8 @@ static size_t host_run(const struct qcow2 *q, const uint8_t *table, unsigned int
 	uint64_t next = host + q->cluster_size;
 
 	while (len < left && idx + 1 < (1u << q->l2_bits) &&
-	       (l2_get(table, idx + 1) & mask) == (next | need)) {
+	       (l2_get(table, idx + 1) & mask) == (next | need) &&
+	       check_l2e(q, l2_get(table, idx + 1)) == 0) {
 		idx++;
 		next += q->cluster_size;
 		len += MIN(left - len, q->cluster_size);
@@ -812,11 +850,11 @@ static int qcow2_pwritev(struct disk *disk, const struct iovec *iov, int iovcnt,
 		if ((r = l2_lookup(q, guest, true, &table, &idx)) < 0)
 			return r;
 		l2e = l2_get(table, idx);
+		if ((r = check_l2e(q, l2e)) < 0)
+			return r;
 		if (writable_in_place(l2e)) {
 			uint64_t host = l2e & L2E_OFFSET_MASK;
 
-			if ((host & (q->cluster_size - 1)) || host < q->cluster_size)
-				return -EIO;
 			len = host_run(q, table, idx, host, len, total - done, QCOW_OFLAG_COPIED);
 			n = iov_slice(iov, iovcnt, done, len, part, ARRAY_SIZE(part));
 			if (n < 0)
@@ -826,7 +864,8 @@ static int qcow2_pwritev(struct disk *disk, const struct iovec *iov, int iovcnt,
 			uint64_t whole = 1;
 
 			while (whole < (total - done) >> q->cluster_bits && idx + whole < per_table &&
-			       !writable_in_place(l2_get(table, idx + whole)))
+			       !writable_in_place(l2_get(table, idx + whole)) &&
+			       check_l2e(q, l2_get(table, idx + whole)) == 0)
 				whole++;
 			n = iov_slice(iov, iovcnt, done, whole << q->cluster_bits, part, ARRAY_SIZE(part));
 			if (n < 0)
@@ -879,23 +918,15 @@ static int drop_clusters(struct qcow2 *q, uint64_t offset, uint64_t len)
 			return r;
 		if (!table && v == 0)
 			continue; /* no L2 table: already reads as zeroes */
-		if (!table && (r = l2_lookup(q, c, true, &table, &idx)) < 0)
+		/* Again for writing: a shared table is refused, a missing one made. */
+		if ((r = l2_lookup(q, c, true, &table, &idx)) < 0)
 			return r;
 		l2e = l2_get(table, idx);
 		if (l2e == v)
 			continue;
-		if ((r = l2_set(q, table, idx, c, v)) < 0)
+		if ((r = check_l2e(q, l2e)) < 0)
 			return r;
-		if (l2e & QCOW_OFLAG_COMPRESSED) {
-			uint64_t off, clen;
-
-			compressed_range(q, l2e, &off, &clen);
-			q->zcluster_l2e = 0;
-			r = unref_range(q, off, clen);
-		} else if (l2e & L2E_OFFSET_MASK) {
-			r = unref_range(q, l2e & L2E_OFFSET_MASK, q->cluster_size);
-		}
-		if (r < 0)
+		if ((r = l2_set(q, table, idx, c, v)) < 0 || (r = release_entry(q, l2e)) < 0)
 			return r;
 	}
 	return 0;
@@ -976,11 +1007,6 @@ static bool region_ok(const struct qcow2 *q, uint64_t off, uint64_t len, uint64_
 {
 	return off >= q->cluster_size && !(off & (q->cluster_size - 1)) && len <= file_size &&
 	       off <= file_size - len;
-}
-
-static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
 }
 
 /* Header extensions: the backing file's format. */
@@ -1217,8 +1243,8 @@ int qcow2_open(int fd, const char *path, bool readonly, bool direct,
 		goto fail;
 	}
 	if (boff || blen) {
-		if (blen > MAX_BACKING_NAME || boff < hlen || boff > q->cluster_size - blen ||
-		    boff + blen > sizeof(h)) {
+		if (blen > MAX_BACKING_NAME || boff < hlen || boff > q->cluster_size ||
+		    blen > q->cluster_size - boff || boff + blen > sizeof(h)) {
 			r = error_set(err, errlen, -EINVAL,
 				 "qcow2 image %s is corrupt: its backing file name lies outside the header",
 				 path);
