@@ -221,10 +221,98 @@ static void i8042_full_queue_drops_whole_keys(int *failed)
 	for (int i = 0; i < I8042_QUEUE_SIZE; i++)
 		i8042_kbd_key(&f.c, 0xc8, i % 2 == 0); /* two bytes each */
 	n = drain(&f, b, sizeof(b));
-	/* the output buffer took one byte, the rest fits in pairs: never a lone E0 */
-	CHECK(n % 2 == 0);
-	for (unsigned int i = 0; i < n; i += 2)
+	/*
+	 * The output buffer took the first E0, the queue the rest of 32 keys
+	 * (63 bytes); the 33rd found one byte free and was dropped whole.
+	 */
+	CHECK_EQ(n, I8042_QUEUE_SIZE);
+	for (unsigned int i = 0; i + 1 < n; i += 2) {
 		CHECK_EQ(b[i], 0xe0);
+		CHECK_EQ(b[i + 1], i % 4 == 0 ? 0x48 : 0xc8); /* down, up, down... */
+	}
+	/* room again: the next key goes through whole */
+	i8042_kbd_key(&f.c, 0x1e, true);
+	CHECK_EQ(drain(&f, b, sizeof(b)), 1);
+	CHECK_EQ(b[0], 0x1e);
+	i8042_destroy(&f.c);
+}
+
+/* Read every mouse byte waiting; each must come with the aux status bit and IRQ 12. */
+static unsigned int drain_aux(struct fixture *f, uint8_t *buf, unsigned int max, int *failed)
+{
+	unsigned int n = 0;
+	uint8_t st;
+
+	while (n < max && ((st = status(f)) & 0x01)) {
+		CHECK_EQ(st & 0x21, 0x21);
+		CHECK(f->c.aux_level);
+		CHECK(!f->c.kbd_level);
+		buf[n++] = data(f);
+	}
+	CHECK_EQ(status(f) & 0x21, 0);
+	CHECK(!f->c.aux_level);
+	return n;
+}
+
+/*
+ * The mouse queue holds 64 bytes: one packet is in the output buffer at
+ * once, then 2 + 3 * 20 bytes fill the queue to 62, and a packet that
+ * does not fit whole is dropped, as are all later ones until the guest
+ * reads: the guest keeps the oldest motion, never a torn packet.
+ */
+static void i8042_full_aux_queue_drops_whole_packets(int *failed)
+{
+	struct fixture f;
+	uint8_t b[2 * I8042_QUEUE_SIZE];
+	unsigned int n, kept = (I8042_QUEUE_SIZE + 1) / 3;
+
+	setup(&f);
+	cmd(&f, 0xd4);
+	out(&f, 0xf4);
+	CHECK_EQ(data(&f), 0xfa);
+	for (int i = 1; i <= 40; i++)
+		i8042_aux_motion(&f.c, i, 0, 0);
+	CHECK_EQ(f.c.aux_queue.count, 3 * kept - 1);
+	/* a large motion needs several packets: none of them fits now */
+	i8042_aux_motion(&f.c, 2000, 0, 0);
+	n = drain_aux(&f, b, sizeof(b), failed);
+	CHECK_EQ(n, 3 * kept);
+	for (unsigned int i = 0; i + 2 < n; i += 3) {
+		CHECK_EQ(b[i], 0x08);
+		CHECK_EQ(b[i + 1], i / 3 + 1); /* the first motions kept, in order */
+		CHECK_EQ(b[i + 2], 0);
+	}
+	/* drained, it takes packets again; a long one is cut at the queue's end */
+	i8042_aux_motion(&f.c, 255 * 30, 0, 0);
+	n = drain_aux(&f, b, sizeof(b), failed);
+	CHECK_EQ(n, 3 * kept);
+	for (unsigned int i = 0; i + 2 < n; i += 3)
+		CHECK_EQ(b[i + 1], 0xff);
+	i8042_destroy(&f.c);
+}
+
+/* Keyboard bytes go first; the status bit tells the guest whose byte it holds. */
+static void i8042_status_tells_keyboard_from_mouse(int *failed)
+{
+	struct fixture f;
+
+	setup(&f);
+	cmd(&f, 0xd4);
+	out(&f, 0xf4);
+	CHECK_EQ(data(&f), 0xfa);
+	i8042_aux_motion(&f.c, 1, 1, 0);
+	i8042_kbd_key(&f.c, 0x1e, true);
+	/* the packet's first byte was already in the output buffer */
+	CHECK_EQ(status(&f) & 0x21, 0x21);
+	CHECK_EQ(data(&f), 0x08);
+	CHECK_EQ(status(&f) & 0x21, 0x01);
+	CHECK(f.c.kbd_level);
+	CHECK(!f.c.aux_level);
+	CHECK_EQ(data(&f), 0x1e);
+	CHECK_EQ(status(&f) & 0x21, 0x21);
+	CHECK_EQ(data(&f), 0x01);
+	CHECK_EQ(data(&f), 0x01);
+	CHECK_EQ(status(&f) & 0x21, 0);
 	i8042_destroy(&f.c);
 }
 
@@ -255,6 +343,8 @@ const struct unit_test i8042_tests[] = {
 	{ "i8042_keys_are_set_2_without_translation", i8042_keys_are_set_2_without_translation },
 	{ "i8042_full_queue_drops_whole_keys", i8042_full_queue_drops_whole_keys },
 	{ "i8042_mouse_motion_makes_packets", i8042_mouse_motion_makes_packets },
+	{ "i8042_full_aux_queue_drops_whole_packets", i8042_full_aux_queue_drops_whole_packets },
+	{ "i8042_status_tells_keyboard_from_mouse", i8042_status_tells_keyboard_from_mouse },
 	{ "i8042_self_test_answers_0x55", i8042_self_test_answers_0x55 },
 	{ "i8042_command_byte_reads_back", i8042_command_byte_reads_back },
 	{ "i8042_replies_while_ports_are_disabled", i8042_replies_while_ports_are_disabled },

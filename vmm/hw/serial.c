@@ -118,6 +118,18 @@ static void rx_push(struct serial *s, uint8_t byte)
 	s->lsr |= LSR_DR;
 }
 
+/* The main loop stops reading input while the FIFO is full: tell it there is room. */
+static void rx_wake(struct serial *s)
+{
+	uint64_t one = 1;
+
+	if (s->wake_fd < 0)
+		return;
+	if (write(s->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the loop is awake anyway */
+	}
+}
+
 static uint8_t rx_pop(struct serial *s)
 {
 	uint8_t byte;
@@ -128,14 +140,8 @@ static uint8_t rx_pop(struct serial *s)
 	s->rx_head = (s->rx_head + 1) % SERIAL_FIFO_SIZE;
 	if (--s->rx_count == 0)
 		s->lsr &= ~LSR_DR;
-	/* The main loop stops reading input while the FIFO is full. */
-	if (s->rx_count == SERIAL_FIFO_SIZE - 1 && s->wake_fd >= 0) {
-		uint64_t one = 1;
-
-		if (write(s->wake_fd, &one, sizeof(one)) < 0) {
-			/* the counter is saturated: the loop is awake anyway */
-		}
-	}
+	if (s->rx_count == SERIAL_FIFO_SIZE - 1)
+		rx_wake(s);
 	return byte;
 }
 
@@ -166,6 +172,8 @@ static void serial_write_reg(struct serial *s, uint16_t reg, uint8_t v)
 		break;
 	case UART_FCR:
 		if (v & FCR_CLEAR_RX) {
+			if (s->rx_count == SERIAL_FIFO_SIZE)
+				rx_wake(s);
 			s->rx_count = 0;
 			s->lsr &= ~LSR_DR;
 		}
