@@ -31,11 +31,17 @@ guest_wait() {
 	local i=0
 	while [ $i -lt $(($2 * 10)) ]; do
 		guest_lines | grep -q "$1" && return 0
-		kill -0 "$GUEST_PID" 2>/dev/null || { grep -q "$1" guest.out; return; }
+		guest_running || { guest_lines | grep -q "$1"; return; }
 		sleep 0.1
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# guest_running: vmm has not ended (a zombie still answers kill -0: look
+# at its state).
+guest_running() {
+	grep -q '^State:[[:space:]]*[RSD]' /proc/$GUEST_PID/status 2>/dev/null
 }
 
 # guest_send TEXT: type a line on the guest's serial console.
@@ -55,8 +61,7 @@ guest_end() {
 	local i=0
 	GUEST_STATUS=timeout
 	while [ $i -lt $(($1 * 10)) ]; do
-		# a zombie still answers kill -0: look at its state
-		if ! grep -q '^State:[[:space:]]*[RSD]' /proc/$GUEST_PID/status 2>/dev/null; then
+		if ! guest_running; then
 			wait "$GUEST_PID"
 			GUEST_STATUS=$?
 			exec 3>&-
