@@ -49,6 +49,14 @@ wait_for() {
 	fail "'$2' never appeared in $1"
 }
 
+# running PID: the process PID exists and has not ended (a child that
+# ended and was not yet waited for is a zombie, which kill -0 still finds).
+running() {
+	local state
+	state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
 # vmmd and vmmctl
 VMMD=$BUILDDIR/vmm/vmmd
 VMMCTL=$BUILDDIR/vmm/vmmctl

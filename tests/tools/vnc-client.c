@@ -23,7 +23,11 @@
  *   password PW        (first) answer VNC authentication with PW
  *
  * Every byte from the server passes a relay that counts it, whatever the
- * encoding. Exit status 0 when every command succeeded.
+ * encoding. Exit status 0 when every command succeeded; 3 when the server
+ * refused the password, that is, when what it sent was exactly an RFB 3.8
+ * handshake with VNC authentication ending in a failed security result
+ * and its reason (a server that crashed or hung up sends no such thing);
+ * 1 on any other failure.
  */
 #include <errno.h>
 #include <poll.h>
@@ -45,6 +49,9 @@ struct viewer {
 	atomic_ullong bytes_in;
 	atomic_uint updates;
 	char *password;
+	/* The server's first bytes, for telling a refused password apart. */
+	unsigned char head[256];
+	atomic_size_t head_len;
 };
 
 static void quiet_log(const char *fmt, ...)
@@ -76,6 +83,52 @@ static int connect_server(const char *where)
 	return fd;
 }
 
+/* Keep what fits of the server's first bytes, before they are relayed. */
+static void keep_head(struct viewer *v, const char *buf, ssize_t n)
+{
+	size_t have = v->head_len, take = sizeof(v->head) - have;
+
+	if ((size_t)n < take)
+		take = n;
+	memcpy(v->head + have, buf, take);
+	v->head_len = have + take;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/*
+ * Whether the server's bytes were exactly a refused VNC authentication:
+ * "RFB 003.008\n", security types that offer VNC authentication (2), a
+ * 16-byte challenge, the security result 1 (failed) and a reason, and
+ * nothing after. The reason goes into reason.
+ */
+static bool password_refused(struct viewer *v, char *reason, size_t size)
+{
+	const unsigned char *h = v->head;
+	size_t len = v->head_len, off, n;
+	uint32_t reason_len;
+
+	if (len < 13 || memcmp(h, "RFB 003.008\n", 12) || h[12] == 0)
+		return false;
+	n = h[12];
+	off = 13 + n;
+	if (len < off || !memchr(h + 13, 2, n))
+		return false;
+	off += 16; /* the challenge */
+	if (len < off + 8 || be32(h + off) != 1)
+		return false;
+	reason_len = be32(h + off + 4);
+	off += 8;
+	if (len != off + reason_len || reason_len >= size)
+		return false;
+	memcpy(reason, h + off, reason_len);
+	reason[reason_len] = 0;
+	return true;
+}
+
 static void *relay(void *arg)
 {
 	struct viewer *v = arg;
@@ -97,8 +150,10 @@ static void *relay(void *arg)
 				shutdown(p[1 - i].fd, SHUT_RDWR);
 				return NULL;
 			}
-			if (i == 0)
+			if (i == 0) {
+				keep_head(v, buf, n);
 				v->bytes_in += n;
+			}
 			for (ssize_t off = 0; off < n;) {
 				ssize_t w = write(p[1 - i].fd, buf + off, n - off);
 
@@ -381,6 +436,12 @@ int main(int argc, char **argv)
 	free(v.client->serverHost);
 	v.client->serverHost = strdup(argv[1]);
 	if (!rfbInitClient(v.client, NULL, NULL)) {
+		char reason[256];
+
+		if (v.password && password_refused(&v, reason, sizeof(reason))) {
+			fprintf(stderr, "vnc-client: the server refused the password: %s\n", reason);
+			return 3;
+		}
 		fprintf(stderr, "vnc-client: the RFB handshake failed\n");
 		return 1;
 	}
