@@ -25,6 +25,33 @@ static bool still_open(int fd)
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+/*
+ * How long a call may take: vmmd answers reads from its memory at once,
+ * but a call that waits on a VM's vmm, a process or a disk copy answers
+ * when vmmd's own deadline for that has passed (10 s for a vmm or a
+ * process to end, 60 s for a start), with its own readable error. The
+ * portal waits a little longer than vmmd, so that the user reads vmmd's
+ * sentence and the connection stays in step.
+ */
+static int deadline_ms(const struct vmmd_link *l, const char *method)
+{
+	static const struct {
+		const char *method;
+		int ms;
+	} slow[] = {
+		{ "domain.start", 65000 },     { "domain.shutdown", 15000 }, { "domain.reboot", 15000 },
+		{ "domain.reset", 15000 },     { "domain.suspend", 15000 },  { "domain.resume", 15000 },
+		{ "domain.destroy", 15000 },   { "domain.stats", 15000 },    { "domain.set_link", 15000 },
+		{ "domain.clone", 300000 },    { "vol.clone", 300000 },      { "vol.create", 300000 },
+		{ "vol.resize", 300000 },      { "vol.upload", 300000 },
+	};
+
+	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++)
+		if (!strcmp(method, slow[i].method))
+			return slow[i].ms > l->timeout_ms ? slow[i].ms : l->timeout_ms;
+	return l->timeout_ms;
+}
+
 int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json_object **ret,
 	      char *code, size_t codelen, char *err, size_t errlen)
 {
@@ -45,7 +72,8 @@ int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json
 					 strerror(-r));
 		}
 	}
-	r = jsonrpc_call(l->fd, method, params, l->timeout_ms, ret, code, codelen, err, errlen);
+	r = jsonrpc_call(l->fd, method, params, deadline_ms(l, method), ret, code, codelen, err,
+			 errlen);
 	/* vmmd's refusals come with a code; anything else broke the link (-EPERM is -1 too) */
 	if (r < 0 && (r != -1 || !codelen || !code[0])) {
 		vmmd_link_close(l);

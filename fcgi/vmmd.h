@@ -13,7 +13,7 @@
 
 struct vmmd_link {
 	const char *socket;
-	int timeout_ms;
+	int timeout_ms;  /* for reads; calls that wait on a VM get vmmd's deadline and more */
 	int fd; /* -1: not connected */
 };
 

@@ -132,9 +132,13 @@ int page_vm_stats_json(struct request *r)
 	json_object *stats = NULL, *history, *points, *out;
 	char code[64], err[256];
 	int64_t vcpus = 1, t0 = 0, cpu0 = 0, disk0 = 0, net0 = 0;
+	bool responding = true;
 	size_t n;
 
-	if (vmmd_call_vm(r->vmmd, "domain.stats", r->args[0], &stats, code, sizeof(code), err,
+	/* a vmm that lets requests time out would hold this worker for each poll */
+	json_get_bool(r->vm, "responding", &responding);
+	if (!responding ||
+	    vmmd_call_vm(r->vmmd, "domain.stats", r->args[0], &stats, code, sizeof(code), err,
 			 sizeof(err)) < 0)
 		return respond_json(r, 200, json_object_new_object()); /* not running: no graphs */
 	json_get_int64(r->vm, "vcpus", &vcpus);
