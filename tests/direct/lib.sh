@@ -114,6 +114,9 @@ in_netns() {
 
 ctl() { "$VMMCTL" "$@"; }
 
+# vmm_pid VM: the pid of a VM's vmm, from vmmd's run folder.
+vmm_pid() { cut -d' ' -f1 "run/vms/$1/pid"; }
+
 # call JSON-LINE: one raw request to vmmd, the reply on stdout.
 call() { printf '%s\n' "$1" | socat -t5 - "UNIX-CONNECT:$VMMD_SOCKET"; }
 

@@ -8,8 +8,6 @@ watch_serial() {
 
 ticks() { tr -d '\r' <"$1" | grep -c '^tick '; }
 
-vmm_pid() { cut -d' ' -f1 "run/vms/$1/pid"; }
-
 # alive PID: runs (a zombie that nobody has reaped yet does not count).
 alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 

@@ -2,8 +2,6 @@
 # way, clients that do not read their replies. (vmmd once served one
 # request at a time and waited up to 10 s for a vmm, 60 s for a start.)
 
-vmm_pid() { cut -d' ' -f1 "run/vms/$1/pid"; }
-
 # quick JSON-LINE: a request that must be answered within a bound far
 # shorter than the 10 s vmmd once waited for a vmm; the reply on stdout.
 # (A miss is also noted in the file slow, which a subshell cannot hide.)
