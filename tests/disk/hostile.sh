@@ -63,6 +63,10 @@ test_qcow2_refuses_refcount_table_past_the_end_or_huge() {
 	fresh r.qcow2
 	poke r.qcow2 56 "7f ff ff ff"
 	expect_refused r.qcow2,format=qcow2 "refcount table"
+	# none at all: a writable image could count no cluster it allocates
+	fresh r.qcow2
+	poke r.qcow2 56 "00 00 00 00"
+	expect_refused r.qcow2,format=qcow2 "refcount table"
 }
 
 test_qcow2_refuses_overlapping_tables() {
