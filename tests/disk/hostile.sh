@@ -402,6 +402,13 @@ test_qcow2_refuses_hostile_header_extensions() {
 	cp x.qcow2 y.qcow2
 	poke y.qcow2 116 "00 00 10 00"
 	expect_refused y.qcow2,format=qcow2 "header extension runs past its end"
+	# by a few bytes: its data would end inside the backing name
+	local boff len
+	boff=$(($(be64 x.qcow2 8)))
+	len=$((boff - 112 - 8 + 4))
+	cp x.qcow2 y.qcow2
+	poke y.qcow2 116 "$(printf '%02x %02x %02x %02x' $((len >> 24 & 255)) $((len >> 16 & 255)) $((len >> 8 & 255)) $((len & 255)))"
+	expect_refused y.qcow2,format=qcow2 "header extension runs past its end"
 	# a backing format webkvm does not read
 	cp x.qcow2 y.qcow2
 	poke y.qcow2 120 "76 6d 64"
