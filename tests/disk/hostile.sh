@@ -291,6 +291,13 @@ test_qcow2_refuses_hostile_compressed_descriptors() {
 	poke64 h.qcow2 $((l2 + 8)) $(((1 << 62) | ((n0 - 2) << 54) | (off0 + 1000)))
 	io_error h.qcow2,format=qcow2 read 64K 4K
 	io_error h.qcow2,format=qcow2 write 64K 4K 1
+	# a whole deflate stream that ends before the cluster is full (1000 bytes)
+	python3 -c 'import sys, zlib; c = zlib.compressobj(9, zlib.DEFLATED, -12); sys.stdout.buffer.write(c.compress(b"x" * 1000) + c.flush())' >short.z
+	cp c.qcow2 h.qcow2
+	at=$((($(stat -c %s h.qcow2) + 511) / 512 * 512))
+	dd if=short.z of=h.qcow2 bs=1 seek=$at conv=notrunc status=none
+	poke64 h.qcow2 $((l2 + 8)) $(((1 << 62) | (($(stat -c %s short.z) + 511) / 512 - 1) << 54 | at))
+	io_error h.qcow2,format=qcow2 read 64K 4K
 	# cluster 2 is last in the file: the most sectors a descriptor can give
 	# (2^8 of 512 bytes: two clusters) run past its end
 	end=$(($(stat -c %s c.qcow2) + 65535 & ~65535))
