@@ -422,6 +422,21 @@ test_qcow2_refuses_hostile_header_extensions() {
 	expect_refused y.qcow2,format=qcow2 "backing file of format 'vmd'"
 }
 
+# A request in more pieces than raw's own batch (64 segments): 200 of
+# 2 KiB, read and written in order, both with the page cache and without.
+test_raw_requests_of_many_segments() {
+	need_qemu_img
+	qemu-img create -q -f raw r.img 4M
+	qemu-img create -q -f raw expect.raw 4M
+	qemu-io -f raw -c "write -P 7 4096 400K" -c "write -P 9 1M 400K" expect.raw >/dev/null
+	"$DISKIO" r.img,format=raw segments 200 write 4096 400K 7 || fail "the write of 200 segments failed"
+	"$DISKIO" r.img,format=raw,cache=none segments 200 write 1M 400K 9 ||
+		fail "the write of 200 segments without the page cache failed"
+	cmp r.img expect.raw || fail "200 segments were written wrong"
+	"$DISKIO" r.img,format=raw segments 200 read 0 2M >got.bin || fail "the read of 200 segments failed"
+	head -c 2M expect.raw | cmp -s - got.bin || fail "200 segments read wrong"
+}
+
 test_raw_cache_none_reads_and_writes_with_unaligned_buffers() {
 	need_qemu_img
 	qemu-img create -q -f raw r.img 4M

@@ -10,6 +10,9 @@
  *   copy OFF FILE         write FILE's contents at OFF
  *   discard OFF LEN | zero OFF LEN | zero-unmap OFF LEN | flush
  *   size                  print the virtual size
+ *   segments N            the reads and writes after it go in N pieces of one
+ *                         request (an iovec of N entries), as a guest's
+ *                         scattered buffers do (1 to 1024; default 1)
  *   series OFF COUNT STRIDE LEN EVERY
  *                         COUNT writes of LEN bytes, write i at OFF + i * STRIDE
  *                         of byte i % 255 + 1; after each EVERY of them (0:
@@ -84,7 +87,7 @@ static int series(struct disk *disk, char **argv)
 /* Run the commands from argv[i] on: 0, or the exit status. */
 static int run(struct disk *disk, int argc, char **argv, int i)
 {
-	int r;
+	int nsegs = 1, r;
 
 	while (i < argc) {
 		const char *cmd = argv[i++];
@@ -97,6 +100,14 @@ static int run(struct disk *disk, int argc, char **argv, int i)
 		}
 		if (!strcmp(cmd, "size")) {
 			printf("%llu\n", (unsigned long long)disk->size);
+			continue;
+		}
+		if (!strcmp(cmd, "segments")) {
+			nsegs = i < argc ? atoi(argv[i++]) : 0;
+			if (nsegs < 1 || nsegs > 1024) {
+				fprintf(stderr, "disk-io: segments takes 1 to 1024\n");
+				return 2;
+			}
 			continue;
 		}
 		if (!strcmp(cmd, "series")) {
@@ -132,23 +143,32 @@ static int run(struct disk *disk, int argc, char **argv, int i)
 			return 2;
 		}
 		if (!strcmp(cmd, "read") || !strcmp(cmd, "write")) {
+			int n = len >= (uint64_t)nsegs ? nsegs : 1;
+			struct iovec *segs;
 			uint8_t *buf;
-			struct iovec v;
 
 			if (!strcmp(cmd, "write") && i >= argc)
 				return 2;
 			buf = malloc(len ? len : 1);
-			if (!buf)
+			segs = calloc(n, sizeof(*segs));
+			if (!buf || !segs) {
+				free(buf);
+				free(segs);
 				return fail(cmd, -ENOMEM);
-			v = (struct iovec){ buf, len };
+			}
+			/* n pieces in order, the last one taking what is left */
+			for (int k = 0; k < n; k++)
+				segs[k] = (struct iovec){ buf + k * (len / n),
+							  k == n - 1 ? len - k * (len / n) : len / n };
 			if (!strcmp(cmd, "write")) {
 				memset(buf, (int)strtoul(argv[i++], NULL, 0), len);
-				r = disk->ops->pwritev(disk, &v, 1, off);
+				r = disk->ops->pwritev(disk, segs, n, off);
 			} else {
-				r = disk->ops->preadv(disk, &v, 1, off);
+				r = disk->ops->preadv(disk, segs, n, off);
 				if (r == 0 && write_all(1, buf, len) < 0)
 					r = -EIO;
 			}
+			free(segs);
 			free(buf);
 			if (r < 0)
 				return fail(cmd, r);
