@@ -446,9 +446,11 @@ test_raw_cache_none_reads_and_writes_with_unaligned_buffers() {
 		fail "cache=none open"
 	fi
 	# disk-io's malloc'd buffers are not 4 KiB aligned: the bounce path serves them
-	"$DISKIO" r.img,format=raw,cache=none write 512 1536 5 write 1M 1M 6 flush
+	# (one request of 1 MiB + 4 KiB goes through the 1 MiB bounce buffer in two)
+	"$DISKIO" r.img,format=raw,cache=none write 512 1536 5 write 1M 1M 6 write 2M 1028K 8 flush
 	qemu-img create -q -f raw expect.raw 4M
-	qemu-io -f raw -c "write -P 5 512 1536" -c "write -P 6 1M 1M" expect.raw >/dev/null
+	qemu-io -f raw -c "write -P 5 512 1536" -c "write -P 6 1M 1M" -c "write -P 8 2M 1028K" \
+		expect.raw >/dev/null
 	cmp r.img expect.raw || fail "cache=none writes differ"
 	reads_as r.img,format=raw,cache=none expect.raw
 }

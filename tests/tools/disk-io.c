@@ -145,14 +145,20 @@ static int run(struct disk *disk, int argc, char **argv, int i)
 		if (!strcmp(cmd, "read") || !strcmp(cmd, "write")) {
 			int n = len >= (uint64_t)nsegs ? nsegs : 1;
 			struct iovec *segs;
-			uint8_t *buf;
+			uint8_t *mem, *buf;
 
 			if (!strcmp(cmd, "write") && i >= argc)
 				return 2;
-			buf = malloc(len ? len : 1);
+			/*
+			 * 16 bytes into what malloc gives, as a guest's buffers
+			 * may lie: never aligned for O_DIRECT, whatever the
+			 * allocator (AddressSanitizer's aligns large blocks).
+			 */
+			mem = malloc(len + 16);
+			buf = mem ? mem + 16 : NULL;
 			segs = calloc(n, sizeof(*segs));
 			if (!buf || !segs) {
-				free(buf);
+				free(mem);
 				free(segs);
 				return fail(cmd, -ENOMEM);
 			}
@@ -169,7 +175,7 @@ static int run(struct disk *disk, int argc, char **argv, int i)
 					r = -EIO;
 			}
 			free(segs);
-			free(buf);
+			free(mem);
 			if (r < 0)
 				return fail(cmd, r);
 		} else if (!strcmp(cmd, "discard")) {
