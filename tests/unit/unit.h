@@ -38,6 +38,7 @@ extern const struct unit_test bus_tests[];
 extern const struct unit_test virtq_tests[];
 extern const struct unit_test mem_tests[];
 extern const struct unit_test template_tests[];
+extern const struct unit_test image_tests[];
 extern const struct unit_test params_tests[];
 
 #endif

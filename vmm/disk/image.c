@@ -123,8 +123,8 @@ static int parse_header(const uint8_t *h, size_t hlen, uint64_t file_size, struc
 	boff = be64(h + 8);
 	blen = be32(h + 16);
 	if (boff) {
-		if (blen == 0 || blen >= sizeof(info->backing) || boff > hlen || blen > hlen - boff ||
-		    boff + blen > file_size)
+		if (blen == 0 || blen >= sizeof(info->backing) || boff < q->header_len || boff > hlen ||
+		    blen > hlen - boff || boff + blen > file_size)
 			return error_set(err, errlen, -EINVAL, "the qcow2 backing file name is out of range");
 		memcpy(info->backing, h + boff, blen);
 		info->backing[blen] = '\0';
