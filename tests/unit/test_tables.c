@@ -72,6 +72,16 @@ static void aml_overflow_is_reported(int *failed)
 	aml_bytes(a, junk, sizeof(junk));
 	CHECK(a->overflow);
 	free(a);
+	/* at the edge: exactly AML_MAX bytes fit, one more does not */
+	a = calloc(1, sizeof(*a));
+	aml_bytes(a, junk, AML_MAX / 2);
+	aml_bytes(a, junk, AML_MAX / 2);
+	CHECK(!a->overflow);
+	CHECK_EQ(a->len, AML_MAX);
+	aml_byte(a, 0x42);
+	CHECK(a->overflow);
+	CHECK_EQ(a->len, AML_MAX);
+	free(a);
 }
 
 static void aml_names_are_single_segments(int *failed)
