@@ -11,8 +11,10 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "fcgi/fragment.h"
 #include "fcgi/params.h"
 #include "fcgi/session.h"
+#include "fcgi/vmmd.h"
 
 #define REQUEST_BODY_MAX (1024 * 1024)   /* nginx's client_max_body_size is the same */
 #define PAGE_MAX (64 * 1024 * 1024)      /* a rendered page */
@@ -20,7 +22,6 @@
 #define VM_NAME_MAX 64
 
 struct tpl_set;
-struct vmmd_link;
 
 struct app {
 	const char *state_dir;
@@ -28,6 +29,14 @@ struct app {
 	const char *vmmd_socket;
 	const struct tpl_set *templates;
 	int vmmd_timeout_ms;
+};
+
+/* What a worker thread keeps from one request to the next: its own, shared with no other. */
+struct worker_keep {
+	sqlite3 *db;           /* its database connection */
+	struct vmmd_link vmmd; /* its connection to vmmd, with vmmd's last list of VMs */
+	struct buf page;       /* the answer's body: a large page is not allocated anew each time */
+	struct fragment rows;  /* the instances list's rows, with what they were made from */
 };
 
 /* A VM's rights for the user of a request (an admin has them all). */
@@ -39,6 +48,7 @@ struct request {
 	const struct app *app;
 	sqlite3 *db;            /* this worker's connection */
 	struct vmmd_link *vmmd; /* this worker's connection to vmmd */
+	struct fragment *rows;  /* this worker's instances rows (fcgi/pages/vms.c) */
 	time_t now;
 
 	/* what nginx passed, checked where it is read */

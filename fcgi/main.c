@@ -46,29 +46,32 @@ struct worker {
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct buf page = BUF_INIT(PAGE_MAX);
-	struct vmmd_link vmmd = { w->app->vmmd_socket, w->app->vmmd_timeout_ms, -1 };
+	struct worker_keep keep = {
+		.vmmd = { .socket = w->app->vmmd_socket, .timeout_ms = w->app->vmmd_timeout_ms, .fd = -1 },
+		.page = BUF_INIT(PAGE_MAX),
+		.rows = { .html = BUF_INIT(PAGE_MAX) },
+	};
 	FCGX_Request fcgx;
-	sqlite3 *db;
 	char err[256];
 
-	if (db_open(w->app->db_path, &db, err, sizeof(err)) < 0) {
+	if (db_open(w->app->db_path, &keep.db, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return NULL;
 	}
 	if (FCGX_InitRequest(&fcgx, w->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error("cannot set up a FastCGI request");
-		db_close(db);
+		db_close(keep.db);
 		return NULL;
 	}
 	while (FCGX_Accept_r(&fcgx) == 0) {
-		request_serve(w->app, db, &vmmd, &fcgx, &page);
+		request_serve(w->app, &keep, &fcgx);
 		FCGX_Finish_r(&fcgx);
 	}
-	buf_free(&page);
-	vmmd_link_close(&vmmd);
+	buf_free(&keep.page);
+	fragment_free(&keep.rows);
+	vmmd_link_free(&keep.vmmd);
 	FCGX_Free(&fcgx, 1);
-	db_close(db);
+	db_close(keep.db);
 	return NULL;
 }
 

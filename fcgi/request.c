@@ -140,20 +140,20 @@ static void write_answer(struct request *r, FCGX_Request *fcgx)
 /* A worker keeps at most this much of a page buffer between requests. */
 #define KEPT_BUFFER (4 * 1024 * 1024)
 
-void request_serve(const struct app *app, sqlite3 *db, struct vmmd_link *vmmd, FCGX_Request *fcgx,
-		   struct buf *body)
+void request_serve(const struct app *app, struct worker_keep *keep, FCGX_Request *fcgx)
 {
 	struct request r = {
 		.app = app,
-		.db = db,
-		.vmmd = vmmd,
+		.db = keep->db,
+		.vmmd = &keep->vmmd,
+		.rows = &keep->rows,
 		.now = time(NULL),
 	};
 	const char *query, *cookie, *https, *xrw;
 	char err[256];
 
 	buf_init(&r.headers, 64 * 1024);
-	r.body = *body;
+	r.body = keep->page;
 	buf_reset(&r.body);
 	r.method = FCGX_GetParam("REQUEST_METHOD", fcgx->envp);
 	r.path = FCGX_GetParam("DOCUMENT_URI", fcgx->envp);
@@ -184,7 +184,7 @@ void request_serve(const struct app *app, sqlite3 *db, struct vmmd_link *vmmd, F
 	cookie = FCGX_GetParam("HTTP_COOKIE", fcgx->envp);
 	if (cookie)
 		params_parse_cookies(cookie, &r.cookies);
-	if (session_find(db, params_get(&r.cookies, SESSION_COOKIE), r.now, !r.poll, &r.session) == 0)
+	if (session_find(r.db, params_get(&r.cookies, SESSION_COOKIE), r.now, !r.poll, &r.session) == 0)
 		r.has_session = true;
 	else if (params_get(&r.cookies, SESSION_COOKIE))
 		r.clear_cookie = true; /* an id we do not know: the browser forgets it */
@@ -210,5 +210,5 @@ answer:
 	buf_free(&r.headers);
 	if (r.body.cap > KEPT_BUFFER)
 		buf_free(&r.body);
-	*body = r.body;
+	keep->page = r.body;
 }

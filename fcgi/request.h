@@ -7,12 +7,8 @@
 
 #include "fcgi/app.h"
 
-/*
- * Serve one request; body is the worker's page buffer, kept from one
- * request to the next so that a large page is not allocated anew each time.
- */
-void request_serve(const struct app *app, sqlite3 *db, struct vmmd_link *vmmd, FCGX_Request *fcgx,
-		   struct buf *body);
+/* Serve one request with what the worker keeps. */
+void request_serve(const struct app *app, struct worker_keep *keep, FCGX_Request *fcgx);
 
 /* Start a new session for r (login, or a login form's), replacing any it had. */
 int request_new_session(struct request *r, int64_t user_id);

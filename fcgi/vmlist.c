@@ -87,54 +87,68 @@ void vm_decor_free(struct vm_decor *d)
 	memset(d, 0, sizeof(*d));
 }
 
-json_object *vmlist_visible(struct request *r)
+int vmlist_inputs(struct request *r, json_object **domains, json_object **mine)
 {
-	json_object *list = NULL, *domains, *mine = NULL, *out;
-	char code[64], err[256];
+	char err[256];
 
-	if (vmmd_call(r->vmmd, "domain.list", NULL, &list, code, sizeof(code), err, sizeof(err)) < 0) {
+	*mine = NULL;
+	*domains = vmmd_domains(r->vmmd, err, sizeof(err));
+	if (!*domains) {
 		respond_error(r, 502, "The VM service did not answer: %s", err);
-		return NULL;
+		return -1;
 	}
-	if (rights_of_user(r->db, &r->session, &mine) < 0) {
-		json_object_put(list);
+	if (rights_of_user(r->db, &r->session, mine) < 0) {
+		json_object_put(*domains);
+		*domains = NULL;
 		respond_error(r, 500, "The portal's database failed.");
-		return NULL;
+		return -1;
 	}
-	out = json_object_new_array();
+	return 0;
+}
+
+json_object *vmlist_decorated(json_object *domains, json_object *mine)
+{
 	struct vm_decor decor = { 0 };
-	if (json_object_object_get_ex(list, "domains", &domains) &&
-	    json_object_is_type(domains, json_type_array)) {
-		size_t n = json_object_array_length(domains);
+	size_t n = json_object_array_length(domains);
+	json_object *out = json_object_new_array();
 
-		for (size_t i = 0; i < n; i++) {
-			json_object *vm = json_object_array_get_idx(domains, i), *granted = NULL;
-			struct vm_rights rights = { true, true, true, true, true };
-			const char *uuid = "";
+	for (size_t i = 0; i < n; i++) {
+		json_object *vm = json_object_array_get_idx(domains, i), *granted = NULL;
+		struct vm_rights rights = { true, true, true, true, true };
+		const char *uuid = "";
 
-			json_get_string(vm, "uuid", &uuid);
-			if (mine) {
-				if (!json_object_object_get_ex(mine, uuid, &granted))
-					continue;
-				rights = (struct vm_rights){ .view = true };
-				json_get_bool(granted, "power", &rights.power);
-				json_get_bool(granted, "change", &rights.change);
-				json_get_bool(granted, "remove", &rights.remove);
-				json_get_bool(granted, "console", &rights.console);
-			}
-			/*
-			 * What no list shows goes first: a json-c object's table
-			 * (16 slots) is then never grown by the three keys that
-			 * vm_decorate adds, a copy per VM saved on a long list.
-			 */
-			json_object_object_del(vm, "id");
-			json_object_object_del(vm, "reason");
-			vm_decorate(vm, &rights, &decor);
-			json_object_array_add(out, json_object_get(vm));
+		json_get_string(vm, "uuid", &uuid);
+		if (mine) {
+			if (!json_object_object_get_ex(mine, uuid, &granted))
+				continue;
+			rights = (struct vm_rights){ .view = true };
+			json_get_bool(granted, "power", &rights.power);
+			json_get_bool(granted, "change", &rights.change);
+			json_get_bool(granted, "remove", &rights.remove);
+			json_get_bool(granted, "console", &rights.console);
 		}
+		/*
+		 * What no list shows goes first: a json-c object's table
+		 * (16 slots) is then never grown by the three keys that
+		 * vm_decorate adds, a copy per VM saved on a long list.
+		 */
+		json_object_object_del(vm, "id");
+		json_object_object_del(vm, "reason");
+		vm_decorate(vm, &rights, &decor);
+		json_object_array_add(out, json_object_get(vm));
 	}
 	vm_decor_free(&decor);
+	return out;
+}
+
+json_object *vmlist_visible(struct request *r)
+{
+	json_object *domains, *mine, *out;
+
+	if (vmlist_inputs(r, &domains, &mine) < 0)
+		return NULL;
+	out = vmlist_decorated(domains, mine);
 	json_object_put(mine);
-	json_object_put(list);
+	json_object_put(domains);
 	return out;
 }

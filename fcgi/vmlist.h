@@ -24,7 +24,16 @@ struct vm_decor {
 
 void vm_decorate(json_object *vm, const struct vm_rights *rights, struct vm_decor *d);
 void vm_decor_free(struct vm_decor *d);
-/* An array of decorated VM objects the caller owns; NULL with an answer made on failure. */
+/*
+ * What a list is made from: vmmd's VMs (vmmd_domains: the worker's kept
+ * list while vmmd's etag says it is current) and the caller's rights
+ * (rights_of_user: NULL for an admin, who sees all). 0 with both for the
+ * caller to put, or -1 with an answer made.
+ */
+int vmlist_inputs(struct request *r, json_object **domains, json_object **mine);
+/* The VMs of domains that mine lets the caller see, decorated: an array the caller owns. */
+json_object *vmlist_decorated(json_object *domains, json_object *mine);
+/* Both: an array of decorated VM objects the caller owns; NULL with an answer made on failure. */
 json_object *vmlist_visible(struct request *r);
 bool vm_name_valid(const char *name);
 

@@ -16,6 +16,13 @@ void vmmd_link_close(struct vmmd_link *l)
 	l->fd = -1;
 }
 
+void vmmd_link_free(struct vmmd_link *l)
+{
+	vmmd_link_close(l);
+	json_object_put(l->domains);
+	l->domains = NULL;
+}
+
 /* Nothing to read and not closed: a kept connection still usable. */
 static bool still_open(int fd)
 {
@@ -89,4 +96,46 @@ int vmmd_call_vm(struct vmmd_link *l, const char *method, const char *name, json
 
 	json_object_object_add(params, "name", json_object_new_string(name));
 	return vmmd_call(l, method, params, ret, code, codelen, err, errlen);
+}
+
+json_object *vmmd_domains(struct vmmd_link *l, char *err, size_t errlen)
+{
+	json_object *params = NULL, *ret, *domains;
+	const char *etag = NULL;
+	bool unchanged = false;
+	char code[64];
+
+	if (l->domains) {
+		params = json_object_new_object();
+		json_object_object_add(params, "unless", json_object_new_string(l->domains_etag));
+	}
+	if (vmmd_call(l, "domain.list", params, &ret, code, sizeof(code), err, errlen) < 0)
+		return NULL;
+	json_get_string(ret, "etag", &etag);
+	json_get_bool(ret, "unchanged", &unchanged);
+	if (unchanged) {
+		if (l->domains && etag && !strcmp(etag, l->domains_etag)) {
+			json_object_put(ret);
+			return json_object_get(l->domains);
+		}
+		json_object_put(ret);
+		error_set(err, errlen, -EPROTO, "the VM service called a list unchanged that this link does not hold");
+		return NULL;
+	}
+	if (!json_object_object_get_ex(ret, "domains", &domains) ||
+	    !json_object_is_type(domains, json_type_array)) {
+		json_object_put(ret);
+		error_set(err, errlen, -EPROTO, "the VM service's answer has no list of VMs");
+		return NULL;
+	}
+	json_object_put(l->domains);
+	l->domains = NULL;
+	/* an answer without an etag (or a long one) is used once, not kept */
+	if (etag && strlen(etag) < sizeof(l->domains_etag)) {
+		l->domains = json_object_get(domains);
+		strcpy(l->domains_etag, etag);
+	}
+	json_object_get(domains);
+	json_object_put(ret);
+	return domains;
 }

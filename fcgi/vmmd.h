@@ -15,9 +15,14 @@ struct vmmd_link {
 	const char *socket;
 	int timeout_ms;  /* for reads; calls that wait on a VM get vmmd's deadline and more */
 	int fd; /* -1: not connected */
+	/* the last domain.list read on this link, and vmmd's etag for it */
+	json_object *domains;
+	char domains_etag[24];
 };
 
 void vmmd_link_close(struct vmmd_link *l);
+/* Close it and drop what it keeps. */
+void vmmd_link_free(struct vmmd_link *l);
 /*
  * Call method with params (taken; may be NULL). 0 with *ret (the caller's);
  * -1 when vmmd refused, with its code and its message in err; or -errno
@@ -28,5 +33,15 @@ int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json
 /* The same for a call on one VM: params {"name": name}. */
 int vmmd_call_vm(struct vmmd_link *l, const char *method, const char *name, json_object **ret,
 		 char *code, size_t codelen, char *err, size_t errlen);
+
+/*
+ * vmmd's list of VMs (domain.list's "domains"), a reference the caller
+ * puts. The link keeps the last list it read and asks vmmd for it with
+ * that list's etag: when nothing in it changed, vmmd answers "unchanged"
+ * and the kept list is given, not read and parsed again. The objects are
+ * the kept ones: a caller may add keys to them (each view the same ones),
+ * nothing else. NULL with a sentence in err.
+ */
+json_object *vmmd_domains(struct vmmd_link *l, char *err, size_t errlen);
 
 #endif

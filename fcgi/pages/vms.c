@@ -6,6 +6,7 @@
 #include "fcgi/format.h"
 #include "fcgi/pages.h"
 #include "fcgi/response.h"
+#include "fcgi/template.h"
 #include "fcgi/vmlist.h"
 
 enum sort_key { SORT_NAME, SORT_STATE, SORT_VCPUS, SORT_MEMORY };
@@ -46,19 +47,26 @@ static int compare(const void *a, const void *b, void *arg)
 	return s->descending ? -c : c;
 }
 
+/* The query's sort (sort=name|state|vcpus|memory, order=asc|desc). */
+static struct sort sort_of(struct request *r)
+{
+	const char *key = params_get(&r->query, "sort"), *order = params_get(&r->query, "order");
+	struct sort s = { SORT_NAME, order && !strcmp(order, "desc") };
+
+	for (size_t i = 0; key && i < sizeof(sort_names) / sizeof(sort_names[0]); i++)
+		if (!strcmp(key, sort_names[i]))
+			s.key = (enum sort_key)i;
+	return s;
+}
+
 /* The list after the query's filters (q: part of the name, state) and sort. */
-static json_object *filtered(struct request *r, json_object *all, struct sort *s)
+static json_object *filtered(struct request *r, json_object *all, const struct sort *s)
 {
 	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
-	const char *key = params_get(&r->query, "sort"), *order = params_get(&r->query, "order");
 	json_object *out = json_object_new_array();
 	size_t n = json_object_array_length(all);
 	json_object **v;
 
-	*s = (struct sort){ SORT_NAME, order && !strcmp(order, "desc") };
-	for (size_t i = 0; key && i < sizeof(sort_names) / sizeof(sort_names[0]); i++)
-		if (!strcmp(key, sort_names[i]))
-			s->key = (enum sort_key)i;
 	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v)
 		return out;
@@ -75,7 +83,7 @@ static json_object *filtered(struct request *r, json_object *all, struct sort *s
 			continue;
 		v[m++] = vm;
 	}
-	qsort_r(v, m, sizeof(*v), compare, s);
+	qsort_r(v, m, sizeof(*v), compare, (void *)s);
 	for (size_t i = 0; i < m; i++)
 		json_object_array_add(out, json_object_get(v[i]));
 	free(v);
@@ -118,22 +126,96 @@ static json_object *columns(struct request *r, const struct sort *s)
 	return cols;
 }
 
+/*
+ * Everything the rows are made from, exactly: vmmd's list by its etag
+ * (a fingerprint of its whole text), the caller's rights ("*" for an
+ * admin) and the query's filters and sort. The rows' template sees
+ * nothing else (not the page's context), so equal keys make equal rows.
+ */
+static void rows_key(struct request *r, json_object *mine, const struct sort *s, struct buf *key)
+{
+	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
+	size_t len = 1;
+	const char *rights = mine ? json_object_to_json_string_length(mine, JSON_C_TO_STRING_PLAIN, &len)
+				  : "*";
+
+	buf_puts(key, r->vmmd->domains_etag);
+	buf_putc(key, '\0');
+	buf_append(key, rights, len);
+	buf_putc(key, '\0');
+	buf_printf(key, "%d %d", (int)s->key, s->descending);
+	buf_putc(key, '\0');
+	buf_puts(key, q ? q : "");
+	buf_putc(key, '\0');
+	buf_puts(key, state ? state : "");
+}
+
+/*
+ * The rows of the list, from the worker's kept ones when they were made
+ * from the same inputs (a page viewed again, by anyone with the same
+ * rights, while no VM changed), else made and kept. counts: total, shown.
+ */
+static const struct buf *rows(struct request *r, const struct sort *s, int64_t counts[2])
+{
+	json_object *domains, *mine, *all, *list, *ctx;
+	struct buf key = BUF_INIT(PAGE_MAX), html = BUF_INIT(PAGE_MAX);
+	const struct buf *kept = NULL;
+	bool keep;
+
+	if (vmlist_inputs(r, &domains, &mine) < 0)
+		return NULL;
+	/* only a list vmmd gave an etag for, which the link keeps, can be known again */
+	keep = domains == r->vmmd->domains;
+	if (keep) {
+		rows_key(r, mine, s, &key);
+		kept = fragment_find(r->rows, &key);
+	}
+	if (kept) {
+		memcpy(counts, r->rows->counts, sizeof(r->rows->counts));
+		goto out;
+	}
+	all = vmlist_decorated(domains, mine);
+	list = filtered(r, all, s);
+	counts[0] = (int64_t)json_object_array_length(all);
+	counts[1] = (int64_t)json_object_array_length(list);
+	json_object_put(all);
+	ctx = json_object_new_object();
+	json_object_object_add(ctx, "vms", list);
+	if (tpl_render(r->app->templates, "instance_rows", ctx, &html) < 0 || html.error) {
+		json_object_put(ctx);
+		respond_error(r, 500, "The list of VMs could not be made.");
+		goto out;
+	}
+	json_object_put(ctx);
+	fragment_keep(r->rows, keep ? &key : NULL, &html, counts);
+	kept = &r->rows->html;
+out:
+	buf_free(&key);
+	buf_free(&html);
+	json_object_put(mine);
+	json_object_put(domains);
+	return kept;
+}
+
 int page_vms(struct request *r)
 {
-	json_object *all = vmlist_visible(r), *ctx, *list, *states;
 	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
 	static const char *const state_names[] = { "running", "paused", "shut off", "crashed" };
-	struct sort s;
+	struct sort s = sort_of(r);
+	const struct buf *html;
+	json_object *ctx, *states;
+	int64_t counts[2];
 
-	if (!all)
+	html = rows(r, &s, counts);
+	if (!html)
 		return -1;
-	list = filtered(r, all, &s);
 	ctx = json_object_new_object();
-	json_object_object_add(ctx, "total", json_object_new_int((int)json_object_array_length(all)));
-	json_object_object_add(ctx, "shown", json_object_new_int((int)json_object_array_length(list)));
-	json_object_object_add(ctx, "has_any", json_object_new_boolean(json_object_array_length(all) > 0));
-	json_object_object_add(ctx, "has_vms", json_object_new_boolean(json_object_array_length(list) > 0));
-	json_object_object_add(ctx, "vms", list);
+	json_object_object_add(ctx, "total", json_object_new_int64(counts[0]));
+	json_object_object_add(ctx, "shown", json_object_new_int64(counts[1]));
+	json_object_object_add(ctx, "has_any", json_object_new_boolean(counts[0] > 0));
+	json_object_object_add(ctx, "has_vms", json_object_new_boolean(counts[1] > 0));
+	json_object_object_add(ctx, "rows", json_object_new_string_len(html->data ? html->data : "",
+									 (int)html->len));
 	json_object_object_add(ctx, "q", json_object_new_string(q ? q : ""));
 	json_object_object_add(ctx, "sort", json_object_new_string(sort_names[s.key]));
 	json_object_object_add(ctx, "order", json_object_new_string(s.descending ? "desc" : "asc"));
@@ -149,7 +231,6 @@ int page_vms(struct request *r)
 	}
 	json_object_object_add(ctx, "states", states);
 	json_object_object_add(ctx, "nav_instances", json_object_new_boolean(1));
-	json_object_put(all);
 	return respond_page(r, "instances", "Instances", ctx);
 }
 

@@ -167,3 +167,16 @@ make_user() {
 }
 
 header_of() { tr -d '\r' <headers.txt | sed -n "s/^$1: //Ip" | head -n1; }
+
+uuid_of() { ctl --json dominfo "$1" | sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p'; }
+
+# set_rights USER VM [RIGHT...]: as the admin (jar), USER may see VM and do RIGHTs.
+set_rights() {
+	local user=$1 vm=$2 uuid r args=()
+	shift 2
+	uuid=$(uuid_of "$vm")
+	args=("vm=$uuid" "view.$uuid=on")
+	for r in "$@"; do args+=("$r.$uuid=on"); done
+	web "/user/$user" >/dev/null
+	[ "$(post "/user/$user/rights" "${args[@]}")" = 303 ] || fail "setting the rights of $user failed"
+}

@@ -15,19 +15,6 @@ setup_alice() { # [power] [change] [remove] [console]
 	set_rights alice vm-a "$@"
 }
 
-uuid_of() { ctl --json dominfo "$1" | sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p'; }
-
-# set_rights USER VM [RIGHT...]: as the admin (jar), USER may see VM and do RIGHTs.
-set_rights() {
-	local user=$1 vm=$2 uuid r args=()
-	shift 2
-	uuid=$(uuid_of "$vm")
-	args=("vm=$uuid" "view.$uuid=on")
-	for r in "$@"; do args+=("$r.$uuid=on"); done
-	web "/user/$user" >/dev/null
-	[ "$(post "/user/$user/rights" "${args[@]}")" = 303 ] || fail "setting the rights of $user failed"
-}
-
 test_a_user_sees_only_the_vms_given_to_them() {
 	setup_alice
 	JAR=alice login alice alice-password-123

@@ -20,3 +20,58 @@ test_the_portal_reaches_vmmd_again_after_vmmd_restarts() {
 		grep -q 'data-vm="r1"' body.html || fail "request $i after the restart lacks r1"
 	done
 }
+
+# row NAME: the instances list's row of NAME in body.html.
+row() { awk -v vm="data-vm=\"$1\"" 'index($0, vm) { on = 1 } on { print } on && /<\/tr>/ { exit }' body.html; }
+
+# A worker keeps vmmd's list (by its etag) and the rows it made from it,
+# with the rights and query they were made for. With one worker every view
+# meets what the view before kept: each change of a VM, of a user's rights
+# and of the query must show at once, and no user gets another's rows.
+test_the_rows_a_worker_keeps_follow_every_change_and_every_user() {
+	PORTAL_THREADS=1 start_portal
+	define k1 echo
+	define k2 echo
+	login_admin
+	make_user carol
+	set_rights carol k1
+	JAR=carol login carol carol-password-123
+	local i
+	for i in 1 2; do
+		web /instances >/dev/null
+		[ -n "$(row k1)" ] && [ -n "$(row k2)" ] || fail "view $i: the admin does not see k1 and k2"
+		JAR=carol web /instances >/dev/null
+		[ -n "$(row k1)" ] || fail "view $i: carol does not see k1"
+		[ -z "$(row k2)" ] || fail "view $i: carol sees k2, the admin's rows went to her"
+		grep -q 'formaction="/instance/k1/start"' body.html && fail "view $i: carol has a start button without the right"
+	done
+	set_rights carol k1 power
+	JAR=carol web /instances >/dev/null
+	grep -q 'formaction="/instance/k1/start"' body.html || fail "carol's new right does not show"
+	web /instances >/dev/null
+	row k1 | grep -q '>no</td>' || fail "k1 shows autostart before it is set"
+	ctl autostart k1 >/dev/null || fail "vmmctl autostart failed"
+	web /instances >/dev/null
+	row k1 | grep -q '>yes</td>' || fail "k1's autostart does not show: $(row k1)"
+	domain_xml k2 echo | sed 's|<name>k2</name>|<name>k2</name><title>kept-title-2</title>|' >k2.xml
+	ctl define k2.xml >/dev/null || fail "cannot give k2 a title"
+	web /instances >/dev/null
+	row k2 | grep -q 'kept-title-2' || fail "k2's new title does not show: $(row k2)"
+	define k3 echo
+	web /instances >/dev/null
+	[ -n "$(row k3)" ] || fail "k3, defined after the last view, is not listed"
+	grep -q '3 of 3' body.html || fail "the count is not 3 of 3: $(grep -o 'id="vm-count">[^<]*' body.html)"
+	ctl undefine k2 >/dev/null || fail "cannot undefine k2"
+	web /instances >/dev/null
+	[ -z "$(row k2)" ] || fail "k2 is listed after it was undefined"
+	web '/instances?q=k3' >/dev/null
+	[ -n "$(row k3)" ] && [ -z "$(row k1)" ] || fail "the search for k3 shows other rows"
+	web '/instances?sort=name&order=desc' >/dev/null
+	[ "$(grep -o 'data-vm="k[0-9]"' body.html | tr -d '\n')" = 'data-vm="k3"data-vm="k1"' ] ||
+		fail "descending order not followed: $(grep -o 'data-vm="k[0-9]"' body.html | tr -d '\n')"
+	web /instances >/dev/null
+	[ "$(grep -o 'data-vm="k[0-9]"' body.html | tr -d '\n')" = 'data-vm="k1"data-vm="k3"' ] ||
+		fail "back to the default order: $(grep -o 'data-vm="k[0-9]"' body.html | tr -d '\n')"
+	JAR=carol web /instances >/dev/null
+	[ -n "$(row k1)" ] && [ -z "$(row k3)" ] || fail "carol's list after the admin's views is not hers"
+}

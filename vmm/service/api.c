@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 
 #include "common/log.h"
 #include "common/mac.h"
+#include "common/util.h"
 #include "vmm/service/api.h"
 
 json_object *api_fail(struct api_ctx *c, const char *code, const char *fmt, ...)
@@ -105,12 +107,30 @@ static json_object *api_later(struct api_ctx *c)
 	return NULL;
 }
 
+/*
+ * {"domains": [...], "etag": E}. E is a fingerprint of the list's text, so
+ * a caller that already holds the list E names gets {"etag": E,
+ * "unchanged": true} for params.unless = E, and need not read and parse
+ * the list again (a portal's page asks for it on every view).
+ */
 static json_object *api_list(struct api_ctx *c)
 {
 	json_object *arr = json_object_new_array(), *o = json_object_new_object();
+	const char *unless = NULL, *text;
+	char etag[17];
+	size_t len;
 
 	for (unsigned int i = 0; i < c->d->ndomains; i++)
 		json_object_array_add(arr, api_domain_summary(c->d->domains[i]));
+	text = json_object_to_json_string_length(arr, JSON_C_TO_STRING_PLAIN, &len);
+	snprintf(etag, sizeof(etag), "%016" PRIx64, fnv1a64(text, len));
+	json_object_object_add(o, "etag", json_object_new_string(etag));
+	json_get_string(c->params, "unless", &unless);
+	if (unless && !strcmp(unless, etag)) {
+		json_object_put(arr);
+		json_object_object_add(o, "unchanged", json_object_new_boolean(true));
+		return o;
+	}
 	json_object_object_add(o, "domains", arr);
 	return o;
 }
