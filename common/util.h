@@ -47,15 +47,4 @@ static inline uint8_t checksum8(const uint8_t *p, size_t n)
 	return (uint8_t)-sum;
 }
 
-/* FNV-1a, 64 bits: a fingerprint of bytes (not a defence against anyone choosing them). */
-static inline uint64_t fnv1a64(const void *data, size_t n)
-{
-	const uint8_t *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return h;
-}
-
 #endif

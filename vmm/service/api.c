@@ -33,7 +33,6 @@
 
 #include "common/log.h"
 #include "common/mac.h"
-#include "common/util.h"
 #include "vmm/service/api.h"
 
 json_object *api_fail(struct api_ctx *c, const char *code, const char *fmt, ...)
@@ -71,24 +70,93 @@ static struct domain *param_domain(struct api_ctx *c)
 	return dom;
 }
 
+/*
+ * A VM's summary, field by field, to a sink: the one list of what
+ * domain.list and the answers on one VM carry, whether it is being made
+ * into JSON or into domain.list's etag.
+ */
+struct summary_sink {
+	void (*str)(struct summary_sink *s, const char *key, const char *v);
+	void (*num)(struct summary_sink *s, const char *key, int64_t v);
+	void (*flag)(struct summary_sink *s, const char *key, bool v);
+};
+
+static void summary_visit(struct domain *dom, int64_t now, struct summary_sink *s)
+{
+	s->str(s, "name", dom->def->name);
+	s->str(s, "uuid", dom->def->uuid);
+	s->num(s, "id", dom->id);
+	s->str(s, "state", domain_state_name(dom->state));
+	s->str(s, "reason", dom->reason);
+	s->flag(s, "autostart", dom->autostart);
+	s->flag(s, "responding", domain_responding(dom, now));
+	/* what a list of VMs shows, so that a portal needs no call per VM */
+	s->num(s, "vcpus", dom->def->vcpus);
+	s->num(s, "memory_kib", dom->def->memory_kib);
+	if (dom->def->title)
+		s->str(s, "title", dom->def->title);
+}
+
+struct json_sink {
+	struct summary_sink sink;
+	json_object *o;
+};
+
+static void json_str(struct summary_sink *s, const char *key, const char *v)
+{
+	json_object_object_add(((struct json_sink *)s)->o, key, json_object_new_string(v));
+}
+
+static void json_num(struct summary_sink *s, const char *key, int64_t v)
+{
+	json_object_object_add(((struct json_sink *)s)->o, key, json_object_new_int64(v));
+}
+
+static void json_flag(struct summary_sink *s, const char *key, bool v)
+{
+	json_object_object_add(((struct json_sink *)s)->o, key, json_object_new_boolean(v));
+}
+
 json_object *api_domain_summary(struct domain *dom)
 {
-	json_object *o = json_object_new_object();
+	struct json_sink j = { { json_str, json_num, json_flag }, json_object_new_object() };
 
-	json_object_object_add(o, "name", json_object_new_string(dom->def->name));
-	json_object_object_add(o, "uuid", json_object_new_string(dom->def->uuid));
-	json_object_object_add(o, "id", json_object_new_int(dom->id));
-	json_object_object_add(o, "state", json_object_new_string(domain_state_name(dom->state)));
-	json_object_object_add(o, "reason", json_object_new_string(dom->reason));
-	json_object_object_add(o, "autostart", json_object_new_boolean(dom->autostart));
-	json_object_object_add(o, "responding",
-			       json_object_new_boolean(domain_responding(dom, vmmd_now_ms())));
-	/* what a list of VMs shows, so that a portal needs no call per VM */
-	json_object_object_add(o, "vcpus", json_object_new_int(dom->def->vcpus));
-	json_object_object_add(o, "memory_kib", json_object_new_int64(dom->def->memory_kib));
-	if (dom->def->title)
-		json_object_object_add(o, "title", json_object_new_string(dom->def->title));
-	return o;
+	summary_visit(dom, vmmd_now_ms(), &j.sink);
+	return j.o;
+}
+
+/* FNV-1a over each field's key and value, each ended by a NUL. */
+struct hash_sink {
+	struct summary_sink sink;
+	uint64_t h;
+};
+
+static void hash_bytes(struct hash_sink *s, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		s->h = (s->h ^ b[i]) * 0x100000001b3ULL;
+}
+
+static void hash_str(struct summary_sink *s, const char *key, const char *v)
+{
+	hash_bytes((struct hash_sink *)s, key, strlen(key) + 1);
+	hash_bytes((struct hash_sink *)s, v, strlen(v) + 1);
+}
+
+static void hash_num(struct summary_sink *s, const char *key, int64_t v)
+{
+	hash_bytes((struct hash_sink *)s, key, strlen(key) + 1);
+	hash_bytes((struct hash_sink *)s, &v, sizeof(v));
+}
+
+static void hash_flag(struct summary_sink *s, const char *key, bool v)
+{
+	uint8_t b = v;
+
+	hash_bytes((struct hash_sink *)s, key, strlen(key) + 1);
+	hash_bytes((struct hash_sink *)s, &b, 1);
 }
 
 void api_domain_done(struct vmmd *d, struct deferred *q, struct domain *dom, const char *code,
@@ -108,28 +176,38 @@ static json_object *api_later(struct api_ctx *c)
 }
 
 /*
- * {"domains": [...], "etag": E}. E is a fingerprint of the list's text, so
- * a caller that already holds the list E names gets {"etag": E,
- * "unchanged": true} for params.unless = E, and need not read and parse
- * the list again (a portal's page asks for it on every view).
+ * {"domains": [...], "etag": E}. E is a fingerprint of every field of
+ * every VM listed, in order (summary_visit's, hashed without making the
+ * list), so a caller that already holds the list E names gets {"etag": E,
+ * "unchanged": true} for params.unless = E, and neither vmmd makes the
+ * list nor the caller reads and parses it again (a portal's page asks for
+ * it on every view).
  */
 static json_object *api_list(struct api_ctx *c)
 {
-	json_object *arr = json_object_new_array(), *o = json_object_new_object();
-	const char *unless = NULL, *text;
+	struct hash_sink hs = { { hash_str, hash_num, hash_flag }, 0xcbf29ce484222325ULL };
+	json_object *arr, *o = json_object_new_object();
+	int64_t now = vmmd_now_ms();
+	const char *unless = NULL;
 	char etag[17];
-	size_t len;
 
-	for (unsigned int i = 0; i < c->d->ndomains; i++)
-		json_object_array_add(arr, api_domain_summary(c->d->domains[i]));
-	text = json_object_to_json_string_length(arr, JSON_C_TO_STRING_PLAIN, &len);
-	snprintf(etag, sizeof(etag), "%016" PRIx64, fnv1a64(text, len));
+	for (unsigned int i = 0; i < c->d->ndomains; i++) {
+		summary_visit(c->d->domains[i], now, &hs.sink);
+		hash_bytes(&hs, "", 1); /* where one VM ends */
+	}
+	snprintf(etag, sizeof(etag), "%016" PRIx64, hs.h);
 	json_object_object_add(o, "etag", json_object_new_string(etag));
 	json_get_string(c->params, "unless", &unless);
 	if (unless && !strcmp(unless, etag)) {
-		json_object_put(arr);
 		json_object_object_add(o, "unchanged", json_object_new_boolean(true));
 		return o;
+	}
+	arr = json_object_new_array();
+	for (unsigned int i = 0; i < c->d->ndomains; i++) {
+		struct json_sink j = { { json_str, json_num, json_flag }, json_object_new_object() };
+
+		summary_visit(c->d->domains[i], now, &j.sink);
+		json_object_array_add(arr, j.o);
 	}
 	json_object_object_add(o, "domains", arr);
 	return o;
