@@ -166,17 +166,36 @@ int account_login(sqlite3 *db, const char *name, const char *password, const cha
 	return 0;
 }
 
-bool account_password_matches(sqlite3 *db, int64_t user_id, const char *password)
+int account_check_password(sqlite3 *db, int64_t user_id, const char *name, const char *password,
+			   time_t now, int *ret_wait)
 {
-	sqlite3_stmt *st = db_query(db, "SELECT password FROM users WHERE id = ?", "i", user_id);
+	char name_key[USER_NAME_MAX + 8], form_key[USER_NAME_MAX + 12];
+	sqlite3_stmt *st;
 	bool ok = false;
+	int wait, w;
 
+	snprintf(name_key, sizeof(name_key), "user:%s", name);
+	snprintf(form_key, sizeof(form_key), "password:%s", name);
+	wait = throttle_wait(db, form_key, LOGIN_FREE_FAILURES, now);
+	w = throttle_wait(db, name_key, LOGIN_NAME_FAILURES, now);
+	wait = w > wait ? w : wait;
+	if (wait > 0) {
+		*ret_wait = wait;
+		return -EAGAIN;
+	}
+	/* counted first, as a login's are, and under the account's own key too */
+	throttle_count(db, form_key, now);
+	throttle_count(db, name_key, now);
+	st = db_query(db, "SELECT password FROM users WHERE id = ?", "i", user_id);
 	if (!st)
-		return false;
+		return -EIO;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ok = password_verify((const char *)sqlite3_column_text(st, 0), password);
 	else
 		password_verify(NULL, password);
 	sqlite3_finalize(st);
-	return ok;
+	if (!ok)
+		return -EACCES;
+	db_exec(db, "DELETE FROM login_failures WHERE key = ? OR key = ?", "ss", form_key, name_key);
+	return 0;
 }

@@ -41,6 +41,14 @@ int account_set_password(sqlite3 *db, int64_t user_id, const char *password, boo
 int account_login(sqlite3 *db, const char *name, const char *password, const char *address,
 		  time_t now, int64_t *ret_id, int *ret_wait);
 /* The password check alone (for a password change). */
-bool account_password_matches(sqlite3 *db, int64_t user_id, const char *password);
+/*
+ * A logged-in user's current password, as the password form asks for it:
+ * 0 when it is the password, -EACCES when not, -EAGAIN with the seconds
+ * to wait when too many were wrong (5 free under the form's own key, and
+ * each counts under the account's as a failed login does), so that a
+ * stolen session cannot try passwords faster than the login form allows.
+ */
+int account_check_password(sqlite3 *db, int64_t user_id, const char *name, const char *password,
+			   time_t now, int *ret_wait);
 
 #endif

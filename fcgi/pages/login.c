@@ -95,10 +95,19 @@ int page_password(struct request *r)
 	int64_t user_id = r->session.user_id;
 	bool was_initial = r->session.initial_password;
 	char err[256];
+	int ret, wait = 0;
 
 	if (!current || !new1 || !new2)
 		return password_page(r, 400, "Fill in all three fields.");
-	if (!account_password_matches(r->db, user_id, current)) {
+	ret = account_check_password(r->db, user_id, r->session.user, current, r->now, &wait);
+	if (ret == -EAGAIN) {
+		char msg[128];
+
+		audit_log(r, "change password", r->session.user, "throttled");
+		snprintf(msg, sizeof(msg), "Too many wrong passwords. Try again in %d seconds.", wait);
+		return password_page(r, 429, msg);
+	}
+	if (ret < 0) {
 		audit_log(r, "change password", r->session.user, "wrong current password");
 		return password_page(r, 403, "The current password is wrong.");
 	}

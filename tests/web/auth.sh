@@ -75,6 +75,31 @@ test_repeated_bad_logins_are_throttled_per_account_and_per_address() {
 	[ "$status" = 429 ] || fail "the same address with another name answered $status"
 }
 
+# A stolen session must not try passwords through the password form
+# faster than the login form allows.
+test_wrong_current_passwords_are_throttled_like_logins() {
+	start_portal
+	login_admin
+	local i status
+	web /account/password >/dev/null
+	for i in 1 2 3 4 5; do
+		status=$(post /account/password current=wrong-password-$i new=yet-another-password repeat=yet-another-password)
+		[ "$status" = 403 ] || fail "wrong current password $i answered $status"
+	done
+	status=$(post /account/password "current=$ADMIN_PASSWORD" new=yet-another-password repeat=yet-another-password)
+	[ "$status" = 429 ] || fail "the right current password after 5 wrong ones answered $status, not 429"
+	grep -q 'Too many wrong passwords' body.html || fail "no throttle message"
+	# the password is unchanged
+	JAR=fresh web /login >/dev/null
+	status=$(JAR=fresh post /login name=admin password=yet-another-password)
+	[ "$status" != 303 ] || fail "the throttled change went through"
+	JAR=fresh2 web /login >/dev/null
+	status=$(JAR=fresh2 post /login name=admin "password=$ADMIN_PASSWORD")
+	[ "$status" = 303 ] || fail "the unchanged password does not log in: $status"
+	web /audit >/dev/null
+	grep -q '<td>change password</td><td>admin</td><td>throttled</td>' body.html || fail "the refusal is not audited"
+}
+
 test_login_replaces_a_planted_session_id() {
 	start_portal
 	local planted after
