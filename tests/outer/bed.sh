@@ -162,9 +162,14 @@ outer_missing_libs() {
 # LOG; both are emptied first, so nothing of an earlier run is read back.
 # Returns the command's status, 125 when the outer VM ended without one
 # (its kernel stopped: the heartbeat went quiet), or 124 when the outer VM
-# could not be made or booted at all (said on stderr).
+# could not be made or booted at all (said on stderr). OUTER_HOSTFWD=PORT
+# gives the outer VM a NIC (user networking, 10.0.2.15) and forwards
+# 127.0.0.1:PORT here to the same port there; without it the outer VM has
+# none. OUTER_SHARE_LIVE=DIR shares DIR uncached, for files that both
+# sides write while the outer VM runs (the shares above are cached there).
 outer_run() {
 	local builddir=$1 command=$2 log=$3 results=$4 work status shares= append= tag=0 dir missing
+	local nic="-nic none"
 	: >"$log" && : >"$results" || return 124
 	outer_image && outer_initramfs || return 124
 	missing=$(outer_missing_libs "$builddir")
@@ -190,12 +195,19 @@ outer_run() {
 		append="$append webkvm.share=share$tag:$dir"
 		tag=$((tag + 1))
 	done
+	if [ -n "${OUTER_SHARE_LIVE:-}" ]; then
+		case $OUTER_SHARE_LIVE in /*[!A-Za-z0-9/._-]* | [!/]*) outer_log "cannot share $OUTER_SHARE_LIVE"; rm -rf "$work"; return 124 ;; esac
+		shares="$shares -virtfs local,path=$OUTER_SHARE_LIVE,mount_tag=live,security_model=none"
+		append="$append webkvm.sharenc=live:$OUTER_SHARE_LIVE"
+	fi
+	[ -n "${OUTER_HOSTFWD:-}" ] &&
+		nic="-nic user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$OUTER_HOSTFWD-:$OUTER_HOSTFWD"
 	timeout -s KILL "${OUTER_TIMEOUT:-3600}" qemu-system-x86_64 \
 		-accel tcg,thread=multi -cpu "${OUTER_CPU:-qemu64,+svm}" -m "${OUTER_MEMORY:-6144}" \
 		-smp "${OUTER_CPUS:-2}" -kernel "$(bed_kernel)" -initrd "$BED_CACHE/outer/initrd" \
 		-append "console=ttyS0 quiet panic=-1 webkvm.init=$OUTER_SRCDIR/tests/outer/init webkvm.run=$work/run.sh$append" \
 		-drive "file=$BED_CACHE/outer/root.img,format=raw,if=virtio,snapshot=on,cache=unsafe" \
-		$shares -nic none -display none -monitor none \
+		$shares $nic -display none -monitor none \
 		-serial "file:$log" -serial "file:$work/alive" -serial "file:$results" \
 		-no-reboot </dev/null &
 	bed_watch_heartbeat $! "$work/alive"

@@ -2,18 +2,6 @@
 # a laptop's and a phone's size, with no console error and no CSP
 # violation; the screenshots stay in BUILDDIR/tests/screenshots.
 
-need_browser() {
-	[ -x /usr/bin/chromium ] || fail "chromium is not installed (contrib/install-deps installs it)"
-	command -v npm >/dev/null || fail "npm is not installed"
-	local dir=$BUILDDIR/tests/browser
-	if [ ! -f "$dir/node_modules/playwright-core/package.json" ]; then
-		mkdir -p "$dir" && cp "$SRCDIR/tests/browser/package.json" "$dir/" &&
-			(cd "$dir" && npm install --no-audit --no-fund --silent >npm.log 2>&1) ||
-			fail "npm cannot install playwright-core (log in $dir/npm.log)"
-	fi
-	cp "$SRCDIR/tests/browser/pages.mjs" "$dir/"
-}
-
 test_browser_every_page_renders_without_errors_at_laptop_and_phone_sizes() {
 	need_browser
 	start_portal

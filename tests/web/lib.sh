@@ -18,6 +18,9 @@ need_portal() {
 
 # start_portal: vmmd (group webkvm), webkvm.fcgi as PORTAL_UID, nginx on a
 # free loopback port with a self-signed certificate. Sets URL, ADMIN_PASSWORD.
+# PORTAL_ADDRESS and PORTAL_PORT choose nginx's address and port instead;
+# PORTAL_JS_ROOT serves Debian's front-end libraries from a copy of
+# /usr/share/javascript (where a machine lacks the packages).
 start_portal() {
 	need_portal
 	getent group "$PORTAL_GROUP" >/dev/null || groupadd --system "$PORTAL_GROUP"
@@ -46,7 +49,7 @@ start_portal() {
 		fail "openssl cannot make a certificate"
 	local port i
 	for i in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 40000))
+		port=${PORTAL_PORT:-$((20000 + RANDOM % 40000))}
 		nginx_conf "$port" >nginx.conf
 		/usr/sbin/nginx -c "$PWD/nginx.conf" -p "$PWD" >>nginx.log 2>&1 && break
 		port=
@@ -80,8 +83,9 @@ http {
 	proxy_temp_path $PWD/nginx-tmp/proxy;
 	uwsgi_temp_path $PWD/nginx-tmp/uwsgi;
 	scgi_temp_path $PWD/nginx-tmp/scgi;
-$(sed -e "s|@LISTEN@|127.0.0.1:$1|; s|@CERT@|$PWD/tls.crt|; s|@KEY@|$PWD/tls.key|" \
-	-e "s|@STATIC@|$SRCDIR/static|; s|@SOCKET@|$PWD/fcgi/fcgi.sock|" "$SRCDIR/contrib/nginx/webkvm.conf")
+$(sed -e "s|@LISTEN@|${PORTAL_ADDRESS:-127.0.0.1}:$1|; s|@CERT@|$PWD/tls.crt|; s|@KEY@|$PWD/tls.key|" \
+	-e "s|@STATIC@|$SRCDIR/static|; s|@SOCKET@|$PWD/fcgi/fcgi.sock|" \
+	-e "s|/usr/share/javascript/|${PORTAL_JS_ROOT:-/usr/share/javascript}/|" "$SRCDIR/contrib/nginx/webkvm.conf")
 ${NGINX_EXTRA:-}
 }
 END
@@ -179,4 +183,18 @@ set_rights() {
 	for r in "$@"; do args+=("$r.$uuid=on"); done
 	web "/user/$user" >/dev/null
 	[ "$(post "/user/$user/rights" "${args[@]}")" = 303 ] || fail "setting the rights of $user failed"
+}
+
+# need_browser: chromium, and playwright-core from npm in BUILDDIR/tests/browser
+# with the scripts of tests/browser beside it.
+need_browser() {
+	[ -x /usr/bin/chromium ] || fail "chromium is not installed (contrib/install-deps installs it)"
+	command -v npm >/dev/null || fail "npm is not installed"
+	local dir=$BUILDDIR/tests/browser
+	if [ ! -f "$dir/node_modules/playwright-core/package.json" ]; then
+		mkdir -p "$dir" && cp "$SRCDIR/tests/browser/package.json" "$dir/" &&
+			(cd "$dir" && npm install --no-audit --no-fund --silent >npm.log 2>&1) ||
+			fail "npm cannot install playwright-core (log in $dir/npm.log)"
+	fi
+	cp "$SRCDIR"/tests/browser/*.mjs "$dir/"
 }
