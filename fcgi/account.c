@@ -172,13 +172,15 @@ int account_check_password(sqlite3 *db, int64_t user_id, const char *name, const
 	char name_key[USER_NAME_MAX + 8], form_key[USER_NAME_MAX + 12];
 	sqlite3_stmt *st;
 	bool ok = false;
-	int wait, w;
+	int wait;
 
 	snprintf(name_key, sizeof(name_key), "user:%s", name);
 	snprintf(form_key, sizeof(form_key), "password:%s", name);
+	/*
+	 * Only the form's own failures make it wait: failed logins from
+	 * anywhere must not keep a logged-in user from changing a password.
+	 */
 	wait = throttle_wait(db, form_key, LOGIN_FREE_FAILURES, now);
-	w = throttle_wait(db, name_key, LOGIN_NAME_FAILURES, now);
-	wait = w > wait ? w : wait;
 	if (wait > 0) {
 		*ret_wait = wait;
 		return -EAGAIN;

@@ -43,9 +43,10 @@ int account_login(sqlite3 *db, const char *name, const char *password, const cha
 /* The password check alone (for a password change). */
 /*
  * A logged-in user's current password, as the password form asks for it:
- * 0 when it is the password, -EACCES when not, -EAGAIN with the seconds
- * to wait when too many were wrong (5 free under the form's own key, and
- * each counts under the account's as a failed login does), so that a
+ * 0 when it is the password, -EACCES when not, -EIO when the database
+ * failed, -EAGAIN with the seconds to wait when too many were wrong (5
+ * free under the form's own key; each also counts under the account's as
+ * a failed login does, but only the form's make it wait), so that a
  * stolen session cannot try passwords faster than the login form allows.
  */
 int account_check_password(sqlite3 *db, int64_t user_id, const char *name, const char *password,

@@ -119,6 +119,9 @@ json_object *vmmd_domains(struct vmmd_link *l, char *err, size_t errlen)
 			return json_object_get(l->domains);
 		}
 		json_object_put(ret);
+		/* the next call asks for the whole list */
+		json_object_put(l->domains);
+		l->domains = NULL;
 		error_set(err, errlen, -EPROTO, "the VM service called a list unchanged that this link does not hold");
 		return NULL;
 	}

@@ -107,6 +107,8 @@ int page_password(struct request *r)
 		snprintf(msg, sizeof(msg), "Too many wrong passwords. Try again in %d seconds.", wait);
 		return password_page(r, 429, msg);
 	}
+	if (ret == -EIO)
+		return respond_error(r, 500, "The portal's database failed.");
 	if (ret < 0) {
 		audit_log(r, "change password", r->session.user, "wrong current password");
 		return password_page(r, 403, "The current password is wrong.");

@@ -51,79 +51,76 @@ async function loginCockpit() {
 
 // Each run's end is read from the page's own clock (Date.now() in the
 // page, the same clock as t0 here), so that the time this script takes to
-// hear back from the browser counts for neither page. Ours: a script run
-// in the page before its own marks the first frame drawn after the load
-// event with the table's N rows (rows come from the server, so they are
-// there at the load event unless something took them away).
-const markDone = (want) => {
+// hear back from the browser counts for neither page. The same script runs
+// in both, in every frame before the page's own: once the list has its N
+// rows (ours: and its load event has fired, as its rows come with the page
+// itself), it marks the time in the callback of the next animation frame,
+// just before that frame is painted.
+const markDone = ([selector, want, afterLoad]) => {
+  const full = () => document.querySelectorAll(selector).length >= want;
   const done = () => requestAnimationFrame(() => { window.listDoneAt = Date.now(); });
-  const full = () => document.querySelectorAll('tr[data-vm]').length >= want;
-  window.addEventListener('load', () => {
+  const watch = () => {
     if (full()) return done();
-    const watch = new MutationObserver(() => {
+    const observer = new MutationObserver(() => {
       if (full()) {
-        watch.disconnect();
+        observer.disconnect();
         done();
       }
     });
-    watch.observe(document.body, { childList: true, subtree: true });
-  });
+    observer.observe(document.documentElement, { childList: true, subtree: true });
+  };
+  if (afterLoad) window.addEventListener('load', watch);
+  else if (document.documentElement) watch();
+  else document.addEventListener('DOMContentLoaded', watch);
 };
 
-// portalRun: page.goto until the load event, then until the page marked the drawn list.
-async function portalRun() {
-  const t0 = Date.now();
-  await page.goto(url + '/instances', { waitUntil: 'load', timeout: limit });
-  const seen = await page.waitForFunction(() => window.listDoneAt, null, { timeout: limit, polling: 10 });
-  const ms = (await seen.jsonValue()) - t0;
-  const timing = await page.evaluate(() => {
-    const e = performance.getEntriesByType('navigation')[0];
-    return `${Math.round(e.responseEnd)} ${Math.round(e.loadEventEnd)}`;
-  });
-  return { ms: `${ms} ${timing}`, rows: n };
-}
-
-// cockpitRows: the rows of cockpit-machines' VM list, in whichever frame
-// of the shell shows it (0 while it is not there yet), and the page's
-// clock when it counted them.
-async function cockpitRows() {
-  let rows = 0, at = 0;
+// doneAt: the page's mark in whichever frame made it, or 0.
+async function doneAt() {
   for (const frame of page.frames()) {
-    const [count, now] = await frame.evaluate(() =>
-      [document.querySelectorAll('#virtual-machines-listing tbody tr[data-row-id]').length, Date.now()])
-      .catch(() => [0, 0]);
-    if (count > rows) {
-      rows = count;
-      at = now;
-    }
+    const at = await frame.evaluate(() => window.listDoneAt || 0).catch(() => 0);
+    if (at) return at;
   }
-  return { rows, at };
+  return 0;
 }
 
-async function cockpitRun() {
-  const t0 = Date.now();
-  await page.goto(url + '/machines', { waitUntil: 'load', timeout: limit }).catch(() => {});
+// rowsNow: the most rows any frame shows now (for a run that ran out of time).
+async function rowsNow(selector) {
   let rows = 0;
+  for (const frame of page.frames()) {
+    rows = Math.max(rows, await frame.evaluate((s) => document.querySelectorAll(s).length, selector).catch(() => 0));
+  }
+  return rows;
+}
+
+const selectors = { portal: 'tr[data-vm]', cockpit: '#virtual-machines-listing tbody tr[data-row-id]' };
+
+// run: navigate, then wait for the mark (at most LIMIT).
+async function run() {
+  const t0 = Date.now();
+  const path = kind === 'portal' ? '/instances' : '/machines';
+  await page.goto(url + path, { waitUntil: 'load', timeout: limit }).catch(() => {});
   while (Date.now() - t0 < limit) {
-    const seen = await cockpitRows();
-    rows = seen.rows;
-    if (rows >= n) return { ms: seen.at - t0, rows };
+    const at = await doneAt();
+    if (at) {
+      if (kind !== 'portal') return { ms: at - t0, rows: n };
+      const timing = await page.evaluate(() => {
+        const e = performance.getEntriesByType('navigation')[0];
+        return `${Math.round(e.responseEnd)} ${Math.round(e.loadEventEnd)}`;
+      });
+      return { ms: `${at - t0} ${timing}`, rows: n };
+    }
     await sleep(25);
   }
-  return { ms: null, rows };
+  return { ms: null, rows: await rowsNow(selectors[kind]) };
 }
 
 try {
-  if (kind === 'portal') {
-    await context.addInitScript(markDone, n);
-    await loginPortal();
-  }
+  if (kind === 'portal') await loginPortal();
   else await loginCockpit();
+  await context.addInitScript(markDone, [selectors[kind], n, kind === 'portal']);
   for (let i = 0; i < runs; i++) {
     await page.goto('about:blank');
-    const r = kind === 'portal'
-      ? await portalRun().catch(async () => ({ ms: null, rows: await page.locator('tr[data-vm]').count().catch(() => 0) }))
-      : await cockpitRun();
+    const r = await run();
     console.log(r.ms === null ? `incomplete ${r.rows}` : `run ${r.ms}`);
     if (r.ms === null) break;
   }

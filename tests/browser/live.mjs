@@ -10,7 +10,7 @@
 // SHARE is where the portal's side (tests/browser/live-portal.sh) takes
 // vmmctl commands: ask.N, answered by done.N.
 import { chromium } from 'playwright-core';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,7 +19,8 @@ const vm = 'live1';
 const problems = [];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'webkvm-live-')), {
+const profile = mkdtempSync(join(tmpdir(), 'webkvm-live-'));
+const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
   ignoreHTTPSErrors: true,
@@ -31,7 +32,10 @@ const page = context.pages()[0] || await context.newPage();
 page.setDefaultTimeout(90000);
 page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()} (${m.location().url})`); });
 page.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
-page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+// A poll cut short by a button's navigation is aborted, not failed.
+page.on('requestfailed', (r) => {
+  if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+});
 page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
 await page.exposeFunction('reportViolation', (v) => problems.push(`CSP violation: ${v}`));
 await page.addInitScript(() => {
@@ -45,13 +49,17 @@ page.on('dialog', (d) => d.accept());
 let navigations = 0;
 page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
 
+// vmmctl COMMAND on the portal's side: { status, text }. Each file goes
+// across whole (written aside, then renamed).
 let asked = 0;
 async function vmmctl(command) {
   asked++;
-  writeFileSync(join(share, `ask.${asked}`), command);
+  writeFileSync(join(share, `ask.${asked}.tmp`), command);
+  renameSync(join(share, `ask.${asked}.tmp`), join(share, `ask.${asked}`));
   for (let i = 0; i < 1200; i++) {
     if (existsSync(join(share, `done.${asked}`))) {
-      return readFileSync(join(share, `done.${asked}`), 'utf8').trim();
+      const [status, ...text] = readFileSync(join(share, `done.${asked}`), 'utf8').split('\n');
+      return { status: status.trim(), text: text.join(' ') };
     }
     await sleep(100);
   }
@@ -97,8 +105,8 @@ try {
   await page.goto(url + '/instances');
   await waitRowState('running', 'before the shutdown');
   const before = navigations;
-  const status = await vmmctl(`shutdown ${vm}`);
-  if (status !== '0') throw new Error(`vmmctl shutdown answered ${status}`);
+  const shutdown = await vmmctl(`shutdown ${vm}`);
+  if (shutdown.status !== '0') throw new Error(`vmmctl shutdown answered ${shutdown.status}: ${shutdown.text}`);
   await waitRowState('shut off', 'after the guest powered off');
   if (navigations !== before) throw new Error('the list was reloaded to show the new state');
   if (await page.isHidden(`tr[data-vm="${vm}"] button[formaction$="/start"]`)) {
@@ -114,21 +122,28 @@ try {
   await waitRowState('shut off', 'after Force off');
 
   // Delete it with its disk, from its page.
+  const disk = await vmmctl(`vol-info ${vm}.qcow2 --pool p`);
+  if (disk.status !== '0') throw new Error(`before the delete its disk is not there: ${disk.text}`);
   await page.goto(url + `/instance/${vm}`);
   await page.check('#remove_storage');
   await Promise.all([page.waitForNavigation(), page.click('#delete-form button[type=submit]')]);
   if (!page.url().endsWith('/instances')) throw new Error(`delete went to ${page.url()}: ${await flash()}`);
   if (await page.$(`tr[data-vm="${vm}"]`)) throw new Error('the deleted VM is still listed');
   const gone = await vmmctl(`dominfo ${vm}`);
-  if (gone === '0') throw new Error('vmmd still knows the deleted VM');
+  if (gone.status === '0' || !gone.text.includes(`no VM named '${vm}'`)) {
+    throw new Error(`after the delete vmmctl dominfo says: ${gone.status} ${gone.text}`);
+  }
   const vols = await vmmctl(`vol-info ${vm}.qcow2 --pool p`);
-  if (vols === '0') throw new Error('the deleted VM\'s disk is still in the pool');
+  if (vols.status === '0' || !vols.text.includes(`no volume named '${vm}.qcow2'`)) {
+    throw new Error(`after the delete vmmctl vol-info says: ${vols.status} ${vols.text}`);
+  }
   await page.screenshot({ path: join(shots, 'live-deleted.png'), fullPage: true });
 } catch (e) {
   problems.push(e.message.split('\n')[0]);
   await page.screenshot({ path: join(shots, 'live-failed.png'), fullPage: true }).catch(() => {});
 }
 await context.close();
+rmSync(profile, { recursive: true, force: true });
 if (problems.length) {
   console.log(problems.join('\n'));
   process.exit(1);

@@ -23,11 +23,13 @@ live_portal() {
 			fail "cannot copy Debian's front-end libraries"
 		(
 			# once more when the outer VM's kernel stopped (it does now and
-			# then under software-emulated SVM) before the portal was ready
+			# then under software-emulated SVM) before the portal was ready;
+			# the test's set -e must not end this on the first status
+			set +e
 			for boot in 1 2; do
 				OUTER_HOSTFWD=$port OUTER_SHARE_LIVE=$share BED_SILENCE=60 WEBKVM_TIME_SCALE=3 \
 					outer_run "$BUILDDIR" \
-					"PORTAL_ADDRESS=0.0.0.0 PORTAL_PORT=$port PORTAL_JS_ROOT='$share/js' BUILDDIR='$BUILDDIR' bash tests/browser/live-portal.sh '$share'" \
+					"PORTAL_ADDRESS=0.0.0.0 PORTAL_PORT=$port PORTAL_JS_ROOT='$share/js' BUILDDIR='$BUILDDIR' bash tests/browser/live-portal.sh '$share' '$PWD'" \
 					"$PWD/outer.log" "$PWD/results"
 				status=$?
 				[ $status -eq 125 ] && [ ! -e "$share/ready" ] && continue
@@ -36,7 +38,7 @@ live_portal() {
 			exit 125
 		) &
 	else
-		(PORTAL_PORT=$port bash "$SRCDIR/tests/browser/live-portal.sh" "$share" >results 2>&1) &
+		(PORTAL_PORT=$port bash "$SRCDIR/tests/browser/live-portal.sh" "$share" "$PWD" >results 2>&1) &
 	fi
 	LIVE_PID=$!
 }
@@ -56,7 +58,9 @@ test_browser_runs_a_vms_whole_life_with_the_list_following_its_state() {
 		sleep 0.1
 	done
 	if [ ! -e "$share/ready" ]; then
-		wait "$LIVE_PID"
+		touch "$share/finish"
+		kill "$LIVE_PID" 2>/dev/null
+		wait "$LIVE_PID" || true
 		tail -n 30 results outer.log 2>/dev/null
 		fail "the portal's side never got ready"
 	fi
@@ -65,6 +69,8 @@ test_browser_runs_a_vms_whole_life_with_the_list_following_its_state() {
 	(cd "$BUILDDIR/tests/browser" && node live.mjs "https://localhost:$port" "$password" "$share" "$shots") \
 		>live.out 2>&1 || status=$?
 	touch "$share/finish"
-	wait "$LIVE_PID" || { tail -n 30 results; [ $status -ne 0 ] || fail "the portal's side failed"; }
+	local side=0
+	wait "$LIVE_PID" || side=$?
+	[ $side -eq 0 ] || [ $status -ne 0 ] || { tail -n 30 results; fail "the portal's side failed ($side)"; }
 	[ $status -eq 0 ] || { cat live.out; tail -n 30 results; fail "the browser run found problems"; }
 }
