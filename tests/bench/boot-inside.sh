@@ -3,7 +3,7 @@
 # alternating, and measure vmm's peak RSS against the guest memory it touched.
 # Prints "BENCH ..." lines for tests/bench/run.
 
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-3}
 MEM=256
 CPUS=2
 APPEND="console=ttyS0 quiet"

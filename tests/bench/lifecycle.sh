@@ -1,5 +1,5 @@
 #!/bin/bash
-# Start-to-running and destroy latency of a tiny guest, 20 times in a row:
+# Start-to-running and destroy latency of a tiny guest, 10 times in a row:
 # vmmctl against vmmd, and virsh against libvirtd driving QEMU, on this
 # machine's /dev/kvm, in the same run. Then vmmd's RSS with 100 VMs
 # defined and 20 running.
@@ -12,7 +12,7 @@
 # stopped after), with the users and groups Debian's packages expect.
 set -u
 BUILDDIR=$1
-N=20
+N=${BENCH_LIFECYCLE_RUNS:-10}
 work=$(mktemp -d /tmp/webkvm-lifecycle.XXXXXX)
 chmod 755 "$work"
 cp "$BUILDDIR/tests/guests/testguest.bzImage" "$work/guest.bzImage"

@@ -52,26 +52,18 @@ async function loginCockpit() {
 // Each run's end is read from the page's own clock (Date.now() in the
 // page, the same clock as t0 here), so that the time this script takes to
 // hear back from the browser counts for neither page. The same script runs
-// in both, in every frame before the page's own: once the list has its N
-// rows (ours: and its load event has fired, as its rows come with the page
-// itself), it marks the time in the callback of the next animation frame,
-// just before that frame is painted.
+// in both, in every frame before the page's own, and looks every 10 ms:
+// the first time the list has its N rows (ours: once its load event has
+// fired too, as its rows come with the page itself), it marks the time.
 const markDone = ([selector, want, afterLoad]) => {
-  const full = () => document.querySelectorAll(selector).length >= want;
-  const done = () => requestAnimationFrame(() => { window.listDoneAt = Date.now(); });
-  const watch = () => {
-    if (full()) return done();
-    const observer = new MutationObserver(() => {
-      if (full()) {
-        observer.disconnect();
-        done();
-      }
-    });
-    observer.observe(document.documentElement, { childList: true, subtree: true });
-  };
-  if (afterLoad) window.addEventListener('load', watch);
-  else if (document.documentElement) watch();
-  else document.addEventListener('DOMContentLoaded', watch);
+  let loaded = !afterLoad;
+  if (afterLoad) window.addEventListener('load', () => { loaded = true; });
+  const look = setInterval(() => {
+    if (loaded && document.querySelectorAll(selector).length >= want) {
+      window.listDoneAt = Date.now();
+      clearInterval(look);
+    }
+  }, 10);
 };
 
 // doneAt: the page's mark in whichever frame made it, or 0.
