@@ -2,7 +2,7 @@
 # Start-to-running and destroy latency of a tiny guest, 10 times in a row:
 # vmmctl against vmmd, and virsh against libvirtd driving QEMU, on this
 # machine's /dev/kvm, in the same run. Then vmmd's RSS with 100 VMs
-# defined and 20 running.
+# defined and RUNNING (10) running.
 #
 #   tests/bench/lifecycle.sh BUILDDIR
 #
@@ -13,6 +13,7 @@
 set -u
 BUILDDIR=$1
 N=${BENCH_LIFECYCLE_RUNS:-10}
+RUNNING=${BENCH_LIFECYCLE_RUNNING:-10}
 work=$(mktemp -d /tmp/webkvm-lifecycle.XXXXXX)
 chmod 755 "$work"
 cp "$BUILDDIR/tests/guests/testguest.bzImage" "$work/guest.bzImage"
@@ -79,15 +80,18 @@ for i in $(seq $N); do
 	echo $((t2 - t1)) >>"$work/vmm.destroy"
 done
 
-# vmmd's memory with 100 VMs defined and 20 running
+echo "lifecycle: $N starts and destroys with vmmctl done"
+# vmmd's memory with 100 VMs defined and RUNNING running (20 halted
+# guests at once stopped the outer VM under software emulation every time)
 for i in $(seq 100); do
 	domain_xml "vm$i" >"$work/vm.xml"
 	ctl define "$work/vm.xml" >/dev/null
 done
-for i in $(seq 20); do ctl start "vm$i" >/dev/null; done
+for i in $(seq $RUNNING); do ctl start "vm$i" >/dev/null; done
 running=$(ctl list | grep -c ' running$')
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$VMMD_PID/status")
-for i in $(seq 20); do ctl destroy "vm$i" >/dev/null; done
+for i in $(seq $RUNNING); do ctl destroy "vm$i" >/dev/null; done
+echo "lifecycle: vmmd's RSS with $running running read"
 
 # --- libvirtd and QEMU
 getent group kvm >/dev/null || groupadd -r kvm
@@ -101,6 +105,7 @@ if ! virsh -q -c qemu:///system version >/dev/null 2>&1; then
 	LIBVIRTD_STARTED=1
 	for i in $(seq 100); do virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
 fi
+echo "lifecycle: libvirtd answers"
 domain_xml lvbench >"$work/lvbench.xml"
 # the first create also probes QEMU's capabilities: not counted
 virsh -q -c qemu:///system create "$work/lvbench.xml" >/dev/null 2>"$work/virsh.err" &&
