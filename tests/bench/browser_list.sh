@@ -33,7 +33,7 @@ for f in /usr/lib/cockpit/cockpit-ws /usr/share/cockpit/machines/manifest.json \
 	[ -e "$f" ] || { echo "bench: list: $f is missing (contrib/install-deps installs it)"; exit 1; }
 done
 need_browser
-cp "$SRCDIR/tests/browser/list-time.mjs" "$BUILDDIR/tests/browser/"
+cp "$SRCDIR/tests/browser/list-time.mjs" "$SRCDIR/tests/browser/launch.mjs" "$BUILDDIR/tests/browser/"
 
 # list_time KIND URL USER PASSWORD N RUNS: "MEDIAN-MS" when every run
 # completed (for ours followed by the medians of the page's response end

@@ -8,26 +8,14 @@
 //
 //   node list-time.mjs portal URL USER PASSWORD N RUNS LIMIT-SECONDS
 //   node list-time.mjs cockpit URL USER PASSWORD N RUNS LIMIT-SECONDS
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { launch } from './launch.mjs';
 
 const [kind, url, user, password, nText, runsText, limitText] = process.argv.slice(2);
 const n = Number(nText);
 const runs = Number(runsText);
 const limit = Number(limitText) * 1000;
 
-const profile = mkdtempSync(join(tmpdir(), 'webkvm-list-time-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  ignoreHTTPSErrors: true,
-  viewport: { width: 1366, height: 768 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const page = context.pages()[0] || await context.newPage();
+const { context, page, close } = await launch('list-time');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function loginPortal() {
@@ -120,6 +108,5 @@ try {
   console.log(`error ${e.message.split('\n')[0]}`);
   process.exitCode = 1;
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }

@@ -9,26 +9,16 @@
 //
 // SHARE is where the portal's side (tests/browser/live-portal.sh) takes
 // vmmctl commands: ask.N, answered by done.N.
-import { chromium } from 'playwright-core';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { launch } from './launch.mjs';
 
 const [url, password, share, shots] = process.argv.slice(2);
 const vm = 'live1';
 const problems = [];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const profile = mkdtempSync(join(tmpdir(), 'webkvm-live-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  ignoreHTTPSErrors: true,
-  viewport: { width: 1366, height: 768 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const page = context.pages()[0] || await context.newPage();
+const { page, close } = await launch('live');
 page.setDefaultTimeout(90000);
 page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()} (${m.location().url})`); });
 page.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
@@ -142,8 +132,7 @@ try {
   problems.push(e.message.split('\n')[0]);
   await page.screenshot({ path: join(shots, 'live-failed.png'), fullPage: true }).catch(() => {});
 }
-await context.close();
-rmSync(profile, { recursive: true, force: true });
+await close();
 if (problems.length) {
   console.log(problems.join('\n'));
   process.exit(1);

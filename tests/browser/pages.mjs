@@ -3,22 +3,13 @@
 // fail on any console error, failed request or CSP violation.
 //
 //   node pages.mjs URL ADMIN-PASSWORD NEW-PASSWORD SCREENSHOT-DIR VM-NAME
-import { chromium } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launch } from './launch.mjs';
 
 const [url, password, newPassword, shots, vm] = process.argv.slice(2);
 const problems = [];
 
-const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'webkvm-chromium-')), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  ignoreHTTPSErrors: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const page = context.pages()[0] || await context.newPage();
+const { page, close } = await launch('pages');
 page.on('console', (m) => {
   // the one page that must be missing says so in the console too
   if (m.type() === 'error' && !m.location().url.includes('/no-such-page')) {
@@ -83,7 +74,7 @@ const flash = await page.textContent('.alert').catch(() => '');
 if (!flash || !flash.includes(vm)) problems.push(`no message after Start: '${flash}'`);
 await shoot('after-start');
 
-await context.close();
+await close();
 if (problems.length) {
   console.log(problems.join('\n'));
   process.exit(1);
