@@ -1,4 +1,5 @@
 /* The instances list: every VM the user may see, searchable and sortable. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,13 +10,29 @@
 #include "fcgi/template.h"
 #include "fcgi/vmlist.h"
 
-enum sort_key { SORT_NAME, SORT_STATE, SORT_VCPUS, SORT_MEMORY };
-static const char *const sort_names[] = { "name", "state", "vcpus", "memory" };
+enum sort_key { SORT_NAME, SORT_STATE, SORT_VCPUS, SORT_MEMORY, SORT_ADDRESS, SORT_AUTOSTART };
+static const char *const sort_names[] = { "name", "state", "vcpus", "memory", "address",
+					  "autostart" };
 
 struct sort {
 	enum sort_key key;
 	bool descending;
 };
+
+/* A VM's first IPv4 address as a number; past every address when it has none. */
+static int64_t first_address(json_object *vm)
+{
+	json_object *arr;
+	const char *text;
+	struct in_addr a;
+
+	if (!json_object_object_get_ex(vm, "addresses", &arr) ||
+	    !json_object_is_type(arr, json_type_array) || !json_object_array_length(arr) ||
+	    !(text = json_object_get_string(json_object_array_get_idx(arr, 0))) ||
+	    inet_pton(AF_INET, text, &a) != 1)
+		return INT64_C(1) << 32;
+	return ntohl(a.s_addr);
+}
 
 static int compare(const void *a, const void *b, void *arg)
 {
@@ -39,6 +56,19 @@ static int compare(const void *a, const void *b, void *arg)
 		json_get_int64(y, s->key == SORT_VCPUS ? "vcpus" : "memory_kib", &iy);
 		c = ix < iy ? -1 : ix > iy;
 		break;
+	case SORT_ADDRESS:
+		ix = first_address(x);
+		iy = first_address(y);
+		c = ix < iy ? -1 : ix > iy;
+		break;
+	case SORT_AUTOSTART: {
+		bool bx = false, by = false;
+
+		json_get_bool(x, "autostart", &bx);
+		json_get_bool(y, "autostart", &by);
+		c = (int)bx - (int)by;
+		break;
+	}
 	default:
 		break;
 	}
@@ -47,7 +77,7 @@ static int compare(const void *a, const void *b, void *arg)
 	return s->descending ? -c : c;
 }
 
-/* The query's sort (sort=name|state|vcpus|memory, order=asc|desc). */
+/* The query's sort (sort=name|state|vcpus|memory|address|autostart, order=asc|desc). */
 static struct sort sort_of(struct request *r)
 {
 	const char *key = params_get(&r->query, "sort"), *order = params_get(&r->query, "order");
@@ -59,7 +89,26 @@ static struct sort sort_of(struct request *r)
 	return s;
 }
 
-/* The list after the query's filters (q: part of the name, state) and sort. */
+/* q is part of the VM's name or of one of its addresses. */
+static bool matches(json_object *vm, const char *name, const char *q)
+{
+	json_object *arr;
+
+	if (strcasestr(name, q))
+		return true;
+	if (!json_object_object_get_ex(vm, "addresses", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		const char *a = json_object_get_string(json_object_array_get_idx(arr, i));
+
+		if (a && strstr(a, q))
+			return true;
+	}
+	return false;
+}
+
+/* The list after the query's filters (q: part of the name or an address, state) and sort. */
 static json_object *filtered(struct request *r, json_object *all, const struct sort *s)
 {
 	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
@@ -77,7 +126,7 @@ static json_object *filtered(struct request *r, json_object *all, const struct s
 
 		json_get_string(vm, "name", &name);
 		json_get_string(vm, "state", &st);
-		if (q && *q && !strcasestr(name, q))
+		if (q && *q && !matches(vm, name, q))
 			continue;
 		if (state && *state && strcmp(state, st))
 			continue;
@@ -246,7 +295,7 @@ int page_vms_json(struct request *r)
 	n = json_object_array_length(all);
 	for (size_t i = 0; i < n; i++) {
 		json_object *vm = json_object_array_get_idx(all, i), *o = json_object_new_object();
-		static const char *const keys[] = { "state", "st" };
+		static const char *const keys[] = { "state", "st", "addresses" };
 		const char *name = "";
 
 		json_get_string(vm, "name", &name);

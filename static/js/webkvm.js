@@ -53,9 +53,17 @@ function poll(url, apply) {
   window.setTimeout(tick, 3000);
 }
 
-// s: {state, st: {badge, running, paused, off, not_responding}}
+// s: {state, st: {badge, running, paused, off, not_responding}, addresses (in the list)}
 function showState(root, s) {
   const st = s.st || {};
+  const cell = root.querySelector('.vm-addresses');
+  if (cell && Array.isArray(s.addresses) && cell.textContent !== s.addresses.join('')) {
+    cell.replaceChildren(...s.addresses.map((a) => {
+      const line = document.createElement('div');
+      line.textContent = a;
+      return line;
+    }));
+  }
   const badge = root.querySelector('.vm-state');
   if (badge) {
     badge.textContent = s.state + (st.not_responding ? ' (not responding)' : '');

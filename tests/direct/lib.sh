@@ -104,7 +104,7 @@ need_netns() {
 # removed at the end; $NS names it, and vmmd runs in it.
 in_netns() {
 	need_netns
-	NS=wk$$
+	NS=wk$$ PEERS=
 	ip netns add "$NS"
 	trap cleanup_test EXIT
 	ip -n "$NS" link add br0 type bridge
@@ -157,3 +157,49 @@ wait_state() {
 	ctl dominfo "$1"
 	fail "$1 did not become $2"
 }
+
+# nat_xml NAME BRIDGE THIRD-OCTET [DHCP-HOSTS]: a NAT network on 10.THIRD.0.0/24.
+nat_xml() {
+	cat <<EOF
+<network>
+  <name>$1</name>
+  <forward mode='nat'/>
+  <bridge name='$2' stp='off'/>
+  <ip address='10.$3.0.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='10.$3.0.100' end='10.$3.0.199'/>${4:-}
+    </dhcp>
+  </ip>
+</network>
+EOF
+}
+
+# peer NAME BRIDGE MAC: namespace $NS-NAME with eth0 (MAC) joined to BRIDGE.
+peer() {
+	ip netns add "$NS-$1"
+	PEERS="$PEERS $NS-$1"
+	ip -n "$NS" link add "p-$1" type veth peer name eth0 netns "$NS-$1"
+	ip -n "$NS" link set "p-$1" master "$2" up
+	ip -n "$NS-$1" link set eth0 address "$3" up
+	ip -n "$NS-$1" link set lo up
+}
+
+# dhcp NAME [UDHCPC-ARGS...]: peer NAME leases an address with busybox's
+# udhcpc and uses it.
+dhcp() {
+	local name=$1
+	shift
+	cat >udhcpc.sh <<-'EOF'
+	#!/bin/sh
+	[ "$1" = bound ] || exit 0
+	ip addr add "$ip/$mask" dev "$interface"
+	[ -z "$router" ] || ip route add default via "${router%% *}"
+	exit 0
+	EOF
+	chmod +x udhcpc.sh
+	timeout $(scaled 60) ip netns exec "$NS-$name" busybox udhcpc -i eth0 -n -q -t 30 -T 1 \
+		-s "$PWD/udhcpc.sh" "$@" >"dhcp-$name.log" 2>&1 ||
+		{ cat "dhcp-$name.log"; fail "peer $name got no lease"; }
+}
+
+addr_of() { ip -n "$NS-$1" -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1; }

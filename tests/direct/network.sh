@@ -8,24 +8,7 @@
 net_setup() {
 	need_kvm
 	in_netns
-	PEERS=
 	start_vmmd
-}
-
-# nat_xml NAME BRIDGE THIRD-OCTET [DHCP-HOSTS]: a NAT network on 10.THIRD.0.0/24.
-nat_xml() {
-	cat <<EOF
-<network>
-  <name>$1</name>
-  <forward mode='nat'/>
-  <bridge name='$2' stp='off'/>
-  <ip address='10.$3.0.1' netmask='255.255.255.0'>
-    <dhcp>
-      <range start='10.$3.0.100' end='10.$3.0.199'/>${4:-}
-    </dhcp>
-  </ip>
-</network>
-EOF
 }
 
 # isolated_xml NAME BRIDGE THIRD-OCTET
@@ -37,32 +20,6 @@ net_define() { # XML-FUNCTION ARGS...: define it from a file
 	"$@" >"$2.xml"
 	ctl net-define "$2.xml" >/dev/null
 }
-
-# peer NAME BRIDGE MAC: namespace $NS-NAME with eth0 (MAC) joined to BRIDGE.
-peer() {
-	ip netns add "$NS-$1"
-	PEERS="$PEERS $NS-$1"
-	ip -n "$NS" link add "p-$1" type veth peer name eth0 netns "$NS-$1"
-	ip -n "$NS" link set "p-$1" master "$2" up
-	ip -n "$NS-$1" link set eth0 address "$3" up
-	ip -n "$NS-$1" link set lo up
-}
-
-# dhcp NAME: peer NAME leases an address with busybox's udhcpc and uses it.
-dhcp() {
-	cat >udhcpc.sh <<-'EOF'
-	#!/bin/sh
-	[ "$1" = bound ] || exit 0
-	ip addr add "$ip/$mask" dev "$interface"
-	[ -z "$router" ] || ip route add default via "${router%% *}"
-	exit 0
-	EOF
-	chmod +x udhcpc.sh
-	timeout $(scaled 60) ip netns exec "$NS-$1" busybox udhcpc -i eth0 -n -q -t 30 -T 1 \
-		-s "$PWD/udhcpc.sh" >"dhcp-$1.log" 2>&1 || { cat "dhcp-$1.log"; fail "peer $1 got no lease"; }
-}
-
-addr_of() { ip -n "$NS-$1" -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1; }
 
 # outside: namespace $NS-out (10.99.0.2) beyond the host (10.99.0.1), with a
 # route back to 10.78.0.0/24 so that only the host's rules can stop that subnet.
@@ -102,6 +59,11 @@ test_nat_network_gives_leases_routes_out_and_leaves_nothing_when_stopped() {
 	ctl start web >/dev/null
 	ip -n "$NS" -o link show master wklab | grep -q 'vnet0' || fail "the VM's tap is not on wklab"
 
+	# no lease yet: the list has no address for it
+	call '{"jsonrpc":"2.0","id":1,"method":"domain.list"}' >list
+	grep -q '"name":"web"[^}]*"addresses":\[\]' list || { cat list; fail "web has addresses before any lease"; }
+	etag=$(sed -n 's/.*"etag":"\([0-9a-f]*\)".*/\1/p' list)
+
 	# two guests: the static host and one from the range; each other, the gateway, outside
 	outside
 	peer a wklab 52:54:00:77:00:10
@@ -121,6 +83,9 @@ test_nat_network_gives_leases_routes_out_and_leaves_nothing_when_stopped() {
 	[ "$(grep -c ipv4 one)" -eq 1 ] || { cat one; fail "--mac does not filter"; }
 	ctl domifaddr web >ifaddr
 	grep -q '^ vnet0 *52:54:00:77:00:10 *ipv4 *10.77.0.10/24$' ifaddr || { cat ifaddr; fail "domifaddr"; }
+	# the list carries the lease, and its etag changed with it
+	call '{"jsonrpc":"2.0","id":2,"method":"domain.list","params":{"unless":"'"$etag"'"}}' >list
+	grep -q '"name":"web"[^}]*"addresses":\["10.77.0.10"\]' list || { cat list; fail "domain.list has not web's lease"; }
 
 	ctl destroy web >/dev/null
 	! ip -n "$NS" -o link show | grep -q vnet || fail "the tap outlived its VM"

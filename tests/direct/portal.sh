@@ -147,3 +147,55 @@ test_portal_pulls_the_cable_of_a_running_guest() {
 	[ "$(link)" = true ] || fail "the running NIC's link is still down"
 	act t1 destroy
 }
+
+# A running VM's address, from its network's DHCP lease, in the list: in
+# its row, in what the list's poller gets, found by the search and sorted
+# on, and a new address in place of the old one (one worker, so that the
+# view after the change meets the rows kept from the view before). A peer
+# namespace with the VM's MAC takes the lease: the test guest has no DHCP
+# client.
+test_portal_lists_a_running_guests_address() {
+	need_kvm
+	in_netns
+	PORTAL_THREADS=1 start_portal
+	nat_xml lab wklab 77 >lab.xml
+	ctl net-define lab.xml >/dev/null
+	ctl net-start lab >/dev/null
+	define t1 tick "<interface type='network'><mac address='52:54:00:77:00:10'/><source network='lab'/></interface>"
+	define t2 tick
+	login_admin
+	act t1 start
+	web /instances >/dev/null
+	grep -A8 'data-vm="t1"' body.html | grep -q '<td class="[^"]*vm-addresses"></td>' ||
+		fail "t1 shows an address before any lease"
+	peer a wklab 52:54:00:77:00:10
+	dhcp a -r 10.77.0.150
+	web /instances >/dev/null
+	grep -A8 'data-vm="t1"' body.html | grep -q 'vm-addresses"><div>10.77.0.150</div></td>' ||
+		fail "t1's row does not show 10.77.0.150"
+	web /instances.json >/dev/null
+	grep -q '"t1":{[^}]*}*[^}]*"addresses":\["10.77.0.150"\]' body.html ||
+		fail "the poller does not get t1's address: $(cat body.html)"
+	web '/instances?q=10.77.0' >/dev/null
+	grep -q 'data-vm="t1"' body.html && ! grep -q 'data-vm="t2"' body.html ||
+		fail "searching for 10.77.0 does not give t1 alone"
+	# ascending, a VM with an address comes before one without; descending, after
+	web '/instances?sort=address&order=asc' >/dev/null
+	[ "$(grep -o 'data-vm="t[12]"' body.html | tr -d '\n')" = 'data-vm="t1"data-vm="t2"' ] ||
+		fail "sorted by address, t1 is not first"
+	web '/instances?sort=address&order=desc' >/dev/null
+	[ "$(grep -o 'data-vm="t[12]"' body.html | tr -d '\n')" = 'data-vm="t2"data-vm="t1"' ] ||
+		fail "sorted by address, descending, t2 is not first"
+	# the guest's lease moves to another address (dnsmasq's file, as it
+	# would write it): one address still, another one
+	web /instances >/dev/null
+	sed -i 's/ 10\.77\.0\.150 / 10.77.0.160 /' run/networks/lab/leases
+	grep -q ' 10.77.0.160 ' run/networks/lab/leases || fail "no lease to move in run/networks/lab/leases"
+	web /instances >/dev/null
+	grep -A8 'data-vm="t1"' body.html | grep -q 'vm-addresses"><div>10.77.0.160</div></td>' ||
+		fail "t1's row does not show its new address 10.77.0.160"
+	act t1 destroy
+	web /instances >/dev/null
+	grep -A8 'data-vm="t1"' body.html | grep -q '<td class="[^"]*vm-addresses"></td>' ||
+		fail "t1 still shows an address once it is off"
+}

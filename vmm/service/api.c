@@ -19,9 +19,13 @@
  *   destroy) answers later, and vmmd serves everyone else meanwhile.
  * - The caller's uid decides which host files a definition may name
  *   (hostfile.c).
+ * - A VM's summary (each entry of domain.list, and the answers about one
+ *   VM) carries a running VM's IPv4 addresses: what the DHCP of its
+ *   networks leased to its MACs (virsh domifaddr --source lease).
  * - domain.reboot presses the power button and starts the VM again once
  *   the guest has shut down, as libvirt does without a guest agent.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -79,9 +83,52 @@ struct summary_sink {
 	void (*str)(struct summary_sink *s, const char *key, const char *v);
 	void (*num)(struct summary_sink *s, const char *key, int64_t v);
 	void (*flag)(struct summary_sink *s, const char *key, bool v);
+	void (*strs)(struct summary_sink *s, const char *key, const char *const *v, size_t n);
 };
 
-static void summary_visit(struct domain *dom, int64_t now, struct summary_sink *s)
+/* What a summary is made from besides the VM: the time, and the leases, read once for a list. */
+struct summary_ctx {
+	const struct vmmd *d;
+	int64_t now;
+	struct lease_table leases;
+	bool leases_read;
+};
+
+#define SUMMARY_ADDRESSES_MAX 16
+
+/* A running VM's IPv4 addresses: the leases its networks' DHCP gave its MACs. */
+static void summary_addresses(struct domain *dom, struct summary_ctx *x, struct summary_sink *s)
+{
+	char text[SUMMARY_ADDRESSES_MAX][INET_ADDRSTRLEN];
+	const char *v[SUMMARY_ADDRESSES_MAX];
+	size_t n = 0;
+
+	if (dom->state == DOMAIN_RUNNING || dom->state == DOMAIN_PAUSED) {
+		for (unsigned int i = 0; i < dom->def->nifaces && n < SUMMARY_ADDRESSES_MAX; i++) {
+			const struct domain_iface *f = &dom->def->ifaces[i];
+			uint32_t ips[SUMMARY_ADDRESSES_MAX];
+			size_t got;
+
+			if (f->type != IFACE_NETWORK)
+				continue;
+			if (!x->leases_read) {
+				lease_table_load(x->d, &x->leases);
+				x->leases_read = true;
+			}
+			got = lease_table_find(&x->leases, f->source, f->mac, ips,
+					       SUMMARY_ADDRESSES_MAX - n);
+			for (size_t k = 0; k < got; k++, n++) {
+				struct in_addr a = { htonl(ips[k]) };
+
+				inet_ntop(AF_INET, &a, text[n], sizeof(text[n]));
+				v[n] = text[n];
+			}
+		}
+	}
+	s->strs(s, "addresses", v, n);
+}
+
+static void summary_visit(struct domain *dom, struct summary_ctx *x, struct summary_sink *s)
 {
 	s->str(s, "name", dom->def->name);
 	s->str(s, "uuid", dom->def->uuid);
@@ -89,12 +136,13 @@ static void summary_visit(struct domain *dom, int64_t now, struct summary_sink *
 	s->str(s, "state", domain_state_name(dom->state));
 	s->str(s, "reason", dom->reason);
 	s->flag(s, "autostart", dom->autostart);
-	s->flag(s, "responding", domain_responding(dom, now));
+	s->flag(s, "responding", domain_responding(dom, x->now));
 	/* what a list of VMs shows, so that a portal needs no call per VM */
 	s->num(s, "vcpus", dom->def->vcpus);
 	s->num(s, "memory_kib", dom->def->memory_kib);
 	if (dom->def->title)
 		s->str(s, "title", dom->def->title);
+	summary_addresses(dom, x, s);
 }
 
 struct json_sink {
@@ -117,11 +165,24 @@ static void json_flag(struct summary_sink *s, const char *key, bool v)
 	json_object_object_add(((struct json_sink *)s)->o, key, json_object_new_boolean(v));
 }
 
-json_object *api_domain_summary(struct domain *dom)
+static void json_strs(struct summary_sink *s, const char *key, const char *const *v, size_t n)
 {
-	struct json_sink j = { { json_str, json_num, json_flag }, json_object_new_object() };
+	json_object *arr = json_object_new_array();
 
-	summary_visit(dom, vmmd_now_ms(), &j.sink);
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(v[i]));
+	json_object_object_add(((struct json_sink *)s)->o, key, arr);
+}
+
+#define JSON_SINK { json_str, json_num, json_flag, json_strs }
+
+json_object *api_domain_summary(struct vmmd *d, struct domain *dom)
+{
+	struct json_sink j = { JSON_SINK, json_object_new_object() };
+	struct summary_ctx x = { .d = d, .now = vmmd_now_ms() };
+
+	summary_visit(dom, &x, &j.sink);
+	lease_table_free(&x.leases);
 	return j.o;
 }
 
@@ -159,13 +220,24 @@ static void hash_flag(struct summary_sink *s, const char *key, bool v)
 	hash_bytes((struct hash_sink *)s, &b, 1);
 }
 
+/* the count first, so that ["a", "b"] and ["a\0b"] differ */
+static void hash_strs(struct summary_sink *s, const char *key, const char *const *v, size_t n)
+{
+	uint64_t count = n;
+
+	hash_bytes((struct hash_sink *)s, key, strlen(key) + 1);
+	hash_bytes((struct hash_sink *)s, &count, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+		hash_bytes((struct hash_sink *)s, v[i], strlen(v[i]) + 1);
+}
+
 void api_domain_done(struct vmmd *d, struct deferred *q, struct domain *dom, const char *code,
 		     const char *err)
 {
 	if (code)
 		vmmd_answer_error(d, q, code, "%s", err);
 	else
-		vmmd_answer(d, q, api_domain_summary(dom), false);
+		vmmd_answer(d, q, api_domain_summary(d, dom), false);
 }
 
 /* The reply comes later: what finishes the request has c->later. */
@@ -185,14 +257,14 @@ static json_object *api_later(struct api_ctx *c)
  */
 static json_object *api_list(struct api_ctx *c)
 {
-	struct hash_sink hs = { { hash_str, hash_num, hash_flag }, 0xcbf29ce484222325ULL };
+	struct hash_sink hs = { { hash_str, hash_num, hash_flag, hash_strs }, 0xcbf29ce484222325ULL };
+	struct summary_ctx x = { .d = c->d, .now = vmmd_now_ms() };
 	json_object *arr, *o = json_object_new_object();
-	int64_t now = vmmd_now_ms();
 	const char *unless = NULL;
 	char etag[17];
 
 	for (unsigned int i = 0; i < c->d->ndomains; i++) {
-		summary_visit(c->d->domains[i], now, &hs.sink);
+		summary_visit(c->d->domains[i], &x, &hs.sink);
 		hash_bytes(&hs, "", 1); /* where one VM ends */
 	}
 	snprintf(etag, sizeof(etag), "%016" PRIx64, hs.h);
@@ -200,15 +272,17 @@ static json_object *api_list(struct api_ctx *c)
 	json_get_string(c->params, "unless", &unless);
 	if (unless && !strcmp(unless, etag)) {
 		json_object_object_add(o, "unchanged", json_object_new_boolean(true));
+		lease_table_free(&x.leases);
 		return o;
 	}
 	arr = json_object_new_array();
 	for (unsigned int i = 0; i < c->d->ndomains; i++) {
-		struct json_sink j = { { json_str, json_num, json_flag }, json_object_new_object() };
+		struct json_sink j = { JSON_SINK, json_object_new_object() };
 
-		summary_visit(c->d->domains[i], now, &j.sink);
+		summary_visit(c->d->domains[i], &x, &j.sink);
 		json_object_array_add(arr, j.o);
 	}
+	lease_table_free(&x.leases);
 	json_object_object_add(o, "domains", arr);
 	return o;
 }
@@ -223,7 +297,7 @@ static json_object *api_define(struct api_ctx *c)
 	if (domain_define(c->d, xml, strlen(xml), c->uid, &dom, &c->code, c->err,
 			  sizeof(c->err)) < 0)
 		return NULL;
-	return api_domain_summary(dom);
+	return api_domain_summary(c->d, dom);
 }
 
 /* params.remove_storage: also delete its disks that are volumes of started pools. */
@@ -263,7 +337,7 @@ static json_object *api_clone(struct api_ctx *c)
 	if (!new_name || domain_clone(c->d, dom, new_name, c->uid, &clone, &c->code, c->err,
 					  sizeof(c->err)) < 0)
 		return NULL;
-	return api_domain_summary(clone);
+	return api_domain_summary(c->d, clone);
 }
 
 /* params: file, target; format (raw, qcow2), readonly, serial, cache (none, writeback). */
@@ -294,7 +368,7 @@ static json_object *api_attach_disk(struct api_ctx *c)
 		disk.serial = v;
 	if (domain_attach_disk(c->d, dom, &disk, c->uid, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
-	return api_domain_summary(dom);
+	return api_domain_summary(c->d, dom);
 }
 
 static json_object *api_detach_disk(struct api_ctx *c)
@@ -305,7 +379,7 @@ static json_object *api_detach_disk(struct api_ctx *c)
 	if (!target || domain_detach_disk(c->d, dom, target, c->uid, &c->code, c->err,
 					  sizeof(c->err)) < 0)
 		return NULL;
-	return api_domain_summary(dom);
+	return api_domain_summary(c->d, dom);
 }
 
 /* params.mac as a MAC address, or false with the error set. */
@@ -366,7 +440,7 @@ static json_object *api_attach_interface(struct api_ctx *c)
 	if (domain_attach_iface(c->d, dom, &f, have_mac, c->uid, &c->code, c->err,
 				sizeof(c->err)) < 0)
 		return NULL;
-	return api_domain_summary(dom);
+	return api_domain_summary(c->d, dom);
 }
 
 /* domain.detach_interface {name, mac}: at the next start. */
@@ -378,7 +452,7 @@ static json_object *api_detach_interface(struct api_ctx *c)
 	if (!dom || !param_mac(c, mac) ||
 	    domain_detach_iface(c->d, dom, mac, c->uid, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
-	return api_domain_summary(dom);
+	return api_domain_summary(c->d, dom);
 }
 
 static void set_link_done(struct vmmd *d, struct exchange *x, json_object *res, const char *code,
@@ -412,7 +486,7 @@ static json_object *api_set_link(struct api_ctx *c)
 	if (domain_set_iface_link(c->d, dom, mac, up, c->uid, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
 	if (!dom->pid || dom->starting)
-		return api_domain_summary(dom);
+		return api_domain_summary(c->d, dom);
 	params = json_object_new_object();
 	json_object_object_add(params, "mac", json_object_get(json_object_object_get(c->params, "mac")));
 	json_object_object_add(params, "up", json_object_new_boolean(up));
@@ -449,7 +523,7 @@ static json_object *api_info(struct api_ctx *c)
 
 	if (!dom)
 		return NULL;
-	o = api_domain_summary(dom);
+	o = api_domain_summary(c->d, dom);
 	json_object_object_add(o, "vcpus", json_object_new_int(dom->def->vcpus));
 	json_object_object_add(o, "max_memory_kib", json_object_new_int64(dom->def->memory_kib));
 	json_object_object_add(o, "memory_kib",
@@ -551,7 +625,7 @@ static json_object *api_autostart(struct api_ctx *c)
 		c->code = "io-error";
 		return NULL;
 	}
-	return api_domain_summary(dom);
+	return api_domain_summary(c->d, dom);
 }
 
 /* What domain.stats gives beside vmm's counters (res: those counters, or an empty object). */

@@ -579,6 +579,76 @@ int network_leases(const struct vmmd *d, const struct network *net,
 	return 0;
 }
 
+struct lease_load {
+	struct lease_table *t;
+	const char *network;
+};
+
+static void lease_add(void *opaque, const struct network_lease *l)
+{
+	struct lease_load *ld = opaque;
+	struct lease_table *t = ld->t;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct lease_entry *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return; /* a list shows fewer addresses; nothing else depends on them */
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n].network = ld->network;
+	memcpy(t->v[t->n].mac, l->mac, 6);
+	t->v[t->n].ip = l->ip;
+	t->n++;
+}
+
+static int lease_cmp(const void *a, const void *b)
+{
+	const struct lease_entry *x = a, *y = b;
+
+	return memcmp(x->mac, y->mac, 6);
+}
+
+void lease_table_load(const struct vmmd *d, struct lease_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned int i = 0; i < d->nnetworks; i++) {
+		struct lease_load ld = { t, d->networks[i]->def->name };
+
+		network_leases(d, d->networks[i], lease_add, &ld);
+	}
+	if (t->n)
+		qsort(t->v, t->n, sizeof(t->v[0]), lease_cmp);
+}
+
+void lease_table_free(struct lease_table *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+size_t lease_table_find(const struct lease_table *t, const char *net, const uint8_t mac[6],
+			uint32_t *ips, size_t max)
+{
+	size_t lo = 0, hi = t->n, n = 0;
+
+	/* the first entry with this MAC, then each after it with the same */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(t->v[mid].mac, mac, 6) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < t->n && !memcmp(t->v[lo].mac, mac, 6) && n < max; lo++)
+		if (!strcmp(t->v[lo].network, net))
+			ips[n++] = t->v[lo].ip;
+	return n;
+}
+
 int networks_make_default(struct vmmd *d)
 {
 	char xml[1024], br[NETWORK_BRIDGE_MAX + 1], who[64], err[512];

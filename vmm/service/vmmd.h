@@ -135,6 +135,18 @@ struct network_lease {
 	const char *hostname;      /* or NULL */
 };
 
+/* The leases of every started network, sorted by MAC (lease_table_load). */
+struct lease_entry {
+	const char *network;       /* the network's name */
+	uint8_t mac[6];
+	uint32_t ip;               /* host byte order */
+};
+
+struct lease_table {
+	struct lease_entry *v;
+	size_t n, cap;
+};
+
 struct vmmd {
 	const char *state_dir;     /* definitions */
 	const char *run_dir;       /* sockets and per-VM run folders */
@@ -321,6 +333,12 @@ int network_set_autostart(struct vmmd *d, struct network *net, bool on, char *er
 /* Each DHCP lease of a started network. 0 or -errno. */
 int network_leases(const struct vmmd *d, const struct network *net,
 		   void (*fn)(void *opaque, const struct network_lease *lease), void *opaque);
+/* Every lease of the started networks, read once for a list of VMs. */
+void lease_table_load(const struct vmmd *d, struct lease_table *t);
+void lease_table_free(struct lease_table *t);
+/* Up to max addresses leased to mac on the network named net; how many. */
+size_t lease_table_find(const struct lease_table *t, const char *net, const uint8_t mac[6],
+			uint32_t *ips, size_t max);
 
 /* store.c: files under the state folder; KIND is "domains", "autostart", ... */
 void store_path(const struct vmmd *d, const char *kind, const char *name, const char *suffix,
@@ -364,7 +382,7 @@ struct job {
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,
 		      int *passed_fd, struct deferred **ret_later, bool *is_error);
 /* A domain's summary, as domain.list gives it. */
-json_object *api_domain_summary(struct domain *dom);
+json_object *api_domain_summary(struct vmmd *d, struct domain *dom);
 /* Reply to q: dom's summary, or the error code and err when code is not NULL. */
 void api_domain_done(struct vmmd *d, struct deferred *q, struct domain *dom, const char *code,
 		     const char *err);
