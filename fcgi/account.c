@@ -134,6 +134,13 @@ int account_login(sqlite3 *db, const char *name, const char *password, const cha
 	snprintf(name_key, sizeof(name_key), "user:%s", name);
 	address_key(addr_key, sizeof(addr_key), address);
 	snprintf(pair_key, sizeof(pair_key), "user:%s@%s", name, addr_key + 5);
+	/*
+	 * Looked at and counted in one transaction, before the password is:
+	 * tries sent at once each find the ones before them counted, so
+	 * none gets past the limit. Taken back on success.
+	 */
+	if (db_begin(db) < 0)
+		return -EIO;
 	/* forget failures an hour old */
 	db_exec(db, "DELETE FROM login_failures WHERE last < ?", "i", (int64_t)(now - 3600));
 	wait = throttle_wait(db, pair_key, LOGIN_FREE_FAILURES, now);
@@ -142,13 +149,17 @@ int account_login(sqlite3 *db, const char *name, const char *password, const cha
 	w = throttle_wait(db, name_key, LOGIN_NAME_FAILURES, now);
 	wait = w > wait ? w : wait;
 	if (wait > 0) {
+		db_rollback(db);
 		*ret_wait = wait;
 		return -EAGAIN;
 	}
-	/* counted first, taken back on success */
 	throttle_count(db, pair_key, now);
 	throttle_count(db, addr_key, now);
 	throttle_count(db, name_key, now);
+	if (db_commit(db) < 0) {
+		db_rollback(db);
+		return -EIO;
+	}
 	st = db_query(db, "SELECT id, password, disabled FROM users WHERE name = ?", "s", name);
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
@@ -180,14 +191,21 @@ int account_check_password(sqlite3 *db, int64_t user_id, const char *name, const
 	 * Only the form's own failures make it wait: failed logins from
 	 * anywhere must not keep a logged-in user from changing a password.
 	 */
+	if (db_begin(db) < 0)
+		return -EIO;
 	wait = throttle_wait(db, form_key, LOGIN_FREE_FAILURES, now);
 	if (wait > 0) {
+		db_rollback(db);
 		*ret_wait = wait;
 		return -EAGAIN;
 	}
 	/* counted first, as a login's are, and under the account's own key too */
 	throttle_count(db, form_key, now);
 	throttle_count(db, name_key, now);
+	if (db_commit(db) < 0) {
+		db_rollback(db);
+		return -EIO;
+	}
 	st = db_query(db, "SELECT password FROM users WHERE id = ?", "i", user_id);
 	if (!st)
 		return -EIO;

@@ -36,11 +36,11 @@ int account_set_password(sqlite3 *db, int64_t user_id, const char *password, boo
 /*
  * Check a login: 0 with the user's id; -EACCES for a wrong name or
  * password or a disabled account (the same answer); -EAGAIN while
- * throttled, with the seconds to wait in *ret_wait.
+ * throttled, with the seconds to wait in *ret_wait; -EIO when the
+ * database failed.
  */
 int account_login(sqlite3 *db, const char *name, const char *password, const char *address,
 		  time_t now, int64_t *ret_id, int *ret_wait);
-/* The password check alone (for a password change). */
 /*
  * A logged-in user's current password, as the password form asks for it:
  * 0 when it is the password, -EACCES when not, -EIO when the database

@@ -50,6 +50,8 @@ int page_login(struct request *r)
 		snprintf(msg, sizeof(msg), "Too many failed logins. Try again in %d seconds.", wait);
 		return login_page(r, 429, msg, name);
 	}
+	if (ret == -EIO)
+		return respond_error(r, 500, "The portal's database failed.");
 	if (ret < 0) {
 		audit_log(r, "login", user_name_valid(name) ? name : "(invalid name)", "wrong name or password");
 		return login_page(r, 401, "The user name or the password is wrong.", name);
