@@ -23,7 +23,7 @@ document.addEventListener('DOMContentLoaded', () => {
   const page = document.getElementById('vm-page');
   if (table) {
     poll('/instances.json', (states) => {
-      table.querySelectorAll('tr[data-vm]').forEach((row) => {
+      table.querySelectorAll('.vm-row[data-vm]').forEach((row) => {
         const s = states[row.dataset.vm];
         if (s) showState(row, s);
       });

@@ -77,7 +77,7 @@ async function rowsNow(selector) {
   return rows;
 }
 
-const selectors = { portal: 'tr[data-vm]', cockpit: '#virtual-machines-listing tbody tr[data-row-id]' };
+const selectors = { portal: '.vm-row[data-vm]', cockpit: '#virtual-machines-listing tbody tr[data-row-id]' };
 
 // run: navigate, then wait for the mark (at most LIMIT).
 async function run() {

@@ -56,10 +56,10 @@ async function vmmctl(command) {
   throw new Error(`vmmctl ${command} got no answer`);
 }
 
-const rowState = () => page.textContent(`tr[data-vm="${vm}"] .vm-state`);
+const rowState = () => page.textContent(`.vm-row[data-vm="${vm}"] .vm-state`);
 async function waitRowState(want, what) {
   await page.waitForFunction(([name, state]) => {
-    const b = document.querySelector(`tr[data-vm="${name}"] .vm-state`);
+    const b = document.querySelector(`.vm-row[data-vm="${name}"] .vm-state`);
     return b && b.textContent.trim() === state;
   }, [vm, want], { timeout: 90000 }).catch(async () => {
     throw new Error(`${what}: the list shows '${await rowState().catch(() => '?')}', not '${want}'`);
@@ -99,16 +99,16 @@ try {
   if (shutdown.status !== '0') throw new Error(`vmmctl shutdown answered ${shutdown.status}: ${shutdown.text}`);
   await waitRowState('shut off', 'after the guest powered off');
   if (navigations !== before) throw new Error('the list was reloaded to show the new state');
-  if (await page.isHidden(`tr[data-vm="${vm}"] button[formaction$="/start"]`)) {
+  if (await page.isHidden(`.vm-row[data-vm="${vm}"] button[formaction$="/start"]`)) {
     throw new Error('the Start button did not come back with the new state');
   }
   await page.screenshot({ path: join(shots, 'live-list-shut-off.png'), fullPage: true });
 
   // Start and force off with the list's own buttons.
-  await Promise.all([page.waitForNavigation(), page.click(`tr[data-vm="${vm}"] button[formaction$="/start"]`)]);
+  await Promise.all([page.waitForNavigation(), page.click(`.vm-row[data-vm="${vm}"] button[formaction$="/start"]`)]);
   await waitRowState('running', 'after Start');
   await page.screenshot({ path: join(shots, 'live-list-running.png'), fullPage: true });
-  await Promise.all([page.waitForNavigation(), page.click(`tr[data-vm="${vm}"] button[formaction$="/destroy"]`)]);
+  await Promise.all([page.waitForNavigation(), page.click(`.vm-row[data-vm="${vm}"] button[formaction$="/destroy"]`)]);
   await waitRowState('shut off', 'after Force off');
 
   // Delete it with its disk, from its page.
@@ -118,7 +118,7 @@ try {
   await page.check('#remove_storage');
   await Promise.all([page.waitForNavigation(), page.click('#delete-form button[type=submit]')]);
   if (!page.url().endsWith('/instances')) throw new Error(`delete went to ${page.url()}: ${await flash()}`);
-  if (await page.$(`tr[data-vm="${vm}"]`)) throw new Error('the deleted VM is still listed');
+  if (await page.$(`.vm-row[data-vm="${vm}"]`)) throw new Error('the deleted VM is still listed');
   const gone = await vmmctl(`dominfo ${vm}`);
   if (gone.status === '0' || !gone.text.includes(`no VM named '${vm}'`)) {
     throw new Error(`after the delete vmmctl dominfo says: ${gone.status} ${gone.text}`);

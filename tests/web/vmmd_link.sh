@@ -21,8 +21,9 @@ test_the_portal_reaches_vmmd_again_after_vmmd_restarts() {
 	done
 }
 
-# row NAME: the instances list's row of NAME in body.html.
-row() { awk -v vm="data-vm=\"$1\"" 'index($0, vm) { on = 1 } on { print } on && /<\/tr>/ { exit }' body.html; }
+# row NAME: the instances list's row of NAME in body.html (up to the
+# row's closing tag, the only line that is four spaces and </div>).
+row() { awk -v vm="data-vm=\"$1\"" 'index($0, vm) { on = 1 } on { print } on && /^    <\/div>$/ { exit }' body.html; }
 
 # A worker keeps vmmd's list (by its etag) and the rows it made from it,
 # with the rights and query they were made for. With one worker every view
@@ -49,10 +50,10 @@ test_the_rows_a_worker_keeps_follow_every_change_and_every_user() {
 	JAR=carol web /instances >/dev/null
 	grep -q 'formaction="/instance/k1/start"' body.html || fail "carol's new right does not show"
 	web /instances >/dev/null
-	row k1 | grep -q '>no</td>' || fail "k1 shows autostart before it is set"
+	row k1 | grep -q '>no</div>' || fail "k1 shows autostart before it is set"
 	ctl autostart k1 >/dev/null || fail "vmmctl autostart failed"
 	web /instances >/dev/null
-	row k1 | grep -q '>yes</td>' || fail "k1's autostart does not show: $(row k1)"
+	row k1 | grep -q '>yes</div>' || fail "k1's autostart does not show: $(row k1)"
 	domain_xml k2 echo | sed 's|<name>k2</name>|<name>k2</name><title>kept-title-2</title>|' >k2.xml
 	ctl define k2.xml >/dev/null || fail "cannot give k2 a title"
 	web /instances >/dev/null
