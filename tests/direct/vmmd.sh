@@ -374,3 +374,36 @@ test_vmmd_runs_vms_as_the_vm_user() {
 	[ "$(field_of u1 reason)" = shutdown ] || fail "reason $(field_of u1 reason)"
 	[ ! -e run/vms/u1/control.sock ] || fail "vmm could not remove its socket"
 }
+
+# domain.open_console hands the caller a socket connected to a running
+# VM's serial port or VNC server (SCM_RIGHTS), so that a console proxy
+# needs no path into the VMs' run folders; what it cannot open it refuses
+# with no socket.
+test_open_console_hands_over_a_connected_socket() {
+	need_kvm
+	start_vmmd
+	define e echo "<graphics type='vnc'/>"
+	define plain tick
+	ctl start e >/dev/null
+	open_console() { python3 "$SRCDIR/tests/tools/open_console.py" "$VMMD_SOCKET" "$@"; }
+
+	open_console e serial 'hello\n' HELLO >out
+	grep -q '^reply .*"result":{"name":"e","kind":"serial"}' out || fail "$(cat out)"
+	grep -q '^fds 1$' out && grep -q '^got HELLO$' out || fail "the serial socket does not reach the guest: $(cat out)"
+	open_console e vnc '' 'RFB 003.008' >out
+	grep -q '^fds 1$' out && grep -q '^got RFB 003.008$' out || fail "the VNC socket does not reach vmm's server: $(cat out)"
+
+	refused() { # NAME KIND CODE MESSAGE: an error with no socket
+		open_console "$1" "$2" >out
+		grep -q "\"code\":$3,\"message\":\"$4\"" out && grep -q '^fds 0$' out ||
+			fail "$1 $2: $(cat out)"
+	}
+	refused plain serial '"invalid-state"' 'plain is not running'
+	refused e telnet '"invalid-params"' "params.kind is 'telnet', not serial or vnc"
+	refused nosuch serial '"no-domain"' "no VM named 'nosuch'"
+	ctl start plain >/dev/null
+	refused plain vnc '"no-console"' 'plain has no screen: its definition has no VNC graphics'
+	ctl destroy plain >/dev/null
+	ctl destroy e >/dev/null
+	refused e serial '"invalid-state"' 'e is not running'
+}

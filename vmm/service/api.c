@@ -6,6 +6,7 @@
  *   domain.info, domain.start, domain.shutdown, domain.destroy,
  *   domain.reboot, domain.reset, domain.suspend, domain.resume,
  *   domain.autostart, domain.stats, domain.console, domain.console_log,
+ *   domain.open_console,
  *   domain.clone, domain.attach_disk, domain.detach_disk,
  *   domain.attach_interface, domain.detach_interface, domain.set_link,
  *   host.info; the pool.*
@@ -29,6 +30,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -696,6 +699,52 @@ static json_object *api_console(struct api_ctx *c)
 	return o;
 }
 
+/*
+ * params: name, kind ("serial" or "vnc"). The reply carries a socket
+ * connected to the running VM's serial port or VNC server (SCM_RIGHTS,
+ * non-blocking), as libvirt's virDomainOpenConsole and
+ * virDomainOpenGraphicsFD hand one over: a console proxy never needs the
+ * VM's run folder, which only root may enter.
+ */
+static json_object *api_open_console(struct api_ctx *c)
+{
+	struct domain *dom = param_domain(c);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	const char *kind = dom ? api_string(c, "kind") : NULL;
+	json_object *o;
+	int fd;
+
+	if (!kind)
+		return NULL;
+	if (strcmp(kind, "serial") && strcmp(kind, "vnc"))
+		return api_fail(c, JSONRPC_INVALID_PARAMS,
+				"params.kind is '%s', not serial or vnc", kind);
+	if (!dom->pid || dom->state == DOMAIN_SHUTOFF || dom->state == DOMAIN_CRASHED)
+		return api_fail(c, "invalid-state", "%s is not running", dom->def->name);
+	if (!strcmp(kind, "vnc") && !dom->def->vnc)
+		return api_fail(c, "no-console", "%s has no screen: its definition has no VNC graphics",
+				dom->def->name);
+	domain_run_path(c->d, dom, !strcmp(kind, "vnc") ? "vnc.sock" : "serial.sock",
+			addr.sun_path, sizeof(addr.sun_path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return api_fail(c, "io-error", "cannot make a socket: %s", strerror(errno));
+	/* a unix socket connects at once, or says EAGAIN when its backlog is full */
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int e = errno;
+
+		close(fd);
+		return api_fail(c, e == EAGAIN ? "busy" : "io-error",
+				"cannot reach the %s console of %s: %s", kind, dom->def->name,
+				strerror(e));
+	}
+	c->reply_fd = fd;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(dom->def->name));
+	json_object_object_add(o, "kind", json_object_new_string(kind));
+	return o;
+}
+
 #define CONSOLE_LOG_TAIL (64 * 1024)
 
 /* The end of the console's log (the last run's, once the VM has ended). */
@@ -757,6 +806,7 @@ static const struct {
 	{ "domain.stats", api_stats, false },
 	{ "domain.console", api_console, false },
 	{ "domain.console_log", api_console_log, false },
+	{ "domain.open_console", api_open_console, false },
 	{ "domain.clone", api_clone, true },
 	{ "domain.attach_disk", api_attach_disk, true },
 	{ "domain.detach_disk", api_detach_disk, true },
@@ -792,9 +842,10 @@ static const struct {
 };
 
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,
-		      int *passed_fd, struct deferred **ret_later, bool *is_error)
+		      int *passed_fd, int *ret_reply_fd, struct deferred **ret_later, bool *is_error)
 {
-	struct api_ctx c = { .d = d, .params = params, .uid = peer_uid, .passed_fd = passed_fd };
+	struct api_ctx c = { .d = d, .params = params, .uid = peer_uid, .passed_fd = passed_fd,
+			     .reply_fd = -1 };
 	const char *name = NULL;
 	json_object *res;
 
@@ -827,8 +878,12 @@ json_object *api_call(struct vmmd *d, const char *method, json_object *params, u
 				log_info("uid %u: %s %s failed: %s", (unsigned int)peer_uid, method,
 					 name, c.err);
 		}
-		if (res)
+		if (res) {
+			*ret_reply_fd = c.reply_fd;
 			return res;
+		}
+		if (c.reply_fd >= 0)
+			close(c.reply_fd);
 		*is_error = true;
 		return jsonrpc_error(NULL, c.code ? c.code : JSONRPC_INTERNAL, "%s", c.err);
 	}

@@ -11,6 +11,7 @@ struct api_ctx {
 	const char *code;     /* on error */
 	char err[1024];
 	int *passed_fd;       /* sent by the client with the request, or -1 */
+	int reply_fd;         /* to send with the reply (SCM_RIGHTS), or -1; the caller closes it */
 	/*
 	 * For a method whose reply comes later: it hands `later` to what
 	 * finishes it (which then calls vmmd_answer), sets `deferred` and

@@ -14,6 +14,9 @@
  * - A request line may be API_MAX_LINE bytes (a definition escaped in
  *   JSON); a longer one gets an error and the connection is closed. A
  *   malformed request gets an error and the connection stays.
+ * - A method may hand the client a file descriptor (domain.open_console's
+ *   socket): it goes with the first byte of the reply's line (SCM_RIGHTS),
+ *   and vmmd closes its copy once it is sent.
  * - Each client's uid (SO_PEERCRED) goes to the API: it decides which
  *   host files the client may name, and is logged with what it changes.
  * - A client is freed only while no handler up the stack still holds it:
@@ -43,6 +46,7 @@ struct client {
 	struct line_buf in;
 	uid_t uid;
 	int passed_fd;               /* sent with the request being read, or -1 */
+	int out_fd;                  /* to go with the reply's first byte (SCM_RIGHTS), or -1 */
 	struct deferred *waiting;    /* its request under way, or NULL */
 	char *out;                   /* the reply being written, or NULL */
 	size_t outlen, outoff;
@@ -76,18 +80,51 @@ static void drop_client(struct vmmd *d, struct client *c)
 	vmmd_unwatch(d, &c->w);
 	if (c->passed_fd >= 0)
 		close(c->passed_fd);
+	if (c->out_fd >= 0)
+		close(c->out_fd);
 	line_buf_free(&c->in);
 	free(c->out);
 	free(c);
 	d->nclients--;
 }
 
+/* send() with fd passed alongside (SCM_RIGHTS). */
+static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	memset(&ctl, 0, sizeof(ctl));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* Write what the client can take now. false when it must go. */
 static bool flush(struct client *c)
 {
 	while (c->outoff < c->outlen) {
-		ssize_t n = send(c->w.fd, c->out + c->outoff, c->outlen - c->outoff,
+		ssize_t n;
+
+		if (c->out_fd >= 0) {
+			n = send_with_fd(c->w.fd, c->out + c->outoff, c->outlen - c->outoff,
+					 c->out_fd);
+			if (n > 0) {
+				close(c->out_fd);
+				c->out_fd = -1;
+			}
+		} else {
+			n = send(c->w.fd, c->out + c->outoff, c->outlen - c->outoff,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -199,7 +236,7 @@ void clients_accept(struct vmmd *d, int listen_fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		cred.uid = (uid_t)-1;
 	c->uid = cred.uid;
-	c->passed_fd = -1;
+	c->passed_fd = c->out_fd = -1;
 	c->w = (struct watch){ .kind = FD_CLIENT, .fd = fd, .owner = c };
 	c->events = EPOLLIN;
 	line_buf_init(&c->in, API_MAX_LINE);
@@ -222,9 +259,11 @@ static bool serve_line(struct vmmd *d, struct client *c, const char *line)
 	struct deferred *later = NULL;
 	const char *method;
 	bool is_error = false, alive;
+	int reply_fd = -1;
 
 	if (jsonrpc_parse_request(line, &req, &method, &params, &id, &reply) == 0) {
-		res = api_call(d, method, params, c->uid, &c->passed_fd, &later, &is_error);
+		res = api_call(d, method, params, c->uid, &c->passed_fd, &reply_fd, &later,
+			       &is_error);
 		if (later) {
 			/* the reply comes when what it waits for is done */
 			later->client = c;
@@ -243,6 +282,8 @@ static bool serve_line(struct vmmd *d, struct client *c, const char *line)
 		set_events(d, c);
 		return true;
 	}
+	/* a reply with an fd starts a message of its own (nothing else waits: c->out is empty) */
+	c->out_fd = reply_fd;
 	alive = client_send(d, c, reply);
 	json_object_put(reply);
 	return alive;

@@ -380,7 +380,7 @@ struct job {
  * who waits for it.
  */
 json_object *api_call(struct vmmd *d, const char *method, json_object *params, uid_t peer_uid,
-		      int *passed_fd, struct deferred **ret_later, bool *is_error);
+		      int *passed_fd, int *ret_reply_fd, struct deferred **ret_later, bool *is_error);
 /* A domain's summary, as domain.list gives it. */
 json_object *api_domain_summary(struct vmmd *d, struct domain *dom);
 /* Reply to q: dom's summary, or the error code and err when code is not NULL. */
