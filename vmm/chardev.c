@@ -18,6 +18,8 @@ int chardev_open(struct chardev *ch, const char *spec)
 
 	memset(ch, 0, sizeof(*ch));
 	ch->out_fd = ch->in_fd = ch->listen_fd = ch->log_fd = -1;
+	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX; i++)
+		ch->clients[i].fd = -1;
 	pthread_mutex_init(&ch->lock, NULL);
 
 	if (strcmp(spec, "stdio") == 0) {
@@ -56,13 +58,11 @@ void chardev_close(struct chardev *ch)
 {
 	if (ch->tty_saved)
 		tcsetattr(STDIN_FILENO, TCSANOW, &ch->saved_termios);
-	if (ch->kind != CHARDEV_STDIO) {
-		if (ch->out_fd >= 0)
-			close(ch->out_fd);
-		if (ch->in_fd >= 0 && ch->in_fd != ch->out_fd)
-			close(ch->in_fd);
-		/* in_fd == -1 after a half-close: out_fd still owns the socket */
-	}
+	if (ch->kind == CHARDEV_FILE && ch->out_fd >= 0)
+		close(ch->out_fd);
+	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX; i++)
+		if (ch->clients[i].fd >= 0)
+			close(ch->clients[i].fd);
 	if (ch->listen_fd >= 0)
 		close(ch->listen_fd);
 	if (ch->path) {
@@ -109,21 +109,27 @@ static void log_output(struct chardev *ch, const void *buf, size_t len)
 		ch->log_size += len;
 }
 
+/* Called with the lock held. */
+static void drop_client(struct chardev_client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->reading = false;
+}
+
 void chardev_write(struct chardev *ch, const void *buf, size_t len)
 {
 	pthread_mutex_lock(&ch->lock);
 	if (ch->log_path && ch->log_fd >= 0)
 		log_output(ch, buf, len);
-	if (ch->out_fd >= 0) {
-		if (ch->kind == CHARDEV_UNIX) {
-			if (send(ch->out_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
-			    errno != EAGAIN && errno != EINTR) {
-				close(ch->out_fd);
-				ch->out_fd = ch->in_fd = -1;
-			}
-		} else {
-			write_all(ch->out_fd, buf, len);
-		}
+	if (ch->out_fd >= 0)
+		write_all(ch->out_fd, buf, len);
+	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX; i++) {
+		struct chardev_client *c = &ch->clients[i];
+
+		if (c->fd >= 0 && send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		    errno != EAGAIN && errno != EINTR)
+			drop_client(c);
 	}
 	pthread_mutex_unlock(&ch->lock);
 }
@@ -131,23 +137,72 @@ void chardev_write(struct chardev *ch, const void *buf, size_t len)
 void chardev_accept(struct chardev *ch)
 {
 	int fd = accept4(ch->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	bool taken = false;
 
 	if (fd < 0)
 		return;
 	pthread_mutex_lock(&ch->lock);
-	if (ch->out_fd >= 0)
-		close(ch->out_fd);
-	ch->out_fd = ch->in_fd = fd;
+	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX && !taken; i++) {
+		if (ch->clients[i].fd < 0) {
+			ch->clients[i] = (struct chardev_client){ .fd = fd, .reading = true };
+			taken = true;
+		}
+	}
 	pthread_mutex_unlock(&ch->lock);
+	if (!taken)
+		close(fd); /* full: the ones attached keep their console */
 }
 
-void chardev_input_closed(struct chardev *ch)
+unsigned int chardev_clients(struct chardev *ch)
 {
-	/*
-	 * A socket client that stops sending may still be reading: keep
-	 * sending it guest output until a write fails or a new client comes.
-	 */
+	unsigned int n = 0;
+
 	pthread_mutex_lock(&ch->lock);
-	ch->in_fd = -1;
+	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX; i++)
+		n += ch->clients[i].fd >= 0;
 	pthread_mutex_unlock(&ch->lock);
+	return n;
+}
+
+unsigned int chardev_input_pollfds(struct chardev *ch, struct pollfd *fds)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&ch->lock);
+	if (ch->in_fd >= 0)
+		fds[n++] = (struct pollfd){ .fd = ch->in_fd, .events = POLLIN };
+	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX && n < CHARDEV_INPUTS_MAX; i++)
+		if (ch->clients[i].fd >= 0 && ch->clients[i].reading)
+			fds[n++] = (struct pollfd){ .fd = ch->clients[i].fd, .events = POLLIN };
+	pthread_mutex_unlock(&ch->lock);
+	return n;
+}
+
+size_t chardev_input(struct chardev *ch, const struct pollfd *pfd, void *buf, size_t len)
+{
+	struct chardev_client *c = NULL;
+	ssize_t n = 0;
+
+	if (!(pfd->revents & (POLLIN | POLLHUP | POLLERR)) || !len)
+		return 0;
+	pthread_mutex_lock(&ch->lock);
+	/* the source by its fd, if it is still one: output may have dropped it since the poll */
+	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX && !c; i++)
+		if (ch->clients[i].fd == pfd->fd && ch->clients[i].reading)
+			c = &ch->clients[i];
+	if (c || (pfd->fd >= 0 && pfd->fd == ch->in_fd)) {
+		n = read(pfd->fd, buf, len);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			/*
+			 * Its input ended: a client may still read output
+			 * (until a write to it fails); stdio is read no more.
+			 */
+			if (c)
+				c->reading = false;
+			else
+				ch->in_fd = -1;
+		}
+	}
+	pthread_mutex_unlock(&ch->lock);
+	return n > 0 ? (size_t)n : 0;
 }

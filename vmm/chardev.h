@@ -1,10 +1,13 @@
 /*
  * The host side of a serial port: the terminal (stdio), a log file, or a
- * unix socket that one client at a time can attach to.
+ * unix socket that up to CHARDEV_CLIENTS_MAX clients attach to at once.
+ * Each client gets the guest's output from when it attached; what any of
+ * them types reaches the guest; one leaving leaves the others attached.
  */
 #ifndef WEBKVM_VMM_CHARDEV_H
 #define WEBKVM_VMM_CHARDEV_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,11 +16,21 @@
 
 enum chardev_kind { CHARDEV_STDIO, CHARDEV_FILE, CHARDEV_UNIX };
 
+#define CHARDEV_CLIENTS_MAX 8
+/* what chardev_input_pollfds may fill */
+#define CHARDEV_INPUTS_MAX CHARDEV_CLIENTS_MAX
+
+struct chardev_client {
+	int fd;               /* -1: a free slot */
+	bool reading;         /* false once its input side ended (it may still read output) */
+};
+
 struct chardev {
 	enum chardev_kind kind;
-	pthread_mutex_t lock; /* guards out_fd and in_fd against a client switch */
-	int out_fd;           /* where guest output goes, or -1 */
-	int in_fd;            /* where guest input comes from, or -1 */
+	pthread_mutex_t lock; /* guards the fds: output comes from vCPU threads */
+	int out_fd;           /* stdio, file: where guest output goes, or -1 */
+	int in_fd;            /* stdio: where guest input comes from, or -1 */
+	struct chardev_client clients[CHARDEV_CLIENTS_MAX]; /* unix */
 	int listen_fd;        /* unix: the listening socket */
 	char *path;           /* unix: socket path, unlinked at close */
 	bool tty_saved;       /* stdio: terminal mode to restore */
@@ -37,12 +50,24 @@ void chardev_close(struct chardev *ch);
  */
 int chardev_set_log(struct chardev *ch, const char *path, uint64_t max);
 
-/* Guest output. Never blocks on a socket: a slow client loses bytes. */
+/*
+ * Guest output, to every client. Never blocks on a socket: a slow client
+ * loses bytes, and one whose socket failed is dropped.
+ */
 void chardev_write(struct chardev *ch, const void *buf, size_t len);
 
-/* unix: accept a waiting client, replacing the previous one. */
+/* unix: accept a waiting client; past CHARDEV_CLIENTS_MAX it is closed at once. */
 void chardev_accept(struct chardev *ch);
-/* The input side reached end of file or failed: stop reading it. */
-void chardev_input_closed(struct chardev *ch);
+/* How many clients are attached (unix). */
+unsigned int chardev_clients(struct chardev *ch);
+
+/* The input sources open now (stdio's, each client's), for poll(): how many. */
+unsigned int chardev_input_pollfds(struct chardev *ch, struct pollfd *fds);
+/*
+ * After poll() said pfd (one of those) is ready: up to len bytes of its
+ * input into buf, and how many. 0 when there were none; a source whose
+ * input ended or failed is not polled again.
+ */
+size_t chardev_input(struct chardev *ch, const struct pollfd *pfd, void *buf, size_t len);
 
 #endif

@@ -76,19 +76,16 @@ static void drain_eventfd(int fd)
 	}
 }
 
-static void console_input(struct run_state *st)
+/* Input from one console source that poll() found ready, as much as the UART takes. */
+static void console_input(struct run_state *st, const struct pollfd *pfd)
 {
 	uint8_t buf[SERIAL_FIFO_SIZE];
 	unsigned int room = serial_rx_room(&st->vm.com1);
-	ssize_t n;
+	size_t n;
 
-	if (!room)
-		return;
-	n = read(st->console.in_fd, buf, room);
-	if (n > 0)
+	n = chardev_input(&st->console, pfd, buf, room < sizeof(buf) ? room : sizeof(buf));
+	if (n)
 		serial_receive(&st->vm.com1, buf, n);
-	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-		chardev_input_closed(&st->console);
 }
 
 static int64_t thread_cpu_ns(pthread_t thread)
@@ -304,9 +301,9 @@ static enum run_outcome run_until_event(struct run_state *st)
 	enum run_outcome outcome = RUN_ERROR;
 
 	for (;;) {
-		struct pollfd fds[5 + CONTROL_MAX_POLLFDS];
+		struct pollfd fds[4 + CHARDEV_INPUTS_MAX + CONTROL_MAX_POLLFDS];
 		int nfds = 0, input_idx = -1, listen_idx = -1, control_idx = -1;
-		unsigned int ncontrol = 0;
+		unsigned int ncontrol = 0, ninputs = 0;
 
 		fds[nfds++] = (struct pollfd){ .fd = st->signal_fd, .events = POLLIN };
 		fds[nfds++] = (struct pollfd){ .fd = st->event_fd, .events = POLLIN };
@@ -315,9 +312,10 @@ static enum run_outcome run_until_event(struct run_state *st)
 			listen_idx = nfds;
 			fds[nfds++] = (struct pollfd){ .fd = st->console.listen_fd, .events = POLLIN };
 		}
-		if (st->console.in_fd >= 0 && serial_rx_room(&st->vm.com1)) {
+		if (serial_rx_room(&st->vm.com1)) {
 			input_idx = nfds;
-			fds[nfds++] = (struct pollfd){ .fd = st->console.in_fd, .events = POLLIN };
+			ninputs = chardev_input_pollfds(&st->console, fds + nfds);
+			nfds += ninputs;
 		}
 		if (st->control) {
 			control_idx = nfds;
@@ -349,10 +347,8 @@ static enum run_outcome run_until_event(struct run_state *st)
 			drain_eventfd(st->serial_wake_fd);
 		if (listen_idx >= 0 && (fds[listen_idx].revents & POLLIN))
 			chardev_accept(&st->console);
-		if (input_idx >= 0 && (fds[input_idx].revents & POLLNVAL))
-			chardev_input_closed(&st->console);
-		else if (input_idx >= 0 && (fds[input_idx].revents & (POLLIN | POLLHUP | POLLERR)))
-			console_input(st);
+		for (unsigned int i = 0; input_idx >= 0 && i < ninputs; i++)
+			console_input(st, &fds[input_idx + i]);
 		if (control_idx >= 0) {
 			control_dispatch(st->control, fds + control_idx, ncontrol);
 			if (st->requested != RUN_NONE) {

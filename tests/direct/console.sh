@@ -31,3 +31,19 @@ test_serial_log_bad_options_are_refused() {
 	expect_error "'bytes=9999' is not size=BYTES" run --kernel "$TESTGUEST" --serial-log "$PWD/l,bytes=9999"
 	expect_error "cannot open serial log $PWD/no/such/dir/l" run --kernel "$TESTGUEST" --serial-log "$PWD/no/such/dir/l"
 }
+
+# The serial socket takes several viewers: each gets the output from when
+# it attached, any of them types to the guest, one leaving leaves the
+# others, and a ninth is turned away without disturbing the eight.
+test_serial_socket_takes_several_viewers() {
+	need_kvm
+	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=echo --serial="unix:$PWD/serial.sock" \
+		--serial-log "$PWD/serial.log" >out 2>err &
+	local pid=$! status=0 i
+	for i in $(seq $(scaled 100)); do [ -S serial.sock ] && break; sleep 0.1; done
+	wait_for serial.log 'echo ready'
+	python3 "$SRCDIR/tests/tools/serial_viewers.py" "$PWD/serial.sock" >viewers || status=$?
+	[ "$status" -eq 0 ] || { kill "$pid"; fail "$(grep -v '^ok' viewers)"; }
+	wait "$pid" || status=$?
+	[ "$status" -eq 0 ] || fail "vmm's exit status $status: $(cat err)"
+}
