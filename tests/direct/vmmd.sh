@@ -402,8 +402,33 @@ test_open_console_hands_over_a_connected_socket() {
 	refused e telnet '"invalid-params"' "params.kind is 'telnet', not serial or vnc"
 	refused nosuch serial '"no-domain"' "no VM named 'nosuch'"
 	ctl start plain >/dev/null
-	refused plain vnc '"no-console"' 'plain has no screen: its definition has no VNC graphics'
+	refused plain vnc '"no-console"' 'plain runs without a screen'
 	ctl destroy plain >/dev/null
+
+	# The run folder is the VM user's: a link in it to another socket, or
+	# another process's socket in the console's place, is refused, and
+	# nothing connects through the link.
+	socat "UNIX-LISTEN:$PWD/elsewhere.sock,fork" SYSTEM:'echo reached >>reached' &
+	local listener=$!
+	for i in $(seq 50); do [ -S elsewhere.sock ] && break; sleep 0.1; done
+	mv run/vms/e/serial.sock run/vms/e/serial.real
+	ln -s "$PWD/elsewhere.sock" run/vms/e/serial.sock
+	refused e serial '"io-error"' "the serial socket of e is not its vmm's"
+	sleep 0.5
+	[ ! -e reached ] || fail "vmmd connected through the link"
+	kill "$listener" || true
+	rm run/vms/e/serial.sock
+	socat "UNIX-LISTEN:$PWD/run/vms/e/serial.sock" - >/dev/null &
+	listener=$!
+	for i in $(seq 50); do [ -S run/vms/e/serial.sock ] && break; sleep 0.1; done
+	refused e serial '"io-error"' "the serial socket of e is not its vmm's"
+	kill "$listener" 2>/dev/null || true
+	rm -f run/vms/e/serial.sock
+	mv run/vms/e/serial.real run/vms/e/serial.sock
+	open_console e serial 'again\n' AGAIN >out
+	grep -q '^got AGAIN$' out || fail "the console put back does not work: $(cat out)"
+	grep -q "domain.open_console e serial: its socket is not its vmm's; refused" vmmd.log ||
+		fail "the refusal is not logged"
 	ctl destroy e >/dev/null
 	refused e serial '"invalid-state"' 'e is not running'
 }

@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -700,19 +701,68 @@ static json_object *api_console(struct api_ctx *c)
 }
 
 /*
+ * Connect to FILE, a socket in a running VM's run folder, for vmmd (root).
+ * The folder belongs to the VM's user, so nothing in it is trusted: the
+ * name must be a socket itself, not a link to one elsewhere (a guest
+ * that took over its vmm could point it at vmmd's own socket, or any
+ * other, to be reached as root); it is reached through the handle that
+ * checked it, so that it is looked up once; and the one listening on it
+ * must be the VM's own vmm. 0 with the connected socket (non-blocking),
+ * -ENOENT when it is not there, -EPERM when it is not the vmm's, or -errno.
+ */
+static int connect_vm_socket(struct vmmd *d, struct domain *dom, const char *file, int *ret_fd)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+	char path[4096];
+	struct stat st;
+	int handle, fd, r = 0;
+
+	domain_run_path(d, dom, file, path, sizeof(path));
+	handle = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (handle < 0)
+		return -errno;
+	if (fstat(handle, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		close(handle);
+		return -EPERM;
+	}
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", handle);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		r = -errno;
+		close(handle);
+		return r;
+	}
+	/* a unix socket connects at once, or says EAGAIN when its backlog is full */
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		r = -errno;
+	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 || peer.pid != dom->pid)
+		r = -EPERM;
+	close(handle);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/*
  * params: name, kind ("serial" or "vnc"). The reply carries a socket
  * connected to the running VM's serial port or VNC server (SCM_RIGHTS,
  * non-blocking), as libvirt's virDomainOpenConsole and
  * virDomainOpenGraphicsFD hand one over: a console proxy never needs the
- * VM's run folder, which only root may enter.
+ * VM's run folder, which only root and the VM's user may enter. Whoever
+ * may use vmmd's socket gets any VM's console: the portal checks the
+ * user's console right before it asks. Each one handed over is logged.
  */
 static json_object *api_open_console(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	const char *kind = dom ? api_string(c, "kind") : NULL;
 	json_object *o;
-	int fd;
+	int fd, r;
 
 	if (!kind)
 		return NULL;
@@ -721,23 +771,24 @@ static json_object *api_open_console(struct api_ctx *c)
 				"params.kind is '%s', not serial or vnc", kind);
 	if (!dom->pid || dom->state == DOMAIN_SHUTOFF || dom->state == DOMAIN_CRASHED)
 		return api_fail(c, "invalid-state", "%s is not running", dom->def->name);
-	if (!strcmp(kind, "vnc") && !dom->def->vnc)
-		return api_fail(c, "no-console", "%s has no screen: its definition has no VNC graphics",
+	if (dom->starting)
+		return api_fail(c, "invalid-state", "%s is starting; ask again once it runs",
 				dom->def->name);
-	domain_run_path(c->d, dom, !strcmp(kind, "vnc") ? "vnc.sock" : "serial.sock",
-			addr.sun_path, sizeof(addr.sun_path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return api_fail(c, "io-error", "cannot make a socket: %s", strerror(errno));
-	/* a unix socket connects at once, or says EAGAIN when its backlog is full */
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int e = errno;
-
-		close(fd);
-		return api_fail(c, e == EAGAIN ? "busy" : "io-error",
-				"cannot reach the %s console of %s: %s", kind, dom->def->name,
-				strerror(e));
+	/* the running VM's screen, whatever its definition says since it started */
+	r = connect_vm_socket(c->d, dom, !strcmp(kind, "vnc") ? "vnc.sock" : "serial.sock", &fd);
+	if (r == -ENOENT && !strcmp(kind, "vnc"))
+		return api_fail(c, "no-console", "%s runs without a screen", dom->def->name);
+	if (r == -EPERM) {
+		log_warn("uid %u: domain.open_console %s %s: its socket is not its vmm's; refused",
+			 (unsigned int)c->uid, dom->def->name, kind);
+		return api_fail(c, "io-error", "the %s socket of %s is not its vmm's", kind,
+				dom->def->name);
 	}
+	if (r < 0)
+		return api_fail(c, r == -EAGAIN ? "busy" : "io-error",
+				"cannot reach the %s console of %s: %s", kind, dom->def->name,
+				strerror(-r));
+	log_info("uid %u: domain.open_console %s %s", (unsigned int)c->uid, dom->def->name, kind);
 	c->reply_fd = fd;
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(dom->def->name));
