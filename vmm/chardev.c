@@ -153,54 +153,69 @@ void chardev_accept(struct chardev *ch)
 		close(fd); /* full: the ones attached keep their console */
 }
 
-unsigned int chardev_clients(struct chardev *ch)
+unsigned int chardev_input_pollfds(struct chardev *ch, struct pollfd *fds, bool want_input)
 {
 	unsigned int n = 0;
 
 	pthread_mutex_lock(&ch->lock);
-	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX; i++)
-		n += ch->clients[i].fd >= 0;
+	if (ch->in_fd >= 0 && want_input)
+		fds[n++] = (struct pollfd){ .fd = ch->in_fd, .events = POLLIN };
+	/* every client, to hear it hang up even while its input is not wanted */
+	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX && n < CHARDEV_INPUTS_MAX; i++) {
+		const struct chardev_client *c = &ch->clients[i];
+
+		if (c->fd >= 0)
+			fds[n++] = (struct pollfd){ .fd = c->fd,
+						    .events = want_input && c->reading ? POLLIN : 0 };
+	}
 	pthread_mutex_unlock(&ch->lock);
 	return n;
 }
 
-unsigned int chardev_input_pollfds(struct chardev *ch, struct pollfd *fds)
+/* Called with the lock held: a client's input, or its end. */
+static ssize_t client_input(struct chardev_client *c, short revents, void *buf, size_t len)
 {
-	unsigned int n = 0;
+	ssize_t n;
 
-	pthread_mutex_lock(&ch->lock);
-	if (ch->in_fd >= 0)
-		fds[n++] = (struct pollfd){ .fd = ch->in_fd, .events = POLLIN };
-	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX && n < CHARDEV_INPUTS_MAX; i++)
-		if (ch->clients[i].fd >= 0 && ch->clients[i].reading)
-			fds[n++] = (struct pollfd){ .fd = ch->clients[i].fd, .events = POLLIN };
-	pthread_mutex_unlock(&ch->lock);
-	return n;
+	if (!(revents & POLLIN) || !c->reading || !len) {
+		if (revents & (POLLHUP | POLLERR))
+			drop_client(c); /* gone both ways: its slot is free again */
+		return 0;
+	}
+	n = read(c->fd, buf, len);
+	if (n > 0)
+		return n;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	/*
+	 * Its input ended. Hung up: gone. Only its sending side shut: it may
+	 * still read output, until a write to it fails.
+	 */
+	if (n < 0 || (revents & (POLLHUP | POLLERR)))
+		drop_client(c);
+	else
+		c->reading = false;
+	return 0;
 }
 
 size_t chardev_input(struct chardev *ch, const struct pollfd *pfd, void *buf, size_t len)
 {
-	struct chardev_client *c = NULL;
 	ssize_t n = 0;
 
-	if (!(pfd->revents & (POLLIN | POLLHUP | POLLERR)) || !len)
+	if (!(pfd->revents & (POLLIN | POLLHUP | POLLERR)) || pfd->fd < 0)
 		return 0;
 	pthread_mutex_lock(&ch->lock);
-	/* the source by its fd, if it is still one: output may have dropped it since the poll */
-	for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX && !c; i++)
-		if (ch->clients[i].fd == pfd->fd && ch->clients[i].reading)
-			c = &ch->clients[i];
-	if (c || (pfd->fd >= 0 && pfd->fd == ch->in_fd)) {
-		n = read(pfd->fd, buf, len);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			/*
-			 * Its input ended: a client may still read output
-			 * (until a write to it fails); stdio is read no more.
-			 */
-			if (c)
-				c->reading = false;
-			else
-				ch->in_fd = -1;
+	if (pfd->fd == ch->in_fd) {
+		n = len ? read(pfd->fd, buf, len) : 0;
+		if (len && (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)))
+			ch->in_fd = -1; /* stdio's input ended: read no more */
+	} else {
+		/* the client by its fd, if it still is one: output may have dropped it since the poll */
+		for (unsigned int i = 0; i < CHARDEV_CLIENTS_MAX; i++) {
+			if (ch->clients[i].fd == pfd->fd) {
+				n = client_input(&ch->clients[i], pfd->revents, buf, len);
+				break;
+			}
 		}
 	}
 	pthread_mutex_unlock(&ch->lock);

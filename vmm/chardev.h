@@ -58,15 +58,16 @@ void chardev_write(struct chardev *ch, const void *buf, size_t len);
 
 /* unix: accept a waiting client; past CHARDEV_CLIENTS_MAX it is closed at once. */
 void chardev_accept(struct chardev *ch);
-/* How many clients are attached (unix). */
-unsigned int chardev_clients(struct chardev *ch);
 
-/* The input sources open now (stdio's, each client's), for poll(): how many. */
-unsigned int chardev_input_pollfds(struct chardev *ch, struct pollfd *fds);
 /*
- * After poll() said pfd (one of those) is ready: up to len bytes of its
- * input into buf, and how many. 0 when there were none; a source whose
- * input ended or failed is not polled again.
+ * What poll() watches for input: stdio's input when want_input, and each
+ * client (for its input when want_input, else for its hang-up). How many.
+ */
+unsigned int chardev_input_pollfds(struct chardev *ch, struct pollfd *fds, bool want_input);
+/*
+ * After poll() on those: up to len bytes of pfd's input into buf, and how
+ * many. 0 when there were none; a source whose input ended is not read
+ * again, and a client that hung up is dropped (its slot is free).
  */
 size_t chardev_input(struct chardev *ch, const struct pollfd *pfd, void *buf, size_t len);
 

@@ -312,11 +312,10 @@ static enum run_outcome run_until_event(struct run_state *st)
 			listen_idx = nfds;
 			fds[nfds++] = (struct pollfd){ .fd = st->console.listen_fd, .events = POLLIN };
 		}
-		if (serial_rx_room(&st->vm.com1)) {
-			input_idx = nfds;
-			ninputs = chardev_input_pollfds(&st->console, fds + nfds);
-			nfds += ninputs;
-		}
+		input_idx = nfds;
+		ninputs = chardev_input_pollfds(&st->console, fds + nfds,
+						serial_rx_room(&st->vm.com1) > 0);
+		nfds += ninputs;
 		if (st->control) {
 			control_idx = nfds;
 			ncontrol = control_pollfds(st->control, fds + nfds);
@@ -347,7 +346,7 @@ static enum run_outcome run_until_event(struct run_state *st)
 			drain_eventfd(st->serial_wake_fd);
 		if (listen_idx >= 0 && (fds[listen_idx].revents & POLLIN))
 			chardev_accept(&st->console);
-		for (unsigned int i = 0; input_idx >= 0 && i < ninputs; i++)
+		for (unsigned int i = 0; i < ninputs; i++)
 			console_input(st, &fds[input_idx + i]);
 		if (control_idx >= 0) {
 			control_dispatch(st->control, fds + control_idx, ncontrol);

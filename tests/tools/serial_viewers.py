@@ -73,6 +73,15 @@ check(read_for(ninth, 2) is None, "a ninth viewer is closed at once")
 b.sendall(b'fourth\n')
 check(all(b'FOURTH' in (read_for(s, 5, b'FOURTH') or b'') for s in [b, c] + more),
       "the eight attached all see the echo")
+# viewers that leave while the guest says nothing free their places at once
+for s in more:
+    s.close()
+time.sleep(0.5)
+more = [attach() for _ in range(6)]
+time.sleep(0.3)
+b.sendall(b'fifth\n')
+check(all(b'FIFTH' in (read_for(s, 5, b'FIFTH') or b'') for s in more),
+      "six viewers that came after six left on a silent console all attached")
 for s in more:
     s.close()
 b.sendall(b'q')
