@@ -63,16 +63,18 @@ int account_set_password(sqlite3 *db, int64_t user_id, const char *password, boo
 	return r;
 }
 
-/* Seconds to wait before the next try under key (blocking after free failures), or 0. */
+/* Seconds to wait before the next try under key (blocking after free failures), 0, or -1 when the database failed. */
 static int throttle_wait(sqlite3 *db, const char *key, int free_failures, time_t now)
 {
 	sqlite3_stmt *st = db_query(db, "SELECT count, last FROM login_failures WHERE key = ?", "s",
 				    key);
 	int64_t count, last, wait = 0;
+	int r;
 
 	if (!st)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
 		count = sqlite3_column_int64(st, 0);
 		last = sqlite3_column_int64(st, 1);
 		if (count >= free_failures) {
@@ -85,14 +87,16 @@ static int throttle_wait(sqlite3 *db, const char *key, int free_failures, time_t
 		}
 	}
 	sqlite3_finalize(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return -1;
 	return wait > 0 ? (int)wait : 0;
 }
 
-static void throttle_count(sqlite3 *db, const char *key, time_t now)
+static int throttle_count(sqlite3 *db, const char *key, time_t now)
 {
-	db_exec(db, "INSERT INTO login_failures (key, count, last) VALUES (?, 1, ?) "
-		    "ON CONFLICT (key) DO UPDATE SET count = count + 1, last = excluded.last",
-		"si", key, (int64_t)now);
+	return db_exec(db, "INSERT INTO login_failures (key, count, last) VALUES (?, 1, ?) "
+			   "ON CONFLICT (key) DO UPDATE SET count = count + 1, last = excluded.last",
+		       "si", key, (int64_t)now);
 }
 
 static void throttle_uncount(sqlite3 *db, const char *key)
@@ -143,20 +147,20 @@ int account_login(sqlite3 *db, const char *name, const char *password, const cha
 		return -EIO;
 	/* forget failures an hour old */
 	db_exec(db, "DELETE FROM login_failures WHERE last < ?", "i", (int64_t)(now - 3600));
+	/* a failure to look or to count lets no try through */
 	wait = throttle_wait(db, pair_key, LOGIN_FREE_FAILURES, now);
-	w = throttle_wait(db, addr_key, LOGIN_FREE_FAILURES, now);
-	wait = w > wait ? w : wait;
-	w = throttle_wait(db, name_key, LOGIN_NAME_FAILURES, now);
-	wait = w > wait ? w : wait;
+	w = wait < 0 ? -1 : throttle_wait(db, addr_key, LOGIN_FREE_FAILURES, now);
+	wait = w < 0 ? -1 : w > wait ? w : wait;
+	w = wait < 0 ? -1 : throttle_wait(db, name_key, LOGIN_NAME_FAILURES, now);
+	wait = w < 0 ? -1 : w > wait ? w : wait;
 	if (wait > 0) {
 		db_rollback(db);
 		*ret_wait = wait;
 		return -EAGAIN;
 	}
-	throttle_count(db, pair_key, now);
-	throttle_count(db, addr_key, now);
-	throttle_count(db, name_key, now);
-	if (db_commit(db) < 0) {
+	if (wait < 0 || throttle_count(db, pair_key, now) < 0 ||
+	    throttle_count(db, addr_key, now) < 0 || throttle_count(db, name_key, now) < 0 ||
+	    db_commit(db) < 0) {
 		db_rollback(db);
 		return -EIO;
 	}
@@ -200,9 +204,8 @@ int account_check_password(sqlite3 *db, int64_t user_id, const char *name, const
 		return -EAGAIN;
 	}
 	/* counted first, as a login's are, and under the account's own key too */
-	throttle_count(db, form_key, now);
-	throttle_count(db, name_key, now);
-	if (db_commit(db) < 0) {
+	if (wait < 0 || throttle_count(db, form_key, now) < 0 ||
+	    throttle_count(db, name_key, now) < 0 || db_commit(db) < 0) {
 		db_rollback(db);
 		return -EIO;
 	}

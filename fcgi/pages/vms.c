@@ -169,7 +169,7 @@ static json_object *columns(struct request *r, const struct sort *s)
 		buf_free(&href);
 		json_object_object_add(c, "current", json_object_new_boolean(current));
 		json_object_object_add(c, "aria_sort", json_object_new_string(
-			!current ? "none" : s->descending ? "descending" : "ascending"));
+			s->descending ? "descending" : "ascending"));
 		json_object_object_add(c, "arrow", json_object_new_string(
 			!current ? "" : s->descending ? "\u2193" : "\u2191"));
 		json_object_object_add(cols, sort_names[i], c);

@@ -1,7 +1,8 @@
 // Time from navigation to the fully rendered list of N VMs in Debian's
-// chromium, logged in already: our instances page (its table has N rows),
+// chromium, logged in already: our instances page (its list has N rows),
 // or cockpit-machines' VM list (N rows in its table inside cockpit's
-// shell), each up to the frame that shows those rows painted. Prints one
+// shell), each up to the first frame drawn once those rows are in the
+// page (ours lays out and paints only the rows near the screen). Prints one
 // line a run: "run MS" when the list was complete (for ours followed by
 // the page's own navigation timing: the response's end and the load
 // event's end, in ms from its start), "incomplete ROWS" when the time limit

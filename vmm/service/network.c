@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -550,6 +551,7 @@ int network_leases(const struct vmmd *d, const struct network *net,
 		   void (*fn)(void *opaque, const struct network_lease *lease), void *opaque)
 {
 	char path[4096], *buf, *line, *save = NULL;
+	time_t now = time(NULL);
 	size_t len;
 	int r;
 
@@ -569,6 +571,9 @@ int network_leases(const struct vmmd *d, const struct network *net,
 
 		if (sscanf(line, "%lld %31s %63s %255s", &l.expiry, mac, ip, host) != 4 ||
 		    mac_parse(mac, l.mac) < 0 || inet_pton(AF_INET, ip, &a) != 1)
+			continue;
+		/* one dnsmasq has not pruned yet is over all the same (as libvirt skips it) */
+		if (l.expiry && l.expiry < (long long)now)
 			continue;
 		l.ip = ntohl(a.s_addr);
 		l.prefix = net->def->prefix;
