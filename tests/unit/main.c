@@ -1,6 +1,6 @@
 /*
  * Unit tests of vmm's device models and table builders, and of the
- * portal's template engine and request parsing, without KVM.
+ * portal's template engine, request parsing and route table, without KVM.
  * Prints "PASS name" or "FAIL name" per test; exits 1 if any failed.
  * An argument runs only the tests whose name contains it. A test that
  * runs longer than TEST_TIMEOUT seconds (a walker that loops forever on
@@ -15,7 +15,7 @@
 
 static const struct unit_test *const suites[] = {
 	serial_tests, i8042_tests, rtc_tests, pm_tests, aml_tests, acpi_tests, bus_tests,
-	virtq_tests, mem_tests, template_tests, params_tests, image_tests,
+	virtq_tests, mem_tests, template_tests, params_tests, router_tests, image_tests,
 };
 
 int main(int argc, char **argv)

@@ -40,5 +40,6 @@ extern const struct unit_test mem_tests[];
 extern const struct unit_test template_tests[];
 extern const struct unit_test image_tests[];
 extern const struct unit_test params_tests[];
+extern const struct unit_test router_tests[];
 
 #endif
