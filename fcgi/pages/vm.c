@@ -91,17 +91,19 @@ int page_vm_power(struct request *r)
 {
 	static const struct {
 		const char *action, *method, *done;
+		bool asks_vmm; /* vmmd passes it to the VM's vmm, and waits for its answer */
 	} actions[] = {
-		{ "start", "domain.start", "started" },
-		{ "shutdown", "domain.shutdown", "asked to shut down" },
-		{ "reboot", "domain.reboot", "asked to reboot" },
-		{ "destroy", "domain.destroy", "forced off" },
-		{ "suspend", "domain.suspend", "suspended" },
-		{ "resume", "domain.resume", "resumed" },
+		{ "start", "domain.start", "started", false },
+		{ "shutdown", "domain.shutdown", "asked to shut down", true },
+		{ "reboot", "domain.reboot", "asked to reboot", true },
+		{ "destroy", "domain.destroy", "forced off", false },
+		{ "suspend", "domain.suspend", "suspended", true },
+		{ "resume", "domain.resume", "resumed", true },
 	};
 	const char *action = strrchr(r->path, '/') + 1;
 	char code[64], err[512], back[VM_NAME_MAX + 16];
 	json_object *res = NULL;
+	bool responding = true;
 
 	const char *from = params_get(&r->form, "from");
 
@@ -111,6 +113,20 @@ int page_vm_power(struct request *r)
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
 		if (strcmp(action, actions[i].action))
 			continue;
+		/*
+		 * A vmm that lets requests time out (stopped, or still
+		 * starting) would hold this worker for vmmd's whole wait, and
+		 * a few clicks would hold them all: refused at once.
+		 */
+		json_get_bool(r->vm, "responding", &responding);
+		if (actions[i].asks_vmm && !responding) {
+			audit_log(r, action, r->args[0], "not responding");
+			return respond_redirect_error(r, back,
+						      "%s is not responding (its vmm does not answer, or it "
+						      "is still starting). Force off works now; or try "
+						      "again later.",
+						      r->args[0]);
+		}
 		if (vmmd_call_vm(r->vmmd, actions[i].method, r->args[0], &res, code, sizeof(code), err,
 				 sizeof(err)) < 0) {
 			audit_log(r, action, r->args[0], err);

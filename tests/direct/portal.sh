@@ -90,8 +90,9 @@ test_portal_drives_every_power_action_of_a_running_guest() {
 
 # A vmm that stops answering (SIGSTOP) never makes a page wait: once an
 # action on it has timed out (a readable error), the list and the VMs'
-# pages answer while it stays stopped and show it as not responding; it
-# is shown as running again once it answers. (How fast vmmd answers is
+# pages answer while it stays stopped and show it as not responding, and
+# actions that need its answer are refused at once; it is shown as
+# running again once it answers vmmd's next sample. (How fast vmmd answers is
 # tests/direct/vmmd_responsive.sh's and the benchmarks' business.)
 test_portal_answers_at_once_when_a_vmm_is_stopped() {
 	need_kvm
@@ -117,8 +118,24 @@ test_portal_answers_at_once_when_a_vmm_is_stopped() {
 	[ "$(web /instance/t1)" = 200 ] || { kill -CONT "$pid"; fail "t1's page did not answer"; }
 	grep -q '(not responding)' body.html || { kill -CONT "$pid"; fail "t1's page does not say so"; }
 	[ "$(web /instance/t2)" = 200 ] || { kill -CONT "$pid"; fail "t2's page did not answer"; }
+	# known not to answer, it is not asked again: the portal refuses at once
+	# (vmmd's own refusal, after its wait, says "did not answer within")
+	local action
+	for action in suspend shutdown reboot resume; do
+		[ "$(post /instance/t1/$action)" = 303 ] || { kill -CONT "$pid"; fail "$action answered $(cat body.html)"; }
+		web /instance/t1 >/dev/null
+		grep -q 't1 is not responding (its vmm does not answer' body.html ||
+			{ kill -CONT "$pid"; fail "$action: $(grep -o 'alert-danger[^<]*<[^<]*' body.html)"; }
+	done
 	kill -CONT "$pid"
-	# continued, it answers the next request and is shown as responding again
+	# continued, it answers vmmd's next sample and is shown as responding again
+	local i
+	for i in $(seq $(scaled 300)); do
+		web /instance/t1/state.json >/dev/null
+		grep -q '"not_responding":false' body.html && break
+		sleep 0.1
+	done
+	grep -q '"not_responding":false' body.html || fail "t1 is not responding 30 s after it went on: $(cat body.html)"
 	act t1 suspend
 	web /instances >/dev/null
 	grep -A12 'data-vm="t1"' body.html | grep -q '(not responding)' && fail "t1 is still shown as not responding"
