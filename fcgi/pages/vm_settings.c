@@ -140,6 +140,7 @@ int page_vm_xml(struct request *r)
 int page_vm_clone(struct request *r)
 {
 	const char *new_name = params_get(&r->form, "new_name");
+	const char *disks = params_get(&r->form, "disks");
 	char back[VM_NAME_MAX + 16], to[VM_NAME_MAX + 16];
 	json_object *params;
 
@@ -147,8 +148,13 @@ int page_vm_clone(struct request *r)
 	if (!new_name || !vm_name_valid(new_name))
 		return respond_redirect_error(r, back, "A VM name has 1 to %d letters, digits, '-', '_', '.' or '+'.",
 					      VM_NAME_MAX);
+	/* disks=copy (the default) or disks=overlay */
+	if (disks && strcmp(disks, "copy") && strcmp(disks, "overlay"))
+		return respond_redirect_error(r, back, "The disks are copied or made overlays.");
 	params = name_params(r->args[0]);
 	json_object_object_add(params, "new_name", json_object_new_string(new_name));
+	json_object_object_add(params, "overlay",
+			       json_object_new_boolean(disks && !strcmp(disks, "overlay")));
 	if (vmmd_change(r, "clone", "domain.clone", params, back) < 0)
 		return -1;
 	snprintf(to, sizeof(to), "/instance/%s", new_name);

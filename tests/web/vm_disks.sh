@@ -39,3 +39,42 @@ test_attach_takes_only_volumes() {
 	post /instance/d1/disk/resize target=vda size=0 >/dev/null
 	ctl dumpxml d1 | cmp -s - before.xml || fail "the definition changed"
 }
+
+# Clone with the disks copied, or as qcow2 overlays that read through to
+# the originals; anything else for the disks changes nothing.
+test_clone_copies_or_overlays_the_disks() {
+	start_portal
+	setup_volumes
+	qemu-io -f qcow2 -c 'write -P 0x5a 0 64k' pool/data.qcow2 >/dev/null || fail "cannot write the volume"
+	define d1 echo
+	ctl attach-disk d1 "$PWD/pool/data.qcow2" vda --subdriver qcow2 >/dev/null
+	login_admin
+	web /instance/d1 >/dev/null
+	grep -q '<option value="overlay">Disks as overlays</option>' body.html || fail "no overlay choice"
+	[ "$(post /instance/d1/clone new_name=c1 disks=copy)" = 303 ] || fail "clone answered $(cat body.html)"
+	qemu-img info pool/c1.qcow2 >info || fail "no copy at pool/c1.qcow2"
+	grep -q 'backing file' info && fail "the copy has a backing file: $(cat info)"
+	qemu-img compare pool/data.qcow2 pool/c1.qcow2 >/dev/null || fail "the copy differs"
+	ctl dumpxml c1 | grep -q "$PWD/pool/c1.qcow2" || fail "c1 does not use its copy"
+
+	web /instance/d1 >/dev/null
+	[ "$(post /instance/d1/clone new_name=c2 disks=overlay)" = 303 ] || fail "clone answered $(cat body.html)"
+	qemu-img info pool/c2.qcow2 >info || fail "no overlay at pool/c2.qcow2"
+	grep -q "^backing file: $PWD/pool/data.qcow2\$" info || fail "not backed by the original: $(cat info)"
+	grep -q '^backing file format: qcow2$' info || fail "no backing format: $(cat info)"
+	[ "$(stat -c %s pool/c2.qcow2)" -lt 1048576 ] || fail "the overlay is $(stat -c %s pool/c2.qcow2) bytes"
+	qemu-img compare pool/data.qcow2 pool/c2.qcow2 >/dev/null || fail "the overlay does not read through"
+	ctl dumpxml c2 | grep -q 'type=.qcow2.' || fail "c2's disk is not qcow2: $(ctl dumpxml c2)"
+	ctl dumpxml c2 | grep -q "$PWD/pool/c2.qcow2" || fail "c2 does not use its overlay"
+
+	web /instance/d1 >/dev/null
+	post /instance/d1/clone new_name=c3 disks=linked >/dev/null
+	web /instance/d1 >/dev/null
+	grep -q 'The disks are copied or made overlays.' body.html || fail "no refusal: $(grep -o 'alert-danger[^<]*<' body.html)"
+	ctl list --all | grep -q ' c3 ' && fail "c3 was made"
+	[ ! -e pool/c3.qcow2 ] || fail "c3's disk was made"
+	# the overlay goes with its VM; the original stays
+	web /instance/c2 >/dev/null
+	[ "$(post /instance/c2/delete remove_storage=on)" = 303 ] || fail "delete answered $(cat body.html)"
+	[ ! -e pool/c2.qcow2 ] && [ -f pool/data.qcow2 ] || fail "delete removed the wrong disk"
+}

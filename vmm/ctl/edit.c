@@ -12,6 +12,7 @@ static int cmd_clone(struct ctl *c, const struct args *a)
 	json_object *p = name_params(a->pos[0]), *res;
 
 	json_object_object_add(p, "new_name", json_object_new_string(a->pos[1]));
+	json_object_object_add(p, "overlay", json_object_new_boolean(a->overlay));
 	res = call(c, "domain.clone", p);
 	if (!res)
 		return 1;
@@ -145,7 +146,7 @@ static int cmd_undefine(struct ctl *c, const struct args *a)
 }
 
 const struct command edit_commands[] = {
-	{ "clone", "", "clone NAME NEW-NAME", 2, cmd_clone },
+	{ "clone", "--overlay", "clone NAME NEW-NAME [--overlay]", 2, cmd_clone },
 	{ "attach-disk", "--subdriver --format --mode --serial --cache --persistent --config",
 	  "attach-disk NAME SOURCE TARGET [--subdriver raw|qcow2] [--mode readonly] "
 	  "[--serial S] [--cache none|writeback] [--persistent]", 3, cmd_attach_disk },

@@ -333,13 +333,20 @@ static json_object *api_undefine(struct api_ctx *c)
 	return o;
 }
 
+/* params: new_name; overlay (true: each writable disk a qcow2 over the original). */
 static json_object *api_clone(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c), *clone;
 	const char *new_name = dom ? api_string(c, "new_name") : NULL;
+	bool overlay = false;
 
-	if (!new_name || domain_clone(c->d, dom, new_name, c->uid, &clone, &c->code, c->err,
-					  sizeof(c->err)) < 0)
+	if (!new_name)
+		return NULL;
+	if (json_object_object_get_ex(c->params, "overlay", NULL) &&
+	    !json_get_bool(c->params, "overlay", &overlay))
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.overlay is not true or false");
+	if (domain_clone(c->d, dom, new_name, overlay, c->uid, &clone, &c->code, c->err,
+			 sizeof(c->err)) < 0)
 		return NULL;
 	return api_domain_summary(c->d, clone);
 }

@@ -11,8 +11,11 @@
  *   the old definition stays.
  * - A clone gets a new uuid and new MAC addresses (52:54:00, as libvirt
  *   makes them). Its writable disks are copied next to the originals as
- *   NEW.EXT, then NEW-vdb.EXT, ...; read-only disks are shared. Copies
- *   made before a failure are removed.
+ *   NEW.EXT, then NEW-vdb.EXT, ...; or, as overlays, each becomes a new
+ *   qcow2 NEW.qcow2, NEW-vdb.qcow2, ... whose backing file is the
+ *   original (a linked clone: it reads through to the original, which
+ *   must not change from then on, as a template's disk). Read-only disks
+ *   are shared. Files made before a failure are removed.
  * - Disk and interface changes apply to the definition; a running VM
  *   sees them at its next start (no hot plug). An interface is named by
  *   its MAC, as virsh detach-interface and domif-setlink do; a new one
@@ -62,11 +65,11 @@ static xmlDocPtr copy_doc(const struct domain *dom, const char **code, char *err
 
 /* The clone's path for disk number i (its source src). */
 static void clone_path(const char *src, const char *new_name, unsigned int i, const char *target,
-		       char *out, size_t len)
+		       bool overlay, char *out, size_t len)
 {
 	char dir[4096];
 	const char *base = strrchr(src, '/') + 1, *dot = strrchr(base, '.');
-	const char *ext = dot && dot != base ? dot : "";
+	const char *ext = overlay ? ".qcow2" : dot && dot != base ? dot : "";
 
 	snprintf(dir, sizeof(dir), "%s", src);
 	if (i == 0)
@@ -75,8 +78,31 @@ static void clone_path(const char *src, const char *new_name, unsigned int i, co
 		snprintf(out, len, "%s/%s-%s%s", dirname(dir), new_name, target, ext);
 }
 
-int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, uid_t uid,
-		 struct domain **ret, const char **code, char *err, size_t errlen)
+/* A new qcow2 at path over the image at backing, as big as it, and the disk's driver says qcow2. */
+static int make_overlay(xmlNodePtr disk, const char *backing, const char *path, char *err,
+			size_t errlen)
+{
+	xmlNodePtr driver = xml_child(disk, "driver");
+	struct image_info info;
+
+	if (image_probe(backing, &info, err, errlen) < 0 ||
+	    image_create_qcow2(path, info.capacity, backing, info.qcow2 ? "qcow2" : "raw", err,
+			       errlen) < 0)
+		return -1;
+	if (!driver) {
+		driver = xmlNewChild(disk, NULL, (const xmlChar *)"driver", NULL);
+		if (driver)
+			xmlSetProp(driver, (const xmlChar *)"name", (const xmlChar *)"qemu");
+	}
+	if (!driver || !xmlSetProp(driver, (const xmlChar *)"type", (const xmlChar *)"qcow2")) {
+		error_set(err, errlen, -ENOMEM, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, bool overlay,
+		 uid_t uid, struct domain **ret, const char **code, char *err, size_t errlen)
 {
 	char made[DOMAIN_MAX_DISKS][4096];
 	unsigned int nmade = 0, ndisk = 0;
@@ -135,8 +161,10 @@ int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, uid_t
 
 			if (!file || !target || xml_child(n, "readonly"))
 				continue; /* shared, as virt-clone shares read-only disks */
-			clone_path(file, new_name, ndisk++, target, made[nmade], sizeof(made[0]));
-			if (image_copy(file, made[nmade], err, errlen) < 0) {
+			clone_path(file, new_name, ndisk++, target, overlay, made[nmade],
+				   sizeof(made[0]));
+			if ((overlay ? make_overlay(n, file, made[nmade], err, errlen)
+				     : image_copy(file, made[nmade], err, errlen)) < 0) {
 				*code = "io-error";
 				goto fail;
 			}

@@ -273,8 +273,9 @@ int hostfile_check_pool(const struct vmmd *d, const char *path, uid_t uid, const
 bool hostfile_is_volume(const struct vmmd *d, const char *path);
 
 /* domain_edit.c: definition changes, each checked and stored as a define is. */
-int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, uid_t uid,
-		 struct domain **ret, const char **code, char *err, size_t errlen);
+/* overlay: each writable disk becomes a qcow2 over the original, rather than a copy */
+int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, bool overlay,
+		 uid_t uid, struct domain **ret, const char **code, char *err, size_t errlen);
 int domain_attach_disk(struct vmmd *d, struct domain *dom, const struct domain_disk *disk,
 		       uid_t uid, const char **code, char *err, size_t errlen);
 int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, uid_t uid,
