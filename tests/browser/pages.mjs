@@ -66,6 +66,15 @@ const polled = await page.waitForResponse((r) => r.url().endsWith('/instances.js
   .then((r) => r.status()).catch(() => 0);
 if (polled !== 200) problems.push(`the list's poll answered ${polled}`);
 
+// A destructive action asks first, naming the VM; dismissed, nothing is sent.
+await page.goto(url + `/instance/${vm}`);
+let asked = '';
+page.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+await page.click('#delete-form button[type=submit]');
+await page.waitForTimeout(500);
+if (!asked.includes(vm)) problems.push(`Delete asked for no confirmation naming the VM: '${asked}'`);
+if (!page.url().endsWith(`/instance/${vm}`)) problems.push(`a dismissed Delete went on to ${page.url()}`);
+
 // Pressing Start on a VM this host cannot run shows vmmd's reason on the page.
 await page.goto(url + `/instance/${vm}`);
 page.once('dialog', (d) => d.accept());

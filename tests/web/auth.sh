@@ -27,6 +27,9 @@ test_pages_need_a_login() {
 
 test_initial_admin_must_change_its_password_first() {
 	start_portal
+	# the setup keeps the first password in a root-only file in the state folder
+	printf '%s\n' "$ADMIN_PASSWORD" >portal/initial-admin-password
+	chmod 600 portal/initial-admin-password
 	login admin "$ADMIN_PASSWORD"
 	[ "$(header_of Location)" = /account/password ] || fail "login went to $(header_of Location)"
 	[ "$(web /instances)" = 303 ] || fail "/instances answered before the password change"
@@ -36,9 +39,11 @@ test_initial_admin_must_change_its_password_first() {
 		fail "a short password was taken"
 	[ "$(post /account/password "current=$ADMIN_PASSWORD" new=a-long-new-password new2=x repeat=another-long-one)" = 400 ] ||
 		fail "differing passwords were taken"
+	[ -f portal/initial-admin-password ] || fail "a refused change removed the initial password's file"
 	[ "$(post /account/password "current=$ADMIN_PASSWORD" new=a-long-new-password repeat=a-long-new-password)" = 303 ] ||
 		fail "the change was refused: $(cat body.html)"
 	[ "$(web /instances)" = 200 ] || fail "/instances answered $(web /instances) after the change"
+	[ ! -e portal/initial-admin-password ] || fail "the initial password's file outlived the change"
 }
 
 test_wrong_password_and_unknown_user_get_the_same_answer() {
