@@ -117,13 +117,22 @@ int db_open(const char *path, sqlite3 **ret_db, char *err, size_t errlen)
 	sqlite3 *db = NULL;
 	int fd, r;
 
-	/* Made 0600 before sqlite opens it; sqlite's -wal and -shm follow its mode. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
+	/*
+	 * Made 0600 before sqlite opens it (its -wal and -shm follow its
+	 * mode), and only when it is not there: closing any descriptor of the
+	 * file drops every POSIX lock this process holds on it, so a worker's
+	 * open would take away the others' locks, and another process (the
+	 * admin command, a backup) would then take itself for the last user
+	 * and delete the WAL under the running portal, whose writes would no
+	 * longer reach anyone else.
+	 */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
 		return error_set(err, errlen, -errno, "cannot open the database %s: %m", path);
-	close(fd);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+					       SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		r = error_set(err, errlen, -EIO, "cannot open the database %s: %s", path,
 			      db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);

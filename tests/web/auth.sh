@@ -229,3 +229,39 @@ test_the_portals_socket_folder_is_closed_to_others() {
 		fail "a user outside nginx's group reaches the socket"
 	[ "$(stat -c %a portal/portal.db)" = 600 ] || fail "the database is $(stat -c %a portal/portal.db)"
 }
+
+# Sessions end after 30 minutes idle or 12 hours in all, and the pages'
+# background polling is no activity. The session's times are moved back
+# in the database (as the portal's user) rather than waited for. Another
+# process reading the database while the portal runs must see what the
+# portal wrote, and leave its WAL in place: the portal once dropped its
+# own locks, and the other process deleted the WAL from under it.
+test_sessions_expire_idle_or_old_and_polling_is_no_activity() {
+	start_portal
+	login_admin
+	sql() {
+		as_portal /usr/bin/python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=5)
+rows = c.execute(sys.argv[2]).fetchall()
+c.commit()
+print("\n".join("|".join(map(str, r)) for r in rows))' "$PWD/portal/portal.db" "$1"
+	}
+	local before after
+	sql "UPDATE sessions SET last_active = last_active - 600 WHERE user_id IS NOT NULL" >/dev/null
+	before=$(sql "SELECT last_active FROM sessions WHERE user_id IS NOT NULL")
+	[ "$(web -H 'X-Requested-With: poll' /instances.json)" = 200 ] || fail "the poll answered $(cat body.html)"
+	[ "$(sql "SELECT last_active FROM sessions WHERE user_id IS NOT NULL")" = "$before" ] ||
+		fail "a poll counted as activity"
+	[ "$(web /instances)" = 200 ] || fail "the page answered $(cat body.html)"
+	[ -f portal/portal.db-wal ] || fail "another process took the portal's WAL away"
+	after=$(sql "SELECT last_active FROM sessions WHERE user_id IS NOT NULL")
+	[ "$after" -gt "$before" ] || fail "a page view did not count as activity ($before, $after): $(sql "SELECT substr(id_hash,1,8), user_id, created, last_active FROM sessions") now $(date +%s)"
+	# 31 minutes idle
+	sql "UPDATE sessions SET last_active = last_active - 1860 WHERE user_id IS NOT NULL" >/dev/null
+	[ "$(web /instances)" = 303 ] && [ "$(header_of Location)" = /login ] || fail "an idle session still works"
+	[ -z "$(sql "SELECT 1 FROM sessions WHERE user_id IS NOT NULL")" ] || fail "the idle session stayed in the database"
+	# active, but 12 hours and a minute old
+	login admin "$ADMIN_PASSWORD2"
+	sql "UPDATE sessions SET created = created - 43260 WHERE user_id IS NOT NULL" >/dev/null
+	[ "$(web /instances)" = 303 ] && [ "$(header_of Location)" = /login ] || fail "a 12-hour-old session still works"
+}
