@@ -265,3 +265,16 @@ print("\n".join("|".join(map(str, r)) for r in rows))' "$PWD/portal/portal.db" "
 	sql "UPDATE sessions SET created = created - 43260 WHERE user_id IS NOT NULL" >/dev/null
 	[ "$(web /instances)" = 303 ] && [ "$(header_of Location)" = /login ] || fail "a 12-hour-old session still works"
 }
+
+# The portal never runs as root, for serving or for its admin command,
+# and refuses before it touches the state folder.
+test_the_portal_refuses_to_run_as_root() {
+	need_portal
+	mkdir -m 700 state
+	! "$FCGI" --state-dir "$PWD/state" --socket "$PWD/fcgi.sock" --templates "$SRCDIR/templates" 2>err ||
+		fail "it ran as root"
+	grep -q 'does not run as root' err || fail "$(cat err)"
+	! "$FCGI" --state-dir "$PWD/state" --create-admin someone 2>err || fail "--create-admin ran as root"
+	grep -q 'does not run as root' err || fail "$(cat err)"
+	[ -z "$(ls state)" ] && [ ! -e fcgi.sock ] || fail "it left $(ls state) in the state folder"
+}
