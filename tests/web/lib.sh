@@ -168,6 +168,9 @@ make_user() {
 	web /users >/dev/null
 	status=$(post /users "name=$1" "role=${2:-user}" "password=$1-password-123")
 	[ "$status" = 303 ] || fail "creating the user $1 answered $status"
+	# a refusal is a redirect too: the list must have the user
+	web /users >/dev/null
+	grep -q "href=\"/user/$1\"" body.html || fail "the user $1 was not made: $(grep -o 'alert-danger[^<]*<[^<]*' body.html)"
 }
 
 header_of() { tr -d '\r' <headers.txt | sed -n "s/^$1: //Ip" | head -n1; }
