@@ -3,9 +3,9 @@
 
 HOSTILE='<script>alert(1)</script>"'"'"'&x'
 
-test_a_vm_title_with_markup_comes_out_escaped() {
+test_a_vm_title_and_description_with_markup_come_out_escaped() {
 	start_portal
-	domain_xml evil echo | sed "s|<name>evil</name>|<name>evil</name><title>\&lt;script\&gt;alert(1)\&lt;/script\&gt;\&quot;'\&amp;x</title>|" >evil.xml
+	domain_xml evil echo | sed "s|<name>evil</name>|<name>evil</name><title>\&lt;script\&gt;alert(1)\&lt;/script\&gt;\&quot;'\&amp;x</title><description>\&lt;script\&gt;alert(1)\&lt;/script\&gt;\&quot;'\&amp;x</description>|" >evil.xml
 	ctl define evil.xml >/dev/null
 	login_admin
 	local p
@@ -15,6 +15,9 @@ test_a_vm_title_with_markup_comes_out_escaped() {
 		grep -q '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;x' body.html ||
 			fail "$p does not show the escaped title: $(grep -o '.\{40\}alert.\{40\}' body.html | head -3)"
 	done
+	# the page shows the title and the description (in the settings), both escaped
+	[ "$(grep -o '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;x' body.html | wc -l)" -ge 3 ] ||
+		fail "the description does not come out escaped: $(grep -o '.\{40\}alert.\{40\}' body.html)"
 }
 
 test_a_search_is_reflected_escaped() {
@@ -53,6 +56,19 @@ test_sql_metacharacters_in_fields_change_nothing() {
 	[ "$(post /user/alice/rights "vm=x' OR 1=1 --")" = 303 ] || fail "the rights form answered oddly"
 	web /user/alice >/dev/null
 	grep -q 'The form named a VM that is not a uuid' body.html || fail "no refusal shown"
+	# a flavor's name is refused; a VM named in an address is data
+	web /flavors >/dev/null
+	post /flavors "name=f'); DROP TABLE users; --" vcpus=1 memory=64 disk=1 >/dev/null
+	web /flavors >/dev/null
+	grep -q 'DROP TABLE' body.html && fail "the flavor's name was taken"
+	web /instances >/dev/null
+	local status
+	status=$(post "/instance/x'%20OR%20'1'%3D'1/start")
+	[ "$status" = 403 ] || [ "$status" = 404 ] || fail "a VM named with SQL answered $status"
+	web "/audit?object=x'%20OR%20'1'%3D'1" >/dev/null
+	grep -q "<td>start</td><td>x&#39; OR &#39;1&#39;=&#39;1</td>" body.html ||
+		fail "the refusal is not in the log as sent: $(grep -o '<td>start</td>.\{60\}' body.html)"
+	grep -q '<td>login</td>' body.html && fail "the object filter matched everything"
 	web /users >/dev/null
 	[ "$(grep -c 'data-user=' body.html)" = 2 ] || fail "the users changed"
 }

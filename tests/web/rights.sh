@@ -159,6 +159,21 @@ test_a_disabled_user_is_logged_out_and_cannot_log_in() {
 		fail "a disabled user logged in"
 }
 
+# The role an admin gives takes effect at the user's next request, both ways.
+test_a_user_made_admin_gets_the_admin_pages_and_loses_them_again() {
+	setup_alice
+	JAR=alice login alice alice-password-123
+	[ "$(JAR=alice web /users)" = 403 ] || fail "a user got the users page"
+	web /user/alice >/dev/null
+	[ "$(post /user/alice role=admin)" = 303 ] || fail "making alice an admin failed"
+	[ "$(JAR=alice web /users)" = 200 ] || fail "alice, now an admin, does not get the users page"
+	[ "$(JAR=alice web /instance/vm-b)" = 200 ] || fail "alice, now an admin, does not see every VM"
+	web /user/alice >/dev/null
+	[ "$(post /user/alice role=user)" = 303 ] || fail "making alice a user again failed"
+	[ "$(JAR=alice web /users)" = 403 ] || fail "alice kept the users page"
+	[ "$(JAR=alice web /instance/vm-b)" = 403 ] || fail "alice still sees a VM not hers"
+}
+
 test_an_admin_cannot_lock_themselves_out() {
 	start_portal
 	login_admin
