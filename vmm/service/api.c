@@ -30,9 +30,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -708,54 +705,6 @@ static json_object *api_console(struct api_ctx *c)
 }
 
 /*
- * Connect to FILE, a socket in a running VM's run folder, for vmmd (root).
- * The folder belongs to the VM's user, so nothing in it is trusted: the
- * name must be a socket itself, not a link to one elsewhere (a guest
- * that took over its vmm could point it at vmmd's own socket, or any
- * other, to be reached as root); it is reached through the handle that
- * checked it, so that it is looked up once; and the one listening on it
- * must be the VM's own vmm. 0 with the connected socket (non-blocking),
- * -ENOENT when it is not there, -EPERM when it is not the vmm's, or -errno.
- */
-static int connect_vm_socket(struct vmmd *d, struct domain *dom, const char *file, int *ret_fd)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct ucred peer;
-	socklen_t len = sizeof(peer);
-	char path[4096];
-	struct stat st;
-	int handle, fd, r = 0;
-
-	domain_run_path(d, dom, file, path, sizeof(path));
-	handle = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (handle < 0)
-		return -errno;
-	if (fstat(handle, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		close(handle);
-		return -EPERM;
-	}
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", handle);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		r = -errno;
-		close(handle);
-		return r;
-	}
-	/* a unix socket connects at once, or says EAGAIN when its backlog is full */
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		r = -errno;
-	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 || peer.pid != dom->pid)
-		r = -EPERM;
-	close(handle);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-/*
  * params: name, kind ("serial" or "vnc"). The reply carries a socket
  * connected to the running VM's serial port or VNC server (SCM_RIGHTS,
  * non-blocking), as libvirt's virDomainOpenConsole and
@@ -782,7 +731,8 @@ static json_object *api_open_console(struct api_ctx *c)
 		return api_fail(c, "invalid-state", "%s is starting; ask again once it runs",
 				dom->def->name);
 	/* the running VM's screen, whatever its definition says since it started */
-	r = connect_vm_socket(c->d, dom, !strcmp(kind, "vnc") ? "vnc.sock" : "serial.sock", &fd);
+	fd = vmm_connect_socket(c->d, dom, !strcmp(kind, "vnc") ? "vnc.sock" : "serial.sock");
+	r = fd < 0 ? fd : 0;
 	if (r == -ENOENT && !strcmp(kind, "vnc"))
 		return api_fail(c, "no-console", "%s runs without a screen", dom->def->name);
 	if (r == -EPERM) {

@@ -535,9 +535,11 @@ static void adopt(struct vmmd *d, struct domain *dom)
 		return;
 	}
 	dom->pidfd.fd = pidfd_open_(pid);
+	/* the socket's listener must be that very process, stopped or not (vmm_connect checks) */
+	dom->pid = pid;
 	if (dom->pidfd.fd >= 0)
 		fd = vmm_connect(d, dom);
-	/* the socket's listener must be that very process, stopped or not */
+	dom->pid = 0;
 	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0 ||
 	    cred.pid != pid) {
 		log_warn("%s: no running vmm answers for pid %d; its run folder is cleared",

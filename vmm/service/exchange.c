@@ -7,6 +7,10 @@
  * - Each request gets a connection of its own, so that its reply cannot
  *   mix with the events on the VM's events connection, and requests to
  *   one vmm need not queue behind each other.
+ * - What is in a VM's run folder belongs to the VM's user and is not
+ *   trusted: vmm_connect_socket connects (as root) only to a socket that
+ *   is there itself, not through a link, through the handle that checked
+ *   it, and only when its listener is the VM's own vmm (SO_PEERCRED).
  * - The connect is non-blocking: a unix socket connects at once while the
  *   listener's backlog has room, and says EAGAIN (never waits) when it
  *   has none, as with a stopped vmm that accepts nothing. The request is
@@ -19,10 +23,12 @@
  *   the rest fail.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,24 +50,45 @@ int64_t vmmd_now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-int vmm_connect(const struct vmmd *d, const struct domain *dom)
+int vmm_connect_socket(const struct vmmd *d, const struct domain *dom, const char *file)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, n;
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+	char path[4096];
+	struct stat st;
+	int handle, fd, r = 0;
 
-	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/vms/%s/control.sock", d->run_dir,
-		     dom->def->name);
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
+	domain_run_path(d, dom, file, path, sizeof(path));
+	handle = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (handle < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		n = -errno;
+	if (fstat(handle, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		close(handle);
+		return -EPERM;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", handle);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		r = -errno;
+		close(handle);
+		return r;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		r = -errno;
+	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 || peer.pid != dom->pid)
+		r = -EPERM;
+	close(handle);
+	if (r < 0) {
 		close(fd);
-		return n;
+		return r;
 	}
 	return fd;
+}
+
+int vmm_connect(const struct vmmd *d, const struct domain *dom)
+{
+	return vmm_connect_socket(d, dom, "control.sock");
 }
 
 static void exchange_free(struct exchange *x)

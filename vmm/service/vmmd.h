@@ -239,7 +239,14 @@ void domain_start_failed(struct vmmd *d, struct domain *dom, const char *how);
 void domain_start_expire(struct vmmd *d, struct domain *dom);
 
 /* exchange.c: requests to a running VM's vmm, answered later (see struct exchange). */
-/* A non-blocking connection to dom's control socket: fd or -errno (-EAGAIN: backlog full). */
+/*
+ * A non-blocking connection to FILE in the VM's run folder, only when it
+ * is a socket itself (not a link) whose listener is the VM's vmm: fd,
+ * -ENOENT when it is not there, -EPERM when it is not the vmm's, -EAGAIN
+ * when its backlog is full, or -errno.
+ */
+int vmm_connect_socket(const struct vmmd *d, const struct domain *dom, const char *file);
+/* The same for its control socket. */
 int vmm_connect(const struct vmmd *d, const struct domain *dom);
 /* Send method; done gets the answer. 0, or -1 with code and err (then done is never called). */
 int exchange_start(struct vmmd *d, struct domain *dom, const char *method,
