@@ -326,16 +326,44 @@ static int take_reply(json_object *reply, int64_t want_id, json_object **ret_res
 	return 1;
 }
 
+static int call(int fd, const char *method, json_object *params, int pass_fd, int *ret_fd,
+		int timeout_ms, json_object **ret_result, char *code, size_t codelen, char *err,
+		size_t errlen);
+
 int jsonrpc_call(int fd, const char *method, json_object *params, int timeout_ms,
 		 json_object **ret_result, char *code, size_t codelen, char *err, size_t errlen)
 {
-	return jsonrpc_call_fd(fd, method, params, -1, timeout_ms, ret_result, code, codelen, err,
-			       errlen);
+	return call(fd, method, params, -1, NULL, timeout_ms, ret_result, code, codelen, err,
+		    errlen);
 }
 
 int jsonrpc_call_fd(int fd, const char *method, json_object *params, int pass_fd,
 		    int timeout_ms, json_object **ret_result, char *code, size_t codelen, char *err,
 		    size_t errlen)
+{
+	return call(fd, method, params, pass_fd, NULL, timeout_ms, ret_result, code, codelen, err,
+		    errlen);
+}
+
+int jsonrpc_call_take_fd(int fd, const char *method, json_object *params, int timeout_ms,
+			 int *ret_fd, json_object **ret_result, char *code, size_t codelen,
+			 char *err, size_t errlen)
+{
+	int r;
+
+	*ret_fd = -1;
+	r = call(fd, method, params, -1, ret_fd, timeout_ms, ret_result, code, codelen, err,
+		 errlen);
+	if (r < 0 && *ret_fd >= 0) {
+		close(*ret_fd);
+		*ret_fd = -1;
+	}
+	return r;
+}
+
+static int call(int fd, const char *method, json_object *params, int pass_fd, int *ret_fd,
+		int timeout_ms, json_object **ret_result, char *code, size_t codelen, char *err,
+		size_t errlen)
 {
 	static const int64_t call_id = 1;
 	json_object *req = json_object_new_object();
@@ -387,7 +415,7 @@ int jsonrpc_call_fd(int fd, const char *method, json_object *params, int pass_fd
 		}
 		if (r <= 0)
 			continue;
-		n = line_buf_fill(&lb, fd);
+		n = ret_fd ? line_buf_fill_fd(&lb, fd, ret_fd) : line_buf_fill(&lb, fd);
 		if (n == -EAGAIN)
 			continue;
 		if (n < 0) {

@@ -76,6 +76,15 @@ int jsonrpc_call_fd(int fd, const char *method, json_object *params, int pass_fd
 		    int timeout_ms, json_object **ret_result, char *code, size_t codelen, char *err,
 		    size_t errlen);
 
+/*
+ * The same, for a method whose reply hands the caller a file descriptor
+ * (SCM_RIGHTS): on success *ret_fd is it (the caller's to close), or -1
+ * when the reply carried none.
+ */
+int jsonrpc_call_take_fd(int fd, const char *method, json_object *params, int timeout_ms,
+			 int *ret_fd, json_object **ret_result, char *code, size_t codelen,
+			 char *err, size_t errlen);
+
 /* Parameter getters: false when the member is missing or of another type. */
 bool json_get_string(json_object *obj, const char *key, const char **ret);
 bool json_get_int64(json_object *obj, const char *key, int64_t *ret);

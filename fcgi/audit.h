@@ -6,6 +6,9 @@
 
 #define AUDIT_KEEP 200000
 
+/* One entry, from a request or from the console proxy; user "-" for no one. */
+void audit_write(sqlite3 *db, time_t at, const char *user, const char *address,
+		 const char *action, const char *object, const char *result);
 /* result: "ok", "refused", or vmmd's or the portal's sentence of why it failed. */
 void audit_log(struct request *r, const char *action, const char *object, const char *result);
 

@@ -65,6 +65,15 @@ static const char *const migrations[] = {
 	"  disk_gib INTEGER NOT NULL CHECK (disk_gib >= 1));"
 	"INSERT INTO flavors (name, vcpus, memory_mib, disk_gib) VALUES"
 	"  ('small', 1, 512, 10), ('medium', 2, 2048, 20), ('large', 4, 8192, 40);",
+	/* 3: console tickets, each for one connection of the console proxy */
+	"CREATE TABLE console_tickets ("
+	"  hash TEXT PRIMARY KEY,"           /* SHA-256 of the ticket: the table holds no live one */
+	"  session_hash TEXT NOT NULL,"      /* the session it was issued to */
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  vm_uuid TEXT NOT NULL,"
+	"  vm_name TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('vnc', 'serial')),"
+	"  expires INTEGER NOT NULL);",      /* in milliseconds since the epoch */
 };
 
 int db_schema_version(void)

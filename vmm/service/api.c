@@ -749,6 +749,7 @@ static json_object *api_open_console(struct api_ctx *c)
 	c->reply_fd = fd;
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(dom->def->name));
+	json_object_object_add(o, "uuid", json_object_new_string(dom->def->uuid));
 	json_object_object_add(o, "kind", json_object_new_string(kind));
 	return o;
 }
