@@ -42,6 +42,9 @@ int page_vm_iface_detach(struct request *r);
 int page_vm_iface_link(struct request *r);
 /* pages/flavors.c */
 json_object *flavors_list(sqlite3 *db);
+int page_vm_console(struct request *r);
+int page_vm_console_ticket(struct request *r);
+
 int page_flavors(struct request *r);
 int page_flavor_create(struct request *r);
 int page_flavor_delete(struct request *r);

@@ -109,6 +109,13 @@ int respond_redirect_error(struct request *r, const char *path, const char *fmt,
 	return ret;
 }
 
+bool request_wants_json(const struct request *r)
+{
+	size_t n = r->path ? strlen(r->path) : 0;
+
+	return r->poll || (n > 5 && !strcmp(r->path + n - 5, ".json"));
+}
+
 int respond_error(struct request *r, int status, const char *fmt, ...)
 {
 	json_object *ctx = json_object_new_object();
@@ -119,7 +126,7 @@ int respond_error(struct request *r, int status, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	r->status = status;
-	if (r->poll) {
+	if (request_wants_json(r)) {
 		json_object *obj = json_object_new_object();
 
 		json_object_put(ctx);

@@ -19,6 +19,8 @@ int respond_redirect(struct request *r, const char *path, const char *flash, ...
 /* The same with a message shown as an error. */
 int respond_redirect_error(struct request *r, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Background polling, or a .json address: errors are answered as {"error": "..."}. */
+bool request_wants_json(const struct request *r);
 int respond_error(struct request *r, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* obj is taken. */

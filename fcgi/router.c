@@ -63,27 +63,20 @@ static const char *page_origin(struct request *r, char *buf, size_t len)
 	return buf;
 }
 
-static bool wants_json(const struct request *r)
-{
-	size_t n = strlen(r->path);
-
-	return r->poll || (n > 5 && !strcmp(r->path + n - 5, ".json"));
-}
-
 /* Who may call it: 0, or an answer is made. */
 static int check_access(struct request *r, const struct route *rt)
 {
 	if (rt->access == ACCESS_ANYONE)
 		return 0;
 	if (!r->session.user_id) {
-		if (wants_json(r) || rt->changes_state)
+		if (request_wants_json(r) || rt->changes_state)
 			return respond_error(r, 401, "Your session has ended. Please log in again."), -EACCES;
 		return respond_redirect(r, "/login", NULL), -EACCES;
 	}
 	/* the setup's password must be changed before anything else */
 	if (r->session.initial_password && strcmp(rt->pattern, "/account/password") &&
 	    strcmp(rt->pattern, "/logout")) {
-		if (wants_json(r) || rt->changes_state)
+		if (request_wants_json(r) || rt->changes_state)
 			return respond_error(r, 403, "Change the initial password first."), -EACCES;
 		return respond_redirect(r, "/account/password", "Choose a password of your own first."), -EACCES;
 	}

@@ -49,6 +49,10 @@ const struct route routes[] = {
 	POST("/instance/{}/xml", page_vm_xml, ACCESS_ADMIN, VM_ADMIN, "edit xml"),
 	POST("/instance/{}/clone", page_vm_clone, ACCESS_ADMIN, VM_ADMIN, "clone"),
 	POST("/instance/{}/delete", page_vm_delete, ACCESS_USER, VM_REMOVE, "delete"),
+	/* {} is vnc or serial; the console proxy takes the ticket (websockify/) */
+	GET("/instance/{}/console/{}", page_vm_console, ACCESS_USER, VM_CONSOLE),
+	POST("/instance/{}/console/{}/ticket.json", page_vm_console_ticket, ACCESS_USER, VM_CONSOLE,
+	     "console ticket"),
 
 	GET("/create", page_create_form, ACCESS_ADMIN, VM_NONE),
 	POST("/create", page_create, ACCESS_ADMIN, VM_NONE, "create"),

@@ -4,6 +4,7 @@
 . "$SRCDIR/tests/direct/lib.sh"
 
 FCGI=$BUILDDIR/fcgi/webkvm.fcgi
+WEBSOCKIFY=$BUILDDIR/websockify/webkvm-websockify
 # The portal's user: not root, in vmmd's socket group; a uid of its own
 # so that nothing else on the machine shares its files.
 PORTAL_UID=${PORTAL_UID:-64917}
@@ -14,6 +15,7 @@ need_portal() {
 	command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null ||
 		fail "nginx is not installed (contrib/install-deps installs it)"
 	[ -x "$FCGI" ] || fail "no $FCGI"
+	[ -x "$WEBSOCKIFY" ] || fail "no $WEBSOCKIFY"
 }
 
 # start_portal: vmmd (group webkvm), webkvm.fcgi as PORTAL_UID, nginx on a
@@ -44,6 +46,12 @@ start_portal() {
 		--templates "$SRCDIR/templates" --vmmd "$VMMD_SOCKET" --threads "${PORTAL_THREADS:-4}" \
 		>>portal.log 2>&1) &
 	PORTAL_PID=$!
+	# the console proxy beside it, as the same user, on the socket nginx's /websockify passes to
+	(exec setpriv --reuid="$PORTAL_UID" --regid="$PORTAL_GID" --groups "$PORTAL_GID" -- \
+		"$WEBSOCKIFY" --state-dir "$PWD/portal" --listen "$PWD/fcgi/websockify.sock" \
+		--vmmd "$VMMD_SOCKET" --check-interval "${WEBSOCKIFY_CHECK_MS:-500}" \
+		${WEBSOCKIFY_ARGS:-} >>websockify.log 2>&1) &
+	WEBSOCKIFY_PID=$!
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 		-subj /CN=localhost -keyout tls.key -out tls.crt >/dev/null 2>&1 ||
 		fail "openssl cannot make a certificate"
@@ -58,10 +66,10 @@ start_portal() {
 	URL=https://localhost:$port
 	HOSTPORT=localhost:$port
 	for i in $(seq $(scaled 100)); do
-		[ -S fcgi/fcgi.sock ] && return 0
+		[ -S fcgi/fcgi.sock ] && [ -S fcgi/websockify.sock ] && return 0
 		sleep 0.1
 	done
-	cat portal.log
+	cat portal.log websockify.log
 	fail "webkvm.fcgi did not come up"
 }
 
@@ -85,6 +93,7 @@ http {
 	scgi_temp_path $PWD/nginx-tmp/scgi;
 $(sed -e "s|@LISTEN@|${PORTAL_ADDRESS:-127.0.0.1}:$1|; s|@CERT@|$PWD/tls.crt|; s|@KEY@|$PWD/tls.key|" \
 	-e "s|@STATIC@|$SRCDIR/static|; s|@SOCKET@|$PWD/fcgi/fcgi.sock|" \
+	-e "s|@WEBSOCKIFY@|$PWD/fcgi/websockify.sock|; s|@XTERM@|$BUILDDIR/lib/xterm|" \
 	-e "s|/usr/share/javascript/|${PORTAL_JS_ROOT:-/usr/share/javascript}/|" "$SRCDIR/contrib/nginx/webkvm.conf")
 ${NGINX_EXTRA:-}
 }
@@ -105,12 +114,21 @@ cleanup_portal() {
 			sleep 0.05
 		done
 	fi
-	cleanup_test
-	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' portal.log 2>/dev/null; then
-		echo "FAILED: the sanitizers found this in webkvm.fcgi:"
-		grep -A30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' portal.log | head -n 60
-		exit 1
+	if [ -n "${WEBSOCKIFY_PID:-}" ] && kill -TERM "$WEBSOCKIFY_PID" 2>/dev/null; then
+		for i in $(seq 100); do
+			[ -e "/proc/$WEBSOCKIFY_PID" ] || break
+			grep -q '^[0-9]* ([^)]*) Z' "/proc/$WEBSOCKIFY_PID/stat" 2>/dev/null && break
+			sleep 0.05
+		done
 	fi
+	cleanup_test
+	for log in portal.log websockify.log; do
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' $log 2>/dev/null; then
+			echo "FAILED: the sanitizers found this in ${log%.log}:"
+			grep -A30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' $log | head -n 60
+			exit 1
+		fi
+	done
 }
 
 # web [CURL-ARGS...] PATH: a request with the cookie jar JAR (default

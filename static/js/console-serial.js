@@ -1,0 +1,43 @@
+// A VM's serial console: xterm.js (npm's @xterm/xterm, served by nginx)
+// over this site's console proxy; bytes both ways, as binary messages.
+import * as con from './console.js';
+
+const box = document.getElementById('serial-terminal');
+const term = new window.Terminal({ cursorBlink: true, scrollback: 5000, fontSize: 14 });
+const encoder = new TextEncoder();
+let sock = null;
+
+term.open(box);
+term.onData((data) => {
+  if (sock && sock.readyState === WebSocket.OPEN) sock.send(encoder.encode(data));
+});
+
+async function connect() {
+  con.status('Connecting…');
+  let url;
+  try {
+    url = await con.ticketUrl();
+  } catch (e) {
+    con.status(e.message, 'danger');
+    con.offerReconnect();
+    return;
+  }
+  sock = new WebSocket(url, ['binary']);
+  sock.binaryType = 'arraybuffer';
+  sock.addEventListener('open', () => {
+    con.status('Connected', 'success');
+    term.focus();
+  });
+  sock.addEventListener('message', (ev) => term.write(new Uint8Array(ev.data)));
+  sock.addEventListener('close', (ev) => {
+    sock = null;
+    con.status(con.closedText(ev.code, ev.reason), 'warning');
+    con.offerReconnect();
+  });
+}
+
+con.onReconnect(connect);
+con.windowButtons(box, () => {
+  if (sock) sock.close(1000);
+});
+connect();
