@@ -61,6 +61,7 @@ struct request {
 	const char *user_agent;
 	bool https;
 	bool poll;              /* background polling (X-Requested-With: poll): no activity */
+	const char *style_nonce; /* nginx's nonce for <style> in this answer's CSP (32 hex digits), or NULL */
 	struct params query;
 	struct params form;     /* a POST's urlencoded body */
 	struct params cookies;

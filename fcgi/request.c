@@ -165,6 +165,10 @@ void request_serve(const struct app *app, struct worker_keep *keep, FCGX_Request
 	r.https = https && *https;
 	xrw = FCGX_GetParam("HTTP_X_REQUESTED_WITH", fcgx->envp);
 	r.poll = xrw && !strcmp(xrw, "poll");
+	r.style_nonce = FCGX_GetParam("WEBKVM_STYLE_NONCE", fcgx->envp);
+	if (r.style_nonce && (strlen(r.style_nonce) != 32 ||
+			      strspn(r.style_nonce, "0123456789abcdef") != 32))
+		r.style_nonce = NULL;
 	if (!r.method || !r.path || r.path[0] != '/') {
 		r.method = r.method ? r.method : "GET";
 		respond_error(&r, 400, "The request has no method or path.");

@@ -39,7 +39,8 @@ int page_vm_console(struct request *r)
 	json_object_object_add(ctx, "kind", json_object_new_string(kind));
 	json_object_object_add(ctx, !strcmp(kind, "vnc") ? "vnc" : "serial",
 			       json_object_new_boolean(true));
-	json_object_object_add(ctx, "console_page", json_object_new_boolean(true));
+	if (r->style_nonce)
+		json_object_object_add(ctx, "style_nonce", json_object_new_string(r->style_nonce));
 	snprintf(title, sizeof(title), "%s of %s", !strcmp(kind, "vnc") ? "Screen" : "Serial console",
 		 r->args[0]);
 	return respond_page(r, "console", title, ctx);

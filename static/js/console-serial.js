@@ -3,6 +3,18 @@
 import * as con from './console.js';
 
 const box = document.getElementById('serial-terminal');
+
+// xterm.js styles itself with <style> elements it makes: each gets this
+// answer's nonce, which the page's Content-Security-Policy allows (and
+// nothing else inline).
+const nonce = con.root.dataset.styleNonce;
+const createElement = document.createElement.bind(document);
+document.createElement = (tag, options) => {
+  const el = createElement(tag, options);
+  if (nonce && String(tag).toLowerCase() === 'style') el.nonce = nonce;
+  return el;
+};
+
 const term = new window.Terminal({ cursorBlink: true, scrollback: 5000, fontSize: 14 });
 const encoder = new TextEncoder();
 let sock = null;

@@ -2,7 +2,8 @@
 // guest that really runs: log in, create a VM from a flavor and start it,
 // watch the list follow its state without a reload when it is shut down
 // from elsewhere, start it and force it off with the list's buttons,
-// delete it with its disk. Fails on any console error, failed request or
+// delete it with its disk; then a guest's screen and serial console
+// (consoles() below). Fails on any console error, failed request or
 // CSP violation, and keeps a screenshot of each step.
 //
 //   node live.mjs URL PASSWORD SHARE SCREENSHOT-DIR
@@ -67,6 +68,111 @@ async function waitRowState(want, what) {
 }
 const flash = () => page.textContent('.alert').catch(() => '');
 
+// Watch a page as the first one is watched: console errors, failed
+// requests, answers of 400 and more, CSP violations.
+async function watchPage(p) {
+  p.setDefaultTimeout(90000);
+  p.on('console', (m) => { if (m.type() === 'error') problems.push(`console (${p.url()}): ${m.text()}`); });
+  p.on('pageerror', (e) => problems.push(`script error (${p.url()}): ${e.message}`));
+  p.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  await p.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.reportViolation(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+}
+
+// The fb guest's pattern (tests/guests/testguest.c), as the canvas shows it.
+function patternAt(x, y) {
+  return [((x * 3 + y * 5) & 0xff), ((x ^ y) & 0xff), (((x + y * 7) >> 2) & 0xff)];
+}
+
+// The consoles of a guest that paints a known pattern and reports on its
+// serial port every key byte it gets: the screen (noVNC) shows the
+// pattern (checked on a screenshot, pixel by pixel), keys typed and text
+// pasted reach the guest as key presses, and the serial console page
+// (xterm.js) shows them as the guest reports them.
+async function consoles() {
+  const fbvm = 'live2';
+  await page.goto(url + '/create');
+  await page.fill('#c-name', fbvm);
+  await page.selectOption('#c-flavor', { label: await page.$eval('#c-flavor option', () =>
+    [...document.querySelectorAll('#c-flavor option')].find((o) => o.textContent.startsWith('small:')).textContent) });
+  await page.selectOption('#c-pool', 'p');
+  await page.selectOption('#c-kernel', 'p/guest.bzImage');
+  await page.fill('#c-cmdline', 'guest=fb');
+  await page.check('#c-start');
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  if (!page.url().endsWith(`/instance/${fbvm}`)) throw new Error(`create ${fbvm} went to ${page.url()}: ${await flash()}`);
+  if (await page.isHidden('#console-links a[href$="/console/serial"]')) throw new Error('the instance page offers no serial console');
+
+  // the serial console first, in a tab of its own: it shows what the guest prints from when it joined
+  const serial = await page.context().newPage();
+  await watchPage(serial);
+  await serial.goto(url + `/instance/${fbvm}/console/serial`);
+  await serial.waitForFunction(() => document.getElementById('console').dataset.state === 'success')
+    .catch(async () => { throw new Error(`the serial console did not connect: ${await serial.textContent('#console-status')}`); });
+
+  // the screen, from the instance page's link
+  await Promise.all([page.waitForNavigation(), page.click('#console-links a[href$="/console/vnc"]')]);
+  await page.waitForFunction(() => document.getElementById('console').dataset.state === 'success')
+    .catch(async () => { throw new Error(`the screen did not connect: ${await page.textContent('#console-status')}`); });
+  await page.uncheck('#vnc-scale'); // one canvas pixel per screen pixel
+  const canvas = page.locator('#vnc-screen canvas');
+  let bad = -1;
+  for (let tries = 0; tries < 50 && bad !== 0; tries++) {
+    await sleep(200);
+    const png = (await canvas.screenshot()).toString('base64');
+    bad = await page.evaluate(async ([b64, points]) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      let wrong = 0;
+      for (const [x, y, r, gr, b] of points) {
+        const d = g.getImageData(x, y, 1, 1).data;
+        if (Math.abs(d[0] - r) > 2 || Math.abs(d[1] - gr) > 2 || Math.abs(d[2] - b) > 2) wrong++;
+      }
+      return wrong;
+    }, [png, [[0, 0], [1, 0], [7, 3], [50, 90], [200, 17], [333, 222], [511, 255], [600, 400]]
+      .map(([x, y]) => [x, y, ...patternAt(x, y)])]);
+  }
+  await page.screenshot({ path: join(shots, 'live-console-screen.png') });
+  if (bad !== 0) throw new Error(`the screen does not show the guest's pattern (${bad} of 8 pixels differ)`);
+
+  // typed keys and pasted text reach the guest: it reports each scancode on its serial port
+  await canvas.click({ position: { x: 5, y: 5 } });
+  await page.keyboard.type('x');
+  await page.fill('#vnc-paste-text', 'ab');
+  await page.click('#vnc-paste-send');
+  const reported = (code) => serial.waitForFunction((c) => {
+    const rows = document.querySelector('.xterm-rows');
+    return rows && rows.textContent.includes(c);
+  }, code, { timeout: 20000 }).then(() => true, () => false);
+  for (const [what, code] of [['the typed x', 'kbd 0x2d'], ['the pasted a', 'kbd 0x1e'], ['the pasted b', 'kbd 0x30']]) {
+    if (!await reported(code)) {
+      throw new Error(`${what} did not reach the guest: the serial console shows '${(await serial.textContent('.xterm-rows')).slice(-300)}'`);
+    }
+  }
+  await serial.screenshot({ path: join(shots, 'live-console-serial.png') });
+  await serial.setViewportSize({ width: 390, height: 844 });
+  await serial.screenshot({ path: join(shots, 'live-console-serial-phone.png') });
+
+  // the VM's end: both consoles say so and offer to reconnect
+  const off = await vmmctl(`destroy ${fbvm}`);
+  if (off.status !== '0') throw new Error(`vmmctl destroy answered ${off.status}: ${off.text}`);
+  for (const [p, what] of [[page, 'screen'], [serial, 'serial console']]) {
+    await p.waitForSelector('#console-reconnect:not([hidden])', { timeout: 20000 })
+      .catch(() => { throw new Error(`the ${what} did not say it closed`); });
+  }
+  await page.screenshot({ path: join(shots, 'live-console-closed.png') });
+  await serial.close();
+}
+
 try {
   await page.goto(url + '/login');
   await page.fill('#name', 'admin');
@@ -128,6 +234,8 @@ try {
     throw new Error(`after the delete vmmctl vol-info says: ${vols.status} ${vols.text}`);
   }
   await page.screenshot({ path: join(shots, 'live-deleted.png'), fullPage: true });
+
+  await consoles();
 } catch (e) {
   problems.push(e.message.split('\n')[0]);
   await page.screenshot({ path: join(shots, 'live-failed.png'), fullPage: true }).catch(() => {});

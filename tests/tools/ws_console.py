@@ -10,7 +10,7 @@ Prints "status N" (the handshake's answer; 101 when the console opened).
 --send writes TEXT (\\n for newlines) in one binary message; --expect
 reads until TEXT came ("got TEXT", or "missed ..." after 10 s); --hold
 then waits up to SECONDS for the proxy to close it: "closed CODE REASON
-after T s" or "still open". --race opens N connections with the one
+after T s at EPOCH" or "still open". --race opens N connections with the one
 ticket at once and prints each one's status, sorted."""
 import argparse
 import sys
@@ -90,6 +90,7 @@ if a.hold:
     t0 = time.time()
     try:
         code, reason = r.until_close(a.hold)
-        print(f"closed {code} {reason} after {time.time() - t0:.1f} s", flush=True)
+        print(f"closed {code} {reason} after {time.time() - t0:.1f} s at {time.time():.3f}",
+              flush=True)
     except (TimeoutError, OSError):
         print("still open", flush=True)

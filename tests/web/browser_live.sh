@@ -19,7 +19,8 @@ live_portal() {
 		# The outer VM's root has nginx but not Debian's front-end
 		# libraries: a copy goes with the shared folder.
 		mkdir -p "$share/js"
-		cp -rL /usr/share/javascript/bootstrap5 /usr/share/javascript/chart.js "$share/js/" ||
+		cp -rL /usr/share/javascript/bootstrap5 /usr/share/javascript/chart.js "$share/js/" &&
+			cp -rL /usr/share/novnc "$share/novnc" ||
 			fail "cannot copy Debian's front-end libraries"
 		(
 			# once more when the outer VM's kernel stopped (it does now and
@@ -29,7 +30,7 @@ live_portal() {
 			for boot in 1 2; do
 				OUTER_HOSTFWD=$port OUTER_SHARE_LIVE=$share BED_SILENCE=60 WEBKVM_TIME_SCALE=3 \
 					outer_run "$BUILDDIR" \
-					"PORTAL_ADDRESS=0.0.0.0 PORTAL_PORT=$port PORTAL_JS_ROOT='$share/js' BUILDDIR='$BUILDDIR' bash tests/browser/live-portal.sh '$share' '$PWD'" \
+					"PORTAL_ADDRESS=0.0.0.0 PORTAL_PORT=$port PORTAL_JS_ROOT='$share/js' PORTAL_NOVNC_ROOT='$share/novnc' BUILDDIR='$BUILDDIR' bash tests/browser/live-portal.sh '$share' '$PWD'" \
 					"$PWD/outer.log" "$PWD/results"
 				status=$?
 				[ $status -eq 125 ] && [ ! -e "$share/ready" ] && continue

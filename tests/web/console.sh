@@ -55,9 +55,9 @@ ticket_for() { # JAR VM KIND [MS-LEFT]
 }
 # console JAR TICKET [ARGS...]: the handshake's status through nginx
 console() {
-	local jar=$1 ticket=$2 sid
+	local jar=$1 ticket=$2 sid=
 	shift 2
-	sid=$(session_of "$jar")
+	[ "$jar" = - ] || sid=$(session_of "$jar")
 	python3 "$SRCDIR/tests/tools/ws_console.py" "$URL" "${sid:--}" "$ticket" "$@" |
 		sed -n 's/^status //p; s/^statuses //p'
 }

@@ -94,7 +94,8 @@ http {
 $(sed -e "s|@LISTEN@|${PORTAL_ADDRESS:-127.0.0.1}:$1|; s|@CERT@|$PWD/tls.crt|; s|@KEY@|$PWD/tls.key|" \
 	-e "s|@STATIC@|$SRCDIR/static|; s|@SOCKET@|$PWD/fcgi/fcgi.sock|" \
 	-e "s|@WEBSOCKIFY@|$PWD/fcgi/websockify.sock|; s|@XTERM@|$BUILDDIR/lib/xterm|" \
-	-e "s|/usr/share/javascript/|${PORTAL_JS_ROOT:-/usr/share/javascript}/|" "$SRCDIR/contrib/nginx/webkvm.conf")
+	-e "s|/usr/share/javascript/|${PORTAL_JS_ROOT:-/usr/share/javascript}/|" \
+	-e "s|/usr/share/novnc/|${PORTAL_NOVNC_ROOT:-/usr/share/novnc}/|" "$SRCDIR/contrib/nginx/webkvm.conf")
 ${NGINX_EXTRA:-}
 }
 END
