@@ -15,11 +15,30 @@ document.createElement = (tag, options) => {
   return el;
 };
 
-const term = new window.Terminal({ cursorBlink: true, scrollback: 5000, fontSize: 14 });
+const FONT = { family: 'monospace', size: 14 };
+const term = new window.Terminal({ cursorBlink: true, scrollback: 5000, fontSize: FONT.size, fontFamily: FONT.family });
 const encoder = new TextEncoder();
 let sock = null;
 
+// As many columns and rows as the box holds (a phone's too), by the
+// size of a character of the terminal's font.
+function fit() {
+  const probe = document.createElement('span');
+  probe.textContent = 'W'.repeat(50);
+  probe.style.font = `${FONT.size}px ${FONT.family}`;
+  probe.style.position = 'absolute';
+  probe.style.visibility = 'hidden';
+  document.body.appendChild(probe);
+  const cell = probe.getBoundingClientRect();
+  probe.remove();
+  const cols = Math.max(20, Math.floor((box.clientWidth - 8) / (cell.width / 50)));
+  const rows = Math.max(5, Math.floor((box.clientHeight - 8) / Math.ceil(cell.height)));
+  if (cols !== term.cols || rows !== term.rows) term.resize(cols, rows);
+}
+
 term.open(box);
+fit();
+window.addEventListener('resize', fit);
 term.onData((data) => {
   if (sock && sock.readyState === WebSocket.OPEN) sock.send(encoder.encode(data));
 });

@@ -11,15 +11,19 @@ const problems = [];
 
 const { page, close } = await launch('pages');
 page.on('console', (m) => {
-  // the one page that must be missing says so in the console too
-  if (m.type() === 'error' && !m.location().url.includes('/no-such-page')) {
+  // the one page that must be missing says so in the console too, and
+  // so do the console pages' refused tickets (the VM is not running)
+  if (m.type() === 'error' && !m.location().url.includes('/no-such-page') &&
+      !(m.text().includes('409') && m.location().url.endsWith('/ticket.json'))) {
     problems.push(`console: ${m.text()} (${m.location().url})`);
   }
 });
 page.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
 page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
 page.on('response', (r) => {
-  if (r.status() >= 400 && !r.url().includes('/no-such-page')) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  // the console pages ask for a ticket, refused (409) while the VM is not running
+  if (r.status() >= 400 && !r.url().includes('/no-such-page') &&
+      !(r.status() === 409 && r.url().endsWith('/ticket.json'))) problems.push(`HTTP ${r.status()}: ${r.url()}`);
 });
 // CSP violations reach the page as events; the page cannot run inline
 // script, so the listener comes through the automation channel.
@@ -58,6 +62,17 @@ for (const [name, path] of [['instances', '/instances'], ['instance', `/instance
   await page.goto(url + path);
   await page.waitForLoadState('networkidle');
   await shoot(name);
+}
+
+// The console pages of a VM that is not running: they load their
+// scripts (noVNC's modules, xterm.js with its styles under the CSP's
+// nonce) and say why they cannot connect.
+for (const kind of ['vnc', 'serial']) {
+  await page.goto(url + `/instance/${vm}/console/${kind}`);
+  await page.waitForFunction(() => /not running/.test(document.getElementById('console-status').textContent), null,
+    { timeout: 15000 }).catch(async () => problems.push(`the ${kind} console page says '${await page.textContent('#console-status')}'`));
+  if (kind === 'serial' && !await page.$('.xterm-rows')) problems.push('the serial console page has no terminal');
+  await shoot(`console-${kind}`);
 }
 
 // The list follows the VMs' states by itself: the script's poll must answer.

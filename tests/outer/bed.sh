@@ -27,7 +27,7 @@ gawk sed grep diffutils findutils qemu-utils dnsmasq-base nftables e2fsprogs pyt
 busybox virtinst libvncserver1 libvncclient1 libjson-c5 libxml2 zlib1g libasan8
 libubsan1 libgcc-s1
 qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-nginx curl openssl libfcgi0ldbl libargon2-1 libsqlite3-0 libssl3"
+nginx curl openssl libfcgi0ldbl libargon2-1 libsqlite3-0 libssl3 libwslay1"
 
 # The kernel's modules that a test VM has no use for stay out of the image.
 OUTER_SKIP_MODULES="drivers/gpu drivers/media drivers/net/wireless drivers/net/ethernet
@@ -145,6 +145,7 @@ outer_initramfs() {
 outer_missing_libs() {
 	local builddir=$1 bin lib img=$BED_CACHE/outer/root.img
 	for bin in "$builddir"/vmm/vmm "$builddir"/vmm/vmmd "$builddir"/vmm/vmmctl \
+		"$builddir"/fcgi/webkvm.fcgi "$builddir"/websockify/webkvm-websockify \
 		"$builddir"/tests/tools/*; do
 		[ -x "$bin" ] && [ -f "$bin" ] || continue
 		ldd "$bin" 2>/dev/null | awk '$3 ~ /^\// { print $3 }'

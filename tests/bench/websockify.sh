@@ -1,0 +1,100 @@
+#!/bin/bash
+# The console proxy against Debian's websockify (0.10), side by side on
+# 127.0.0.1, each in front of the same TCP echo and source servers, with
+# one client (tests/bench/wsbench.c): 64-byte echo round trips (p50, p99),
+# one connection's throughput with 64 KiB messages both ways (echo) and
+# from the target (download), and idle connections held at once with the
+# proxy's total RSS (its processes', for websockify's one per connection).
+# Ours runs in its benchmark mode: a fixed target, no tickets, loopback.
+#
+#   tests/bench/websockify.sh BUILDDIR
+set -u
+BUILDDIR=$1
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+PROXY=$BUILDDIR/websockify/webkvm-websockify
+WSB=$BUILDDIR/tests/bench/wsbench
+HOLD_SECONDS=${BENCH_HOLD_SECONDS:-5}
+command -v websockify >/dev/null || { echo "bench: Debian's websockify is not installed (package websockify)"; exit 1; }
+[ -x "$PROXY" ] || { echo "bench: no $PROXY"; exit 1; }
+mkdir -p "$BUILDDIR/tests/bench"
+gcc -O2 -Wall -Wextra -o "$WSB" "$SRCDIR/tests/bench/wsbench.c" || { echo "bench: cannot build wsbench"; exit 1; }
+# 10,000 connections: the client's 10,000, the proxy's 20,000, the echo server's 10,000
+ulimit -Hn 65536 2>/dev/null && ulimit -n 65536
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+wait_port() {
+	local i
+	for i in $(seq 100); do
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', $1)).close()" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench: nothing listens on port $1"
+	exit 1
+}
+
+ECHO=$(port) SOURCE=$(port)
+"$WSB" echo-server "$ECHO" >"$work/echo.out" & pids+=($!)
+"$WSB" source-server "$SOURCE" >"$work/source.out" & pids+=($!)
+wait_port "$ECHO"
+wait_port "$SOURCE"
+
+declare -A P PID_OF
+start_pair() { # NAME: a proxy in front of each server
+	local name=$1 pe ps
+	pe=$(port)
+	ps=$(port)
+	if [ "$name" = ours ]; then
+		as_nobody "$PROXY" --listen "127.0.0.1:$pe" --target "127.0.0.1:$ECHO" --max-connections 20000 \
+			>"$work/ours-echo.log" 2>&1 & PID_OF[$name]=$!
+		pids+=($!)
+		as_nobody "$PROXY" --listen "127.0.0.1:$ps" --target "127.0.0.1:$SOURCE" \
+			>"$work/ours-source.log" 2>&1 & pids+=($!)
+	else
+		as_nobody websockify "127.0.0.1:$pe" "127.0.0.1:$ECHO" >"$work/theirs-echo.log" 2>&1 & PID_OF[$name]=$!
+		pids+=($!)
+		as_nobody websockify "127.0.0.1:$ps" "127.0.0.1:$SOURCE" >"$work/theirs-source.log" 2>&1 & pids+=($!)
+	fi
+	wait_port "$pe"
+	wait_port "$ps"
+	P[$name-echo]=$pe
+	P[$name-source]=$ps
+}
+start_pair ours
+start_pair theirs
+
+val() { sed -n "s/^$2 //p" <<<"$1"; }
+declare -A R
+for name in ours theirs; do
+	out=$("$WSB" latency "${P[$name-echo]}" 5000) || { echo "bench: latency through $name failed: $out"; exit 1; }
+	R[$name-p50]=$(val "$out" p50_us) R[$name-p99]=$(val "$out" p99_us)
+	out=$("$WSB" echo-throughput "${P[$name-echo]}" 5) || { echo "bench: echo through $name failed: $out"; exit 1; }
+	R[$name-echo]=$(val "$out" mb_per_s)
+	out=$("$WSB" download "${P[$name-source]}" 5) || { echo "bench: download through $name failed: $out"; exit 1; }
+	R[$name-down]=$(val "$out" mb_per_s)
+done
+# idle connections: 10,000 for ours; websockify is asked for 1,000 (it holds about 500)
+for name in ours theirs; do
+	want=10000
+	[ "$name" = theirs ] && want=1000
+	out=$("$WSB" hold "${P[$name-echo]}" "$want" "$HOLD_SECONDS" "${PID_OF[$name]}") ||
+		{ echo "bench: holding connections through $name failed: $out"; exit 1; }
+	R[$name-held]=$(val "$out" held) R[$name-rss]=$(val "$out" rss_kib) R[$name-alive]=$(val "$out" alive)
+	R[$name-want]=$want
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+echo "console proxy, 64-byte echo round trip: ours p50 ${R[ours-p50]} µs p99 ${R[ours-p99]} µs; websockify p50 ${R[theirs-p50]} µs p99 ${R[theirs-p99]} µs; p99 ratio ours/websockify $(ratio "${R[ours-p99]}" "${R[theirs-p99]}") (target <= 1)"
+echo "console proxy, one connection, 64 KiB messages echoed: ours ${R[ours-echo]} MB/s, websockify ${R[theirs-echo]} MB/s, ratio $(ratio "${R[ours-echo]}" "${R[theirs-echo]}") (target >= 2)"
+echo "console proxy, one connection, download from the target: ours ${R[ours-down]} MB/s, websockify ${R[theirs-down]} MB/s, ratio $(ratio "${R[ours-down]}" "${R[theirs-down]}")"
+for name in ours theirs; do
+	label=$([ "$name" = ours ] && echo "ours" || echo "websockify")
+	echo "console proxy, idle connections: $label held ${R[$name-held]} of ${R[$name-want]} (${R[$name-alive]} of up to 100 checked still echo), total RSS $(awk -v k="${R[$name-rss]}" 'BEGIN { printf "%.1f", k / 1024 }') MiB$([ "$name" = ours ] && echo " (target: 10,000 in under 100 MiB)")"
+done
