@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import wsproto as ws  # noqa: E402
 
@@ -182,15 +183,16 @@ except OSError as e:
 check("message_over_1mib_in_fragments_1009", code == 1009, f"closed with {code}")
 s.close()
 
-# a reader that stalls: what the proxy holds stays bounded
+# a reader that stalls: what the proxy holds stays bounded, and nothing is
+# lost: once the client reads again, every byte it sent comes back
 s, r = opened()
 s.setblocking(False)
 before = rss_kib()
 frame = ws.frame(2, b"m" * 65536)
 sent = 0
-end = time.time() + 8
+end = time.time() + 6
 pending = b""
-while time.time() < end and sent < 256 * 1024 * 1024:
+while time.time() < end and sent < 64 * 1024 * 1024:
     try:
         if not pending:
             pending = frame
@@ -199,11 +201,30 @@ while time.time() < end and sent < 256 * 1024 * 1024:
         sent += n
     except BlockingIOError:
         time.sleep(0.01)
+    except OSError as e:
+        break
+payload_sent = (sent // len(frame)) * 65536 + max(0, (sent % len(frame)) - 14)
 time.sleep(0.5)
 after = rss_kib()
 check("stalled_reader_does_not_grow_the_proxy", sent > 2 * 1024 * 1024 and after - before < 4096,
       f"sent {sent >> 10} KiB, the proxy's RSS went from {before} to {after} KiB")
 print(f"stalled reader: {sent >> 10} KiB sent before the client's socket filled; proxy RSS {before} -> {after} KiB")
+s.setblocking(True)
+if pending:
+    # the rest of the last frame, while the echo is read
+    threading.Thread(target=s.sendall, args=(pending,), daemon=True).start()
+    payload_sent = (sent + len(pending)) // len(frame) * 65536
+got = 0
+try:
+    while got < payload_sent:
+        fin, op, payload = r.frame(10)
+        if op == 8:
+            break
+        got += len(payload)
+except (OSError, EOFError, TimeoutError) as e:
+    pass
+check("stalled_reader_loses_nothing", got == payload_sent,
+      f"{got} of the {payload_sent} bytes sent came back")
 s.close()
 
 sys.exit(1 if failed else 0)

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import wsproto as ws  # noqa: E402
 
