@@ -41,19 +41,30 @@ long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Close a connection now: its sockets (which takes them out of epoll) and
+ * what it holds. The struct itself goes to the dead list, as a later event
+ * of the same epoll_wait batch may still name it; conn_reap frees it.
+ */
 static void conn_free(struct conn *c)
 {
 	struct proxy *px = c->px;
 
+	if (c->dead)
+		return;
 	if (c->fd >= 0)
-		close(c->fd); /* closing takes it out of epoll */
+		close(c->fd);
 	if (c->backend >= 0)
 		close(c->backend);
+	c->fd = c->backend = -1;
 	if (c->ws)
 		wslay_event_context_free(c->ws);
+	c->ws = NULL;
 	free(c->in);
 	free(c->raw);
+	c->in = c->raw = NULL;
 	buf_free(&c->to_backend);
+	buf_free(&c->stage);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -61,7 +72,20 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	px->nconns--;
-	free(c);
+	c->dead = true;
+	c->next = px->dead;
+	px->dead = c;
+}
+
+void conn_reap(struct proxy *px)
+{
+	while (px->dead) {
+		struct conn *c = px->dead;
+
+		px->dead = c->next;
+		free(c);
+		px->freed_since_trim++;
+	}
 }
 
 static void watch(struct conn *c, bool backend, uint32_t want)
@@ -105,35 +129,13 @@ static int flush_raw(struct conn *c)
 	return 1;
 }
 
-/* Write what the client sent toward the VM; what its socket does not take is kept. */
-static int to_backend(struct conn *c, const uint8_t *p, size_t len)
+/* Send to the VM's socket what it takes now: the bytes sent, or -1 once it failed (then it is at its end). */
+static ssize_t send_backend(struct conn *c, const void *p, size_t len)
 {
-	if (!c->to_backend.len) {
-		while (len) {
-			ssize_t n = send(c->backend, p, len, MSG_NOSIGNAL);
+	size_t done = 0;
 
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN)
-					break;
-				c->backend_eof = true;
-				return -1;
-			}
-			p += n;
-			len -= (size_t)n;
-		}
-	}
-	return len ? buf_append(&c->to_backend, p, len) : 0;
-}
-
-static int flush_backend(struct conn *c)
-{
-	size_t off = 0;
-
-	while (off < c->to_backend.len) {
-		ssize_t n = send(c->backend, c->to_backend.data + off, c->to_backend.len - off,
-				 MSG_NOSIGNAL);
+	while (done < len) {
+		ssize_t n = send(c->backend, (const char *)p + done, len - done, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -141,24 +143,38 @@ static int flush_backend(struct conn *c)
 			if (errno == EAGAIN)
 				break;
 			c->backend_eof = true;
-			buf_reset(&c->to_backend);
 			return -1;
 		}
-		off += (size_t)n;
+		done += (size_t)n;
 	}
-	if (off == c->to_backend.len) {
+	return (ssize_t)done;
+}
+
+static int flush_backend(struct conn *c)
+{
+	ssize_t off = send_backend(c, c->to_backend.data, c->to_backend.len);
+
+	if (off < 0) {
+		buf_reset(&c->to_backend);
+		return -1;
+	}
+	if ((size_t)off == c->to_backend.len) {
 		/* nothing waits: give the memory back */
 		buf_free(&c->to_backend);
 		buf_init(&c->to_backend, QUEUE_MAX + MESSAGE_MAX);
 	} else if (off) {
-		memmove(c->to_backend.data, c->to_backend.data + off, c->to_backend.len - off);
-		c->to_backend.len -= off;
+		memmove(c->to_backend.data, c->to_backend.data + off, c->to_backend.len - (size_t)off);
+		c->to_backend.len -= (size_t)off;
 	}
 	return 0;
 }
 
 /* wslay's callbacks */
 
+/*
+ * wslay reads at most 4 KiB at a time; the socket is read 64 KiB at a
+ * time, and what wslay did not take yet waits in the connection's stage.
+ */
 static ssize_t ws_recv(wslay_event_context_ptr ws, uint8_t *p, size_t len, int flags,
 		       void *user)
 {
@@ -171,10 +187,30 @@ static ssize_t ws_recv(wslay_event_context_ptr ws, uint8_t *p, size_t len, int f
 		wslay_event_set_error(ws, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
-	n = recv(c->fd, p, len, 0);
+	if (c->stage_off < c->stage.len) {
+		size_t k = c->stage.len - c->stage_off < len ? c->stage.len - c->stage_off : len;
+
+		memcpy(p, c->stage.data + c->stage_off, k);
+		c->stage_off += k;
+		if (c->stage_off == c->stage.len) {
+			buf_free(&c->stage);
+			buf_init(&c->stage, READ_CHUNK);
+			c->stage_off = 0;
+		}
+		return (ssize_t)k;
+	}
+	n = recv(c->fd, c->px->scratch, sizeof(c->px->scratch), 0);
 	if (n > 0) {
+		size_t k = (size_t)n < len ? (size_t)n : len;
+
 		c->last_io = mono_ms();
-		return n;
+		memcpy(p, c->px->scratch, k);
+		if ((size_t)n > k && buf_append(&c->stage, c->px->scratch + k, (size_t)n - k) < 0) {
+			c->client_eof = true; /* out of memory: what was read cannot be kept */
+			wslay_event_set_error(ws, WSLAY_ERR_CALLBACK_FAILURE);
+			return -1;
+		}
+		return (ssize_t)k;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		wslay_event_set_error(ws, WSLAY_ERR_WOULDBLOCK);
@@ -235,8 +271,8 @@ static void ws_frame_chunk(wslay_event_context_ptr ws,
 	c->client_input = true;
 	if (c->backend_eof || wslay_event_get_close_sent(ws))
 		return;
-	if (to_backend(c, arg->data, arg->data_length) < 0 && !c->backend_eof) {
-		/* out of memory for the queue: the bound was not kept */
+	/* kept and sent at once after this round of wslay's reads: one send, not one a 4 KiB piece */
+	if (buf_append(&c->to_backend, arg->data, arg->data_length) < 0) {
 		wslay_event_queue_close(ws, WSLAY_CODE_INTERNAL_SERVER_ERROR, NULL, 0);
 		wslay_event_shutdown_read(ws);
 	}
@@ -416,13 +452,19 @@ static void handshake_done(struct conn *c, struct handshake *h)
 		c->deadline = mono_ms() + CLOSE_GRACE_MS;
 }
 
+/*
+ * Most requests come in one read: they are parsed where they were read,
+ * and a connection keeps a buffer of its own only for one that comes in
+ * pieces.
+ */
 static void read_handshake(struct conn *c)
 {
 	struct handshake h;
+	char *at = c->in ? c->in + c->in_len : (char *)c->px->scratch;
 	ssize_t n;
 	int done;
 
-	n = recv(c->fd, c->in + c->in_len, HANDSHAKE_MAX - c->in_len, 0);
+	n = recv(c->fd, at, HANDSHAKE_MAX - c->in_len, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -430,13 +472,23 @@ static void read_handshake(struct conn *c)
 		return;
 	}
 	c->in_len += (size_t)n;
-	done = handshake_parse(c->in, c->in_len, &h);
+	done = handshake_parse(c->in ? c->in : at, c->in_len, &h);
+	if (!done && !c->in) {
+		c->in = malloc(HANDSHAKE_MAX);
+		if (!c->in) {
+			c->client_eof = true;
+			return;
+		}
+		memcpy(c->in, at, c->in_len);
+	}
 	if (done)
 		handshake_done(c, &h);
 }
 
 void conn_event(struct conn *c, bool backend, uint32_t events)
 {
+	if (c->dead)
+		return;
 	if (backend) {
 		if (c->backend < 0)
 			return;
@@ -510,7 +562,19 @@ void conn_event(struct conn *c, bool backend, uint32_t events)
 	if (c->state == CONN_OPEN && !c->client_eof && c->backend >= 0) {
 		if (c->to_backend.len)
 			flush_backend(c);
-		if (!c->raw && wslay_event_want_write(c->ws) && wslay_event_send(c->ws) < 0)
+		/* input read before the VM's side filled up, which epoll will not announce again */
+		if (c->stage_off < c->stage.len && c->to_backend.len < QUEUE_MAX && !c->raw &&
+		    wslay_event_want_read(c->ws)) {
+			if (wslay_event_recv(c->ws) < 0) {
+				if (!c->client_eof)
+					protocol_failure(c);
+				c->client_eof = true;
+			}
+			if (c->to_backend.len && c->backend >= 0)
+				flush_backend(c);
+		}
+		if (!c->client_eof && !c->raw && wslay_event_want_write(c->ws) &&
+		    wslay_event_send(c->ws) < 0)
 			c->client_eof = true;
 	}
 	if (c->state == CONN_HANDSHAKE && c->client_eof) {
@@ -544,11 +608,7 @@ void conn_accept(struct proxy *px)
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
-		if (c)
-			c->in = malloc(HANDSHAKE_MAX);
-		if (!c || !c->in) {
-			if (c)
-				free(c);
+		if (!c) {
 			close(fd);
 			continue;
 		}
@@ -558,6 +618,7 @@ void conn_accept(struct proxy *px)
 		c->ep_client = (struct endpoint){ c, false };
 		c->ep_backend = (struct endpoint){ c, true };
 		buf_init(&c->to_backend, QUEUE_MAX + MESSAGE_MAX);
+		buf_init(&c->stage, READ_CHUNK);
 		c->state = CONN_HANDSHAKE;
 		c->last_io = mono_ms();
 		c->deadline = c->last_io + px->cfg.handshake_timeout_ms;

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <signal.h>
@@ -148,20 +149,20 @@ static int run(struct proxy *px)
 					begin_stop(px);
 				}
 			} else {
-				/* an earlier event of this round may have freed a connection
-				 * that shared this batch: only live ones are in the list */
-				struct conn *c;
-
-				for (c = px->conns; c && c != ep->c; c = c->next)
-					;
-				if (c)
-					conn_event(c, ep->backend, evs[i].events);
+				/* one closed earlier in this batch is on the dead list: ignored */
+				conn_event(ep->c, ep->backend, evs[i].events);
 			}
 		}
 		now = mono_ms();
 		if (now >= next_sweep) {
 			conn_sweep(px, now);
 			next_sweep = now + SWEEP_MS;
+		}
+		conn_reap(px);
+		/* after many connections went, their memory goes back to the system */
+		if (px->freed_since_trim >= 1000 || (px->freed_since_trim && !px->conns)) {
+			malloc_trim(0);
+			px->freed_since_trim = 0;
 		}
 	}
 }
@@ -259,10 +260,21 @@ int main(int argc, char **argv)
 		log_error("cannot listen on %s: %s", listen_path, strerror(-px.listen_fd));
 		return 1;
 	}
-	/* each connection takes two descriptors */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+	/* each connection takes two descriptors: as many as the limit allows */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur != RLIM_INFINITY &&
+		    (rlim_t)px.cfg.max_connections * 2 + 32 > rl.rlim_cur) {
+			int fit = rl.rlim_cur > 64 ? (int)((rl.rlim_cur - 32) / 2) : 1;
+
+			log_warn("--max-connections %d needs %d descriptors, and the limit is %llu: %d connections at most",
+				 px.cfg.max_connections, px.cfg.max_connections * 2 + 32,
+				 (unsigned long long)rl.rlim_cur, fit);
+			px.cfg.max_connections = fit;
+		}
 	}
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);

@@ -62,8 +62,11 @@ struct conn {
 	uint32_t ev_client, ev_backend;    /* what epoll watches on each */
 	bool reg_client, reg_backend;      /* whether each is in epoll at all */
 
-	char *in;                /* the handshake as it comes (CONN_HANDSHAKE) */
+	char *in;                /* the handshake, when it came in more than one read */
 	size_t in_len;
+	struct buf stage;        /* read from the client, not yet taken by wslay */
+	size_t stage_off;
+	bool dead;               /* closed, freed once the current round of events is done */
 	char *raw;               /* the HTTP answer still to send */
 	size_t raw_len, raw_off;
 
@@ -95,7 +98,9 @@ struct proxy {
 	struct endpoint ep_listen, ep_signal;
 	sqlite3 *db;              /* the portal's database (NULL with a fixed target) */
 	struct conn *conns;
+	struct conn *dead;        /* closed in this round of events: freed after it */
 	int nconns;
+	int freed_since_trim;
 	bool stopping;
 	long long stop_deadline;
 	uint8_t scratch[READ_CHUNK];
@@ -105,7 +110,10 @@ long long mono_ms(void);
 
 /* conn.c: a connection's life. */
 void conn_accept(struct proxy *px);
+/* An event on one side; nothing for a connection closed earlier in the same round. */
 void conn_event(struct conn *c, bool backend, uint32_t events);
+/* Free what was closed in this round (its events may still have been in the batch). */
+void conn_reap(struct proxy *px);
 /* Deadlines, idle time and the periodic check of each open console's right. */
 void conn_sweep(struct proxy *px, long long now);
 /* Close an open websocket with code and reason, or drop a connection still in its handshake. */

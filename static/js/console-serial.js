@@ -44,15 +44,8 @@ term.onData((data) => {
 });
 
 async function connect() {
-  con.status('Connecting…');
-  let url;
-  try {
-    url = await con.ticketUrl();
-  } catch (e) {
-    con.status(e.message, 'danger');
-    con.offerReconnect();
-    return;
-  }
+  const url = await con.connectUrl();
+  if (!url) return;
   sock = new WebSocket(url, ['binary']);
   sock.binaryType = 'arraybuffer';
   sock.addEventListener('open', () => {

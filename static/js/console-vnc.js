@@ -72,15 +72,8 @@ function enable(on) {
 }
 
 async function connect() {
-  con.status('Connecting…');
-  let url;
-  try {
-    url = await con.ticketUrl();
-  } catch (e) {
-    con.status(e.message, 'danger');
-    con.offerReconnect();
-    return;
-  }
+  const url = await con.connectUrl();
+  if (!url) return;
   rfb = new RFB(screen, url, { wsProtocols: ['binary'] });
   rfb.scaleViewport = scale.checked;
   rfb.addEventListener('connect', () => {

@@ -31,6 +31,19 @@ export async function ticketUrl() {
   return `${scheme}//${location.host}/websockify?ticket=${encodeURIComponent(answer.ticket)}`;
 }
 
+// The websocket's URL with a fresh ticket, or null when none was given
+// (the status line says why, and Reconnect is offered).
+export async function connectUrl() {
+  status('Connecting…');
+  try {
+    return await ticketUrl();
+  } catch (e) {
+    status(e.message, 'danger');
+    offerReconnect();
+    return null;
+  }
+}
+
 // Why a websocket closed, in words, from its close code and reason.
 export function closedText(code, reason) {
   if (code === 1008) return `Closed: ${reason || 'no longer allowed'}.`;

@@ -1212,9 +1212,10 @@ static pid_t proc_ppid(pid_t pid)
 /*
  * The memory of root and all its descendants: Debian's websockify forks
  * one process per connection. RSS counts pages the forks share once per
- * process; PSS splits them, so it is printed as well.
+ * process; PSS splits them, so it is printed as well. False when root is
+ * gone (the proxy died: the run goes on, to say what became of the rest).
  */
-static void tree_memory(pid_t root)
+static bool tree_memory(pid_t root)
 {
 	size_t n = 0, cap = 1024, nt = 1;
 	pid_t *pid = malloc(cap * sizeof(*pid)), *ppid = malloc(cap * sizeof(*ppid)), *tree;
@@ -1253,11 +1254,15 @@ static void tree_memory(pid_t root)
 		long r = proc_kib(tree[i], "status", "VmRSS:");
 		long s = proc_kib(tree[i], "smaps_rollup", "Pss:");
 
-		if (r < 0) {
-			if (!i)
-				die("process %d: no VmRSS (is it running?)", (int)root);
-			continue;
+		if (r < 0 && !i) {
+			fprintf(stderr, "wsbench: process %d: no VmRSS (it is gone)\n", (int)root);
+			free(pid);
+			free(ppid);
+			free(tree);
+			return false;
 		}
+		if (r < 0)
+			continue;
 		rss += r;
 		pss += s > 0 ? s : 0;
 		procs++;
@@ -1268,6 +1273,7 @@ static void tree_memory(pid_t root)
 	free(pid);
 	free(ppid);
 	free(tree);
+	return true;
 }
 
 struct probe {
@@ -1348,6 +1354,7 @@ static int run_hold(int port, long count, double seconds, pid_t pid)
 	struct hold *h = calloc(1, sizeof(*h));
 	rlim_t nofile = raise_nofile();
 	uint64_t t0;
+	bool gone = false;
 	long alive;
 
 	if (!h)
@@ -1374,7 +1381,7 @@ static int run_hold(int port, long count, double seconds, pid_t pid)
 	sleep_s(seconds);
 	/* while all are still open */
 	if (pid > 0)
-		tree_memory(pid);
+		gone = !tree_memory(pid);
 	alive = hold_alive(h);
 	printf("alive %ld\n", alive);
 	for (long i = 0; i < count; i++)
@@ -1383,7 +1390,7 @@ static int run_hold(int port, long count, double seconds, pid_t pid)
 	close(h->epfd);
 	free(h->c);
 	free(h);
-	return 0;
+	return gone;
 }
 
 static void __attribute__((noreturn)) usage(void)

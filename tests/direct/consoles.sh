@@ -1,8 +1,8 @@
 # Browser consoles with guests that run: a ticket from the portal opens the
 # VM's serial port or screen through nginx and the console proxy, each
 # user reaches only their own VM, and an open console closes within 5 s
-# when its session ends, its user is disabled, its right is taken away or
-# its VM stops. (The refusals that need no running VM are in
+# when its session ends (logout, password change, expiry), its user is
+# disabled, its right is taken away or its VM stops. (The refusals that need no running VM are in
 # tests/web/console.sh; the pages in Chromium in tests/web/browser_live.sh.)
 
 . "$SRCDIR/tests/web/lib.sh"
@@ -138,7 +138,18 @@ test_an_open_console_closes_when_its_session_or_right_ends() {
 		repeat=alice-password-456)" = 303 ] || fail "alice's password change failed"
 	closed_within password "$t0" 1008
 
+	# a session that expired (idle for more than 30 minutes: its last
+	# activity is set back, as the portal's own expiry test does)
+	open_held alice2 vm-a expired
+	t0=$(now)
+	as_portal /usr/bin/python3 -c "import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=10)
+db.execute('UPDATE sessions SET last_active = ? WHERE user_id = (SELECT id FROM users WHERE name = ?)', (int(time.time()) - 31 * 60, 'alice'))
+db.commit()" "$PWD/portal/portal.db"
+	closed_within expired "$t0" 1008
+
 	# the VM's end: a console its VM closes says so (1000)
+	JAR=alice2 login alice alice-password-456
 	open_held alice2 vm-a destroyed
 	t0=$(now)
 	ctl destroy vm-a >/dev/null

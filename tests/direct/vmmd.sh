@@ -388,7 +388,8 @@ test_open_console_hands_over_a_connected_socket() {
 	open_console() { python3 "$SRCDIR/tests/tools/open_console.py" "$VMMD_SOCKET" "$@"; }
 
 	open_console e serial 'hello\n' HELLO >out
-	grep -q '^reply .*"result":{"name":"e","kind":"serial"}' out || fail "$(cat out)"
+	grep -q "^reply .*\"result\":{\"name\":\"e\",\"uuid\":\"$(field_of e uuid)\",\"kind\":\"serial\"}" out ||
+		fail "$(cat out)"
 	grep -q '^fds 1$' out && grep -q '^got HELLO$' out || fail "the serial socket does not reach the guest: $(cat out)"
 	open_console e vnc '' 'RFB 003.008' >out
 	grep -q '^fds 1$' out && grep -q '^got RFB 003.008$' out || fail "the VNC socket does not reach vmm's server: $(cat out)"

@@ -146,7 +146,7 @@ static void frames_case(const uint8_t *d, size_t n)
 		conn_event(c, false, EPOLLIN | EPOLLOUT);
 		if (alive(c) && c->backend >= 0)
 			conn_event(c, true, EPOLLIN | EPOLLOUT);
-		if (alive(c) && c->to_backend.len > QUEUE_MAX + 65536)
+		if (alive(c) && (c->to_backend.len > QUEUE_MAX + 65536 || c->stage.len > READ_CHUNK))
 			abort(); /* the bound toward the VM was not kept */
 		drain(client);
 		if (backend_peer >= 0)
@@ -162,6 +162,7 @@ static void frames_case(const uint8_t *d, size_t n)
 	backend_peer = -1;
 	while (px.conns)
 		conn_close(px.conns, 1000, NULL), conn_sweep(&px, mono_ms() + 3600 * 1000LL);
+	conn_reap(&px);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -41,5 +41,6 @@ extern const struct unit_test template_tests[];
 extern const struct unit_test image_tests[];
 extern const struct unit_test params_tests[];
 extern const struct unit_test router_tests[];
+extern const struct unit_test handshake_tests[];
 
 #endif
