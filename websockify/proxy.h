@@ -21,7 +21,7 @@
 
 #define QUEUE_MAX (256 * 1024)     /* bytes queued toward one side before the other is not read */
 #define MESSAGE_MAX (1024 * 1024)  /* the largest message (and frame) a client may send */
-#define READ_CHUNK (64 * 1024)     /* read from a VM's socket at a time, sent as one message */
+#define READ_CHUNK (256 * 1024)    /* read from a socket at a time (the VM's: sent as one message) */
 
 struct proxy_config {
 	const char *listen;          /* a unix socket's path, or 127.0.0.1:PORT */
