@@ -207,8 +207,8 @@ const char *admit_recheck(struct proxy *px, struct conn *c)
 	struct vm_rights rights;
 	int r;
 
-	r = session_find(px->db, c->session_id, time(NULL), c->client_input, &s);
-	c->client_input = false;
+	/* a console's traffic is not the user's activity: noVNC and xterm.js send on their own */
+	r = session_find(px->db, c->session_id, time(NULL), false, &s);
 	if (r == -EIO)
 		return NULL; /* a database that failed once ends no console */
 	if (r < 0)

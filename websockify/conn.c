@@ -32,6 +32,7 @@
 #include "websockify/proxy.h"
 
 #define CLOSE_GRACE_MS 2000 /* for the client's answer to our close */
+#define LAST_OUTPUT_MS 30000 /* for the client to take what the VM sent before its end */
 
 long long mono_ms(void)
 {
@@ -46,12 +47,17 @@ long long mono_ms(void)
  * what it holds. The struct itself goes to the dead list, as a later event
  * of the same epoll_wait batch may still name it; conn_reap frees it.
  */
+static int flush_backend(struct conn *c);
+
 static void conn_free(struct conn *c)
 {
 	struct proxy *px = c->px;
 
 	if (c->dead)
 		return;
+	/* what the client sent last still goes to the VM, as far as its socket takes it now */
+	if (c->backend >= 0 && c->to_backend.len)
+		flush_backend(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->backend >= 0)
@@ -172,6 +178,24 @@ static int flush_backend(struct conn *c)
 /* wslay's callbacks */
 
 /*
+ * Whether the client may be read: what it sent is taken by the VM's
+ * socket, and the client takes what is queued for it (pongs count: a
+ * client that sends pings and reads nothing is not read either).
+ */
+static bool client_readable(struct conn *c)
+{
+	return c->to_backend.len < QUEUE_MAX &&
+	       wslay_event_get_queued_msg_count(c->ws) < QUEUE_MSGS_MAX;
+}
+
+/* Whether the VM's socket may be read: the client takes what is queued for it. */
+static bool backend_readable(struct conn *c)
+{
+	return !c->backend_eof && wslay_event_get_queued_msg_length(c->ws) < QUEUE_MAX &&
+	       wslay_event_get_queued_msg_count(c->ws) < QUEUE_MSGS_MAX;
+}
+
+/*
  * wslay reads at most 4 KiB at a time; the socket is read 64 KiB at a
  * time, and what wslay did not take yet waits in the connection's stage.
  */
@@ -182,8 +206,8 @@ static ssize_t ws_recv(wslay_event_context_ptr ws, uint8_t *p, size_t len, int f
 	ssize_t n;
 
 	(void)flags;
-	if (c->to_backend.len >= QUEUE_MAX) {
-		/* the VM does not take what came: read no more for now */
+	if (!client_readable(c)) {
+		/* the VM does not take what came, or the client what we sent: read no more for now */
 		wslay_event_set_error(ws, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
@@ -268,7 +292,6 @@ static void ws_frame_chunk(wslay_event_context_ptr ws,
 		wslay_event_shutdown_read(ws);
 		return;
 	}
-	c->client_input = true;
 	if (c->backend_eof || wslay_event_get_close_sent(ws))
 		return;
 	/* kept and sent at once after this round of wslay's reads: one send, not one a 4 KiB piece */
@@ -315,12 +338,29 @@ void conn_close(struct conn *c, uint16_t code, const char *reason)
 					reason ? strlen(reason) : 0);
 	if (!c->deadline)
 		c->deadline = mono_ms() + CLOSE_GRACE_MS;
-	/* nothing more goes to the VM */
+	/* nothing more goes to the VM, once what came before the close went */
 	if (c->backend >= 0) {
+		if (c->to_backend.len)
+			flush_backend(c);
 		unwatch(c, true);
 		close(c->backend);
 		c->backend = -1;
 	}
+}
+
+static bool conn_update(struct conn *c);
+
+void conn_close_now(struct conn *c, uint16_t code, const char *reason)
+{
+	bool open = c->state == CONN_OPEN;
+
+	conn_close(c, code, reason);
+	if (!open)
+		return; /* freed */
+	if (!c->raw && wslay_event_want_write(c->ws) && wslay_event_send(c->ws) < 0)
+		c->client_eof = true;
+	if (!conn_update(c))
+		conn_free(c);
 }
 
 static void drain(struct conn *c)
@@ -355,12 +395,20 @@ static bool conn_update(struct conn *c)
 	}
 	if (c->client_eof)
 		return false;
-	if (c->backend_eof && c->backend >= 0)
+	if (c->backend_eof && c->backend >= 0) {
+		/* the VM's end closed: what it sent before still goes to the client, then the close */
+		unwatch(c, true);
+		close(c->backend);
+		c->backend = -1;
+		if (!c->deadline)
+			c->deadline = mono_ms() + LAST_OUTPUT_MS;
+	}
+	if (c->backend_eof && !c->raw && !wslay_event_get_queued_msg_count(c->ws))
 		conn_close(c, 1000, "the console's other end closed");
 	if (c->raw) {
 		want_client = EPOLLOUT;
 	} else {
-		if (wslay_event_want_read(c->ws) && c->to_backend.len < QUEUE_MAX)
+		if (wslay_event_want_read(c->ws) && client_readable(c))
 			want_client |= EPOLLIN;
 		if (wslay_event_want_write(c->ws))
 			want_client |= EPOLLOUT;
@@ -375,7 +423,7 @@ static bool conn_update(struct conn *c)
 			conn_close(c, 1000, NULL);
 	}
 	if (c->backend >= 0) {
-		if (!c->backend_eof && !c->raw && wslay_event_get_queued_msg_length(c->ws) < QUEUE_MAX)
+		if (!c->raw && backend_readable(c))
 			want_backend |= EPOLLIN;
 		if (c->to_backend.len)
 			want_backend |= EPOLLOUT;
@@ -389,7 +437,7 @@ static void read_backend(struct conn *c)
 {
 	struct proxy *px = c->px;
 
-	while (!c->backend_eof && wslay_event_get_queued_msg_length(c->ws) < QUEUE_MAX) {
+	while (backend_readable(c)) {
 		ssize_t n = recv(c->backend, px->scratch, sizeof(px->scratch), 0);
 		struct wslay_event_msg msg = { WSLAY_BINARY_FRAME, px->scratch, 0 };
 
@@ -529,8 +577,8 @@ void conn_event(struct conn *c, bool backend, uint32_t events)
 		case CONN_OPEN:
 			if ((events & (EPOLLHUP | EPOLLERR)) && !(c->ev_client & EPOLLIN) &&
 			    !(events & EPOLLOUT)) {
-				if (c->to_backend.len >= QUEUE_MAX) {
-					unwatch(c, false); /* read again once the VM takes what waits */
+				if (!client_readable(c)) {
+					unwatch(c, false); /* read again once either side takes what waits */
 					return;
 				}
 				c->client_eof = true;
@@ -562,20 +610,31 @@ void conn_event(struct conn *c, bool backend, uint32_t events)
 	if (c->state == CONN_OPEN && !c->client_eof && c->backend >= 0) {
 		if (c->to_backend.len)
 			flush_backend(c);
-		/* input read before the VM's side filled up, which epoll will not announce again */
-		if (c->stage_off < c->stage.len && c->to_backend.len < QUEUE_MAX && !c->raw &&
-		    wslay_event_want_read(c->ws)) {
+		if (!c->client_eof && !c->raw && wslay_event_want_write(c->ws) &&
+		    wslay_event_send(c->ws) < 0)
+			c->client_eof = true;
+		/*
+		 * Input read before a side filled up waits in the stage, which
+		 * epoll will not announce again: it is taken now, for as long
+		 * as it moves (the stage is finite, so this ends).
+		 */
+		while (!c->client_eof && c->stage_off < c->stage.len && client_readable(c) &&
+		       !c->raw && wslay_event_want_read(c->ws)) {
+			size_t len = c->stage.len, off = c->stage_off;
+
 			if (wslay_event_recv(c->ws) < 0) {
 				if (!c->client_eof)
 					protocol_failure(c);
 				c->client_eof = true;
+				break;
 			}
 			if (c->to_backend.len && c->backend >= 0)
 				flush_backend(c);
+			if (wslay_event_want_write(c->ws) && wslay_event_send(c->ws) < 0)
+				c->client_eof = true;
+			if (c->stage.len == len && c->stage_off == off)
+				break;
 		}
-		if (!c->client_eof && !c->raw && wslay_event_want_write(c->ws) &&
-		    wslay_event_send(c->ws) < 0)
-			c->client_eof = true;
 	}
 	if (c->state == CONN_HANDSHAKE && c->client_eof) {
 		conn_free(c);

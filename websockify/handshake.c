@@ -205,7 +205,12 @@ static bool origin_ours(const struct headers *hs)
 		return false;
 	if (hs->port.p) {
 		/* Host is nginx's $host, without a port: the port comes on its own */
-		if (!hs->port.len || hs->port.len > 5 || memchr(hs->host.p, ':', hostlen))
+		/* a ':' only inside an IPv6 address's brackets */
+		const char *end = hs->host.p[0] == '[' ? memchr(hs->host.p, ']', hostlen) : hs->host.p;
+
+		if (!hs->port.len || hs->port.len > 5 || !end ||
+		    (hs->host.p[0] == '[' && end != hs->host.p + hostlen - 1) ||
+		    memchr(end, ':', hostlen - (size_t)(end - hs->host.p)))
 			return false;
 		for (size_t i = 0; i < hs->port.len; i++)
 			if (hs->port.p[i] < '0' || hs->port.p[i] > '9')

@@ -116,7 +116,7 @@ static void begin_stop(struct proxy *px)
 	epoll_ctl(px->epfd, EPOLL_CTL_DEL, px->listen_fd, NULL);
 	for (c = px->conns; c; c = next) {
 		next = c->next;
-		conn_close(c, 1001, "the console proxy is stopping");
+		conn_close_now(c, 1001, "the console proxy is stopping");
 	}
 }
 

@@ -20,6 +20,8 @@
 #include "websockify/handshake.h"
 
 #define QUEUE_MAX (256 * 1024)     /* bytes queued toward one side before the other is not read */
+#define QUEUE_MSGS_MAX 1024        /* messages queued toward the client (a guest's single bytes,
+				    * a client's pongs) before neither side is read */
 #define MESSAGE_MAX (1024 * 1024)  /* the largest message (and frame) a client may send */
 #define READ_CHUNK (256 * 1024)    /* read from a socket at a time (the VM's: sent as one message) */
 
@@ -76,7 +78,6 @@ struct conn {
 	uint64_t msg_len;        /* of the data message being received */
 	bool backend_eof;        /* the VM's end closed */
 	bool client_eof;         /* the client's socket closed or failed */
-	bool client_input;       /* the user sent something since the last check */
 	long long deadline;      /* handshake or closing deadline (ms), 0: none */
 	long long last_io;
 
@@ -118,6 +119,8 @@ void conn_reap(struct proxy *px);
 void conn_sweep(struct proxy *px, long long now);
 /* Close an open websocket with code and reason, or drop a connection still in its handshake. */
 void conn_close(struct conn *c, uint16_t code, const char *reason);
+/* The same, and send it now (a connection that waits for nothing else gets it too). */
+void conn_close_now(struct conn *c, uint16_t code, const char *reason);
 
 /*
  * admit.c: whether the handshake h may open a console, and the VM's socket

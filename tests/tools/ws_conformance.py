@@ -227,4 +227,47 @@ check("stalled_reader_loses_nothing", got == payload_sent,
       f"{got} of the {payload_sent} bytes sent came back")
 s.close()
 
+# a client that sends pings and reads nothing: its pongs wait, bounded, and
+# once it reads again the connection works
+s, r = opened()
+s.setblocking(False)
+before = rss_kib()
+ping = ws.frame(9, b"")
+sent = 0
+end = time.time() + 4
+batch = ping * 1000
+pending = b""
+while time.time() < end:
+    try:
+        if not pending:
+            pending = batch
+        n = s.send(pending)
+        pending = pending[n:]
+        sent += n
+    except BlockingIOError:
+        time.sleep(0.01)
+    except OSError:
+        break
+time.sleep(0.3)
+after = rss_kib()
+check("unread_pongs_do_not_grow_the_proxy", after - before < 4096,
+      f"{sent // len(ping)} pings sent, the proxy's RSS went from {before} to {after} KiB")
+s.setblocking(True)
+if pending:
+    threading.Thread(target=s.sendall, args=(pending + ws.frame(2, b"still here"),), daemon=True).start()
+else:
+    s.sendall(ws.frame(2, b"still here"))
+got = b""
+try:
+    while b"still here" not in got:
+        fin, op, payload = r.frame(20)
+        if op in (0, 1, 2):
+            got += payload
+        elif op == 8:
+            break
+except (OSError, EOFError, TimeoutError):
+    pass
+check("a_ping_flood_leaves_the_connection_working", b"still here" in got, f"got {got[-40:]!r}")
+s.close()
+
 sys.exit(1 if failed else 0)

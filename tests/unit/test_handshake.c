@@ -59,6 +59,13 @@ static void test_parse(int *failed)
 	CHECK_EQ(h.status, 403);
 	CHECK_EQ(parse("", "portal.example", key, "https://portal.example.evil:8443", "8443", "", &h), 1);
 	CHECK_EQ(h.status, 403);
+	/* an IPv6 address keeps its brackets in nginx's $host; a ':' outside them is a port */
+	CHECK_EQ(parse("", "[2001:db8::1]", key, "https://[2001:db8::1]:8443", "8443", "", &h), 1);
+	CHECK_EQ(h.status, 0);
+	CHECK_EQ(parse("", "[2001:db8::1]:8443", key, "https://[2001:db8::1]:8443", "8443", "", &h), 1);
+	CHECK_EQ(h.status, 403);
+	CHECK_EQ(parse("", "portal.example:8443", key, "https://portal.example:8443", "8443", "", &h), 1);
+	CHECK_EQ(h.status, 403);
 	/* a subprotocol offered: binary or nothing */
 	CHECK_EQ(parse("", "p", key, "https://p:1", "1", "Sec-WebSocket-Protocol: base64, binary\r\n", &h), 1);
 	CHECK(h.status == 0 && h.binary);

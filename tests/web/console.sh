@@ -24,11 +24,44 @@ test_the_console_proxy_speaks_strict_rfc6455() {
 	python3 "$SRCDIR/tests/tools/ws_conformance.py" "127.0.0.1:$proxy_port" "$pid" >conformance.txt 2>&1 ||
 		{ cat conformance.txt; fail "the proxy failed its conformance checks"; }
 	grep '^stalled reader' conformance.txt
+	# SIGTERM: an idle console gets its close (going away) before the proxy ends
+	python3 "$SRCDIR/tests/tools/ws_ends.py" stop "127.0.0.1:$proxy_port" >stop.out &
+	for i in $(seq 50); do grep -q open stop.out && break; sleep 0.1; done
 	kill -TERM "$pid"
 	wait "$pid" || fail "the proxy did not end cleanly on SIGTERM: $(tail -3 websockify.log)"
+	wait $! || true
+	grep -q "^close 1001 the console proxy is stopping" stop.out || fail "on SIGTERM an open console got: $(cat stop.out)"
 	grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' websockify.log &&
 		{ cat websockify.log; fail "the sanitizers found something in the proxy"; }
 	return 0
+}
+
+# A guest's last output before it ends reaches the browser before the
+# close, and a browser's last input before it drops the connection
+# reaches the guest.
+test_the_console_proxy_loses_nothing_at_either_end() {
+	need_portal
+	local src_port sink_port p1 p2 i out
+	src_port=$(free_port)
+	sink_port=$(free_port)
+	p1=$(free_port)
+	p2=$(free_port)
+	socat "TCP-LISTEN:$src_port,bind=127.0.0.1,reuseaddr" SYSTEM:'head -c 300000 /dev/zero' &
+	socat -u "TCP-LISTEN:$sink_port,bind=127.0.0.1,reuseaddr" "CREATE:$PWD/got.bin" &
+	local sink=$!
+	for port in "$p1:$src_port" "$p2:$sink_port"; do
+		(exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$WEBSOCKIFY" \
+			--listen "127.0.0.1:${port%%:*}" --target "127.0.0.1:${port##*:}" >>websockify.log 2>&1) &
+	done
+	for i in $(seq 50); do
+		python3 -c "import socket; [socket.create_connection(('127.0.0.1', p)) for p in ($p1, $p2)]" 2>/dev/null && break
+		sleep 0.1
+	done
+	out=$(python3 "$SRCDIR/tests/tools/ws_ends.py" last-output "127.0.0.1:$p1" 300000)
+	[ "$out" = "got 300000 close 1000" ] || fail "the guest's last output: $out"
+	python3 "$SRCDIR/tests/tools/ws_ends.py" last-input "127.0.0.1:$p2" 1048576 >/dev/null
+	for i in $(seq 50); do kill -0 "$sink" 2>/dev/null || break; sleep 0.1; done
+	[ "$(stat -c %s got.bin)" = 1048576 ] || fail "the browser's last input: $(stat -c %s got.bin) of 1048576 bytes reached the guest"
 }
 
 test_the_fixed_target_is_only_for_loopback() {
