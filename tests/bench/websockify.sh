@@ -30,7 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+# exec: the PID is the program itself (its memory, and its children's, are measured)
+as_nobody() { exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 wait_port() {
 	local i
 	for i in $(seq 100); do
@@ -44,6 +45,8 @@ wait_port() {
 ECHO=$(port) SOURCE=$(port)
 "$WSB" echo-server "$ECHO" >"$work/echo.out" & pids+=($!)
 "$WSB" source-server "$SOURCE" >"$work/source.out" & pids+=($!)
+# the proxies' warnings (ours names the descriptor limit) go with the figures
+report_logs() { grep -h "connections at most" "$work"/ours-*.log 2>/dev/null | sed 's/^/bench: /'; }
 wait_port "$ECHO"
 wait_port "$SOURCE"
 
@@ -53,15 +56,15 @@ start_pair() { # NAME: a proxy in front of each server
 	pe=$(port)
 	ps=$(port)
 	if [ "$name" = ours ]; then
-		as_nobody "$PROXY" --listen "127.0.0.1:$pe" --target "127.0.0.1:$ECHO" --max-connections 20000 \
-			>"$work/ours-echo.log" 2>&1 & PID_OF[$name]=$!
+		(as_nobody "$PROXY" --listen "127.0.0.1:$pe" --target "127.0.0.1:$ECHO" --max-connections 20000 \
+			>"$work/ours-echo.log" 2>&1) & PID_OF[$name]=$!
 		pids+=($!)
-		as_nobody "$PROXY" --listen "127.0.0.1:$ps" --target "127.0.0.1:$SOURCE" \
-			>"$work/ours-source.log" 2>&1 & pids+=($!)
+		(as_nobody "$PROXY" --listen "127.0.0.1:$ps" --target "127.0.0.1:$SOURCE" \
+			>"$work/ours-source.log" 2>&1) & pids+=($!)
 	else
-		as_nobody websockify "127.0.0.1:$pe" "127.0.0.1:$ECHO" >"$work/theirs-echo.log" 2>&1 & PID_OF[$name]=$!
+		(as_nobody websockify "127.0.0.1:$pe" "127.0.0.1:$ECHO" >"$work/theirs-echo.log" 2>&1) & PID_OF[$name]=$!
 		pids+=($!)
-		as_nobody websockify "127.0.0.1:$ps" "127.0.0.1:$SOURCE" >"$work/theirs-source.log" 2>&1 & pids+=($!)
+		(as_nobody websockify "127.0.0.1:$ps" "127.0.0.1:$SOURCE" >"$work/theirs-source.log" 2>&1) & pids+=($!)
 	fi
 	wait_port "$pe"
 	wait_port "$ps"
@@ -91,6 +94,7 @@ for name in ours theirs; do
 	R[$name-pss]=$(val "$out" pss_kib) R[$name-procs]=$(val "$out" procs) R[$name-open]=$(val "$out" open_s)
 	R[$name-want]=$want
 done
+report_logs
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 echo "console proxy, 64-byte echo round trip: ours p50 ${R[ours-p50]} µs p99 ${R[ours-p99]} µs; websockify p50 ${R[theirs-p50]} µs p99 ${R[theirs-p99]} µs; p99 ratio ours/websockify $(ratio "${R[ours-p99]}" "${R[theirs-p99]}") (target <= 1)"
 echo "console proxy, one connection, 64 KiB messages echoed: ours ${R[ours-echo]} MB/s, websockify ${R[theirs-echo]} MB/s, ratio $(ratio "${R[ours-echo]}" "${R[theirs-echo]}") (target >= 2)"
