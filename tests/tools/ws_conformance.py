@@ -59,6 +59,25 @@ def rss_kib():
     return 0
 
 
+def send_unread(s, unit, seconds, limit=None):
+    """Send unit again and again without reading, for seconds (or up to
+    limit bytes), on a non-blocking socket: the bytes sent, and what is
+    left of a unit the socket did not take."""
+    sent, pending, end = 0, b"", time.time() + seconds
+    while time.time() < end and (limit is None or sent < limit):
+        try:
+            if not pending:
+                pending = unit
+            n = s.send(pending)
+            pending = pending[n:]
+            sent += n
+        except BlockingIOError:
+            time.sleep(0.01)
+        except OSError:
+            break
+    return sent, pending
+
+
 # the handshake
 req, key = ws.request(host, origin)
 s, status, headers, _ = handshake(req, pieces=7)
@@ -189,20 +208,7 @@ s, r = opened()
 s.setblocking(False)
 before = rss_kib()
 frame = ws.frame(2, b"m" * 65536)
-sent = 0
-end = time.time() + 6
-pending = b""
-while time.time() < end and sent < 64 * 1024 * 1024:
-    try:
-        if not pending:
-            pending = frame
-        n = s.send(pending)
-        pending = pending[n:]
-        sent += n
-    except BlockingIOError:
-        time.sleep(0.01)
-    except OSError as e:
-        break
+sent, pending = send_unread(s, frame, 6, 64 * 1024 * 1024)
 payload_sent = (sent // len(frame)) * 65536 + max(0, (sent % len(frame)) - 14)
 time.sleep(0.5)
 after = rss_kib()
@@ -233,21 +239,7 @@ s, r = opened()
 s.setblocking(False)
 before = rss_kib()
 ping = ws.frame(9, b"")
-sent = 0
-end = time.time() + 4
-batch = ping * 1000
-pending = b""
-while time.time() < end:
-    try:
-        if not pending:
-            pending = batch
-        n = s.send(pending)
-        pending = pending[n:]
-        sent += n
-    except BlockingIOError:
-        time.sleep(0.01)
-    except OSError:
-        break
+sent, pending = send_unread(s, ping * 1000, 4)
 time.sleep(0.3)
 after = rss_kib()
 check("unread_pongs_do_not_grow_the_proxy", after - before < 4096,

@@ -178,6 +178,10 @@ test_console_pages_and_tickets_need_the_console_right() {
 	[ "$status" = 403 ] || fail "alice got a ticket for another VM: $status"
 	status=$(JAR=alice web -H "Origin: $URL" -X POST /instance/vm-a/console/serial/ticket.json)
 	[ "$status" = 403 ] || fail "a ticket without the CSRF token: $status"
+	status=$(JAR=alice web -H "Origin: https://evil.example" \
+		--data-urlencode "csrf=$(JAR=alice csrf /instance/vm-a/console/serial)" \
+		/instance/vm-a/console/serial/ticket.json)
+	[ "$status" = 403 ] || fail "a ticket asked from another site's page: $status"
 	status=$(JAR=alice web /instance/vm-a/console/serial/ticket.json)
 	[ "$status" = 405 ] || fail "a ticket by GET: $status"
 	as_portal /usr/bin/python3 -c "import sqlite3,sys; sys.exit(sqlite3.connect('$PWD/portal/portal.db').execute('SELECT count(*) FROM console_tickets').fetchone()[0])" ||
