@@ -22,16 +22,32 @@ gcc -O2 -Wall -Wextra -o "$WSB" "$SRCDIR/tests/bench/wsbench.c" || { echo "bench
 ulimit -Hn 65536 2>/dev/null && ulimit -n 65536
 work=$(mktemp -d)
 chmod 755 "$work"
-pids=()
+leaders=()
+# Each server and proxy leads a process group of its own (websockify's
+# children are in its group): the end of the run, or a TERM from the
+# benchmark driver's time limit, takes every one down, and nothing here
+# waits on a process that does not go (websockify's exit joins its
+# children: once it never ended, and the whole run with it).
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	local g
+	for g in "${leaders[@]}"; do kill -TERM -- "-$g" 2>/dev/null; done
+	sleep 2
+	for g in "${leaders[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
+# spawn LOG CMD...: CMD in a new session, its output in LOG; $! is its PID
+spawn() {
+	local log=$1
+	shift
+	setsid "$@" >"$log" 2>&1 &
+	leaders+=($!)
+}
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# exec: the PID is the program itself (its memory, and its children's, are measured)
-as_nobody() { exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+# setsid and setpriv exec: the PID is the program itself (its memory, and its children's, are measured)
+AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
 wait_port() {
 	local i
 	for i in $(seq 100); do
@@ -43,8 +59,8 @@ wait_port() {
 }
 
 ECHO=$(port) SOURCE=$(port)
-"$WSB" echo-server "$ECHO" >"$work/echo.out" & pids+=($!)
-"$WSB" source-server "$SOURCE" >"$work/source.out" & pids+=($!)
+spawn "$work/echo.out" "$WSB" echo-server "$ECHO"
+spawn "$work/source.out" "$WSB" source-server "$SOURCE"
 # the proxies' warnings (ours names the descriptor limit) go with the figures
 report_logs() { grep -h "connections at most" "$work"/ours-*.log 2>/dev/null | sed 's/^/bench: /'; }
 wait_port "$ECHO"
@@ -56,15 +72,13 @@ start_pair() { # NAME: a proxy in front of each server
 	pe=$(port)
 	ps=$(port)
 	if [ "$name" = ours ]; then
-		(as_nobody "$PROXY" --listen "127.0.0.1:$pe" --target "127.0.0.1:$ECHO" --max-connections 20000 \
-			>"$work/ours-echo.log" 2>&1) & PID_OF[$name]=$!
-		pids+=($!)
-		(as_nobody "$PROXY" --listen "127.0.0.1:$ps" --target "127.0.0.1:$SOURCE" \
-			>"$work/ours-source.log" 2>&1) & pids+=($!)
+		spawn "$work/ours-echo.log" "${AS_NOBODY[@]}" "$PROXY" --listen "127.0.0.1:$pe" --target "127.0.0.1:$ECHO" --max-connections 20000
+		PID_OF[$name]=$!
+		spawn "$work/ours-source.log" "${AS_NOBODY[@]}" "$PROXY" --listen "127.0.0.1:$ps" --target "127.0.0.1:$SOURCE"
 	else
-		(as_nobody websockify "127.0.0.1:$pe" "127.0.0.1:$ECHO" >"$work/theirs-echo.log" 2>&1) & PID_OF[$name]=$!
-		pids+=($!)
-		(as_nobody websockify "127.0.0.1:$ps" "127.0.0.1:$SOURCE" >"$work/theirs-source.log" 2>&1) & pids+=($!)
+		spawn "$work/theirs-echo.log" "${AS_NOBODY[@]}" websockify "127.0.0.1:$pe" "127.0.0.1:$ECHO"
+		PID_OF[$name]=$!
+		spawn "$work/theirs-source.log" "${AS_NOBODY[@]}" websockify "127.0.0.1:$ps" "127.0.0.1:$SOURCE"
 	fi
 	wait_port "$pe"
 	wait_port "$ps"
