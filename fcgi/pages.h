@@ -40,6 +40,18 @@ void vm_interfaces_for_page(struct request *r, json_object *ctx);
 int page_vm_iface_attach(struct request *r);
 int page_vm_iface_detach(struct request *r);
 int page_vm_iface_link(struct request *r);
+/* vmmd's networks: [{name, state, ...}] (empty when vmmd does not answer). */
+json_object *vmmd_networks(struct request *r);
+/* The bridges of this host (as the portal sees it), by name. */
+json_object *host_bridges(void);
+/* pages/networks.c (admin) */
+int page_networks(struct request *r);
+int page_network_create(struct request *r);
+int page_network(struct request *r);
+int page_network_start(struct request *r);
+int page_network_stop(struct request *r);
+int page_network_autostart(struct request *r);
+int page_network_delete(struct request *r);
 /* pages/flavors.c */
 json_object *flavors_list(sqlite3 *db);
 int page_vm_console(struct request *r);

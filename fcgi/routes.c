@@ -60,6 +60,15 @@ const struct route routes[] = {
 	POST("/flavors", page_flavor_create, ACCESS_ADMIN, VM_NONE, "create flavor"),
 	POST("/flavor/{}/delete", page_flavor_delete, ACCESS_ADMIN, VM_NONE, "delete flavor"),
 
+	GET("/networks", page_networks, ACCESS_ADMIN, VM_NONE),
+	POST("/networks", page_network_create, ACCESS_ADMIN, VM_NONE, "create network"),
+	GET("/network/{}", page_network, ACCESS_ADMIN, VM_NONE),
+	POST("/network/{}/start", page_network_start, ACCESS_ADMIN, VM_NONE, "start network"),
+	POST("/network/{}/stop", page_network_stop, ACCESS_ADMIN, VM_NONE, "stop network"),
+	POST("/network/{}/autostart", page_network_autostart, ACCESS_ADMIN, VM_NONE,
+	     "network autostart"),
+	POST("/network/{}/delete", page_network_delete, ACCESS_ADMIN, VM_NONE, "delete network"),
+
 	GET("/users", page_users, ACCESS_ADMIN, VM_NONE),
 	POST("/users", page_user_create, ACCESS_ADMIN, VM_NONE, "create user"),
 	GET("/user/{}", page_user, ACCESS_ADMIN, VM_NONE),

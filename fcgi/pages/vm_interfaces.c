@@ -27,8 +27,7 @@
 
 #define BRIDGES_MAX 64
 
-/* vmmd's networks: [{name, state, ...}] (empty when vmmd does not answer). */
-static json_object *networks(struct request *r)
+json_object *vmmd_networks(struct request *r)
 {
 	json_object *res = NULL, *list, *out;
 	char code[64], err[256];
@@ -43,8 +42,7 @@ static json_object *networks(struct request *r)
 	return out;
 }
 
-/* The bridges of this host, by name. */
-static json_object *host_bridges(void)
+json_object *host_bridges(void)
 {
 	json_object *out = json_object_new_array();
 	DIR *dir = opendir("/sys/class/net");
@@ -79,7 +77,7 @@ static bool has_name(json_object *list, const char *key, const char *name)
 
 void vm_interfaces_for_page(struct request *r, json_object *ctx)
 {
-	json_object *nets = networks(r), *choices = json_object_new_array();
+	json_object *nets = vmmd_networks(r), *choices = json_object_new_array();
 
 	for (size_t i = 0; i < json_object_array_length(nets); i++) {
 		json_object *n = json_object_array_get_idx(nets, i), *c = json_object_new_object();
@@ -150,7 +148,7 @@ int page_vm_iface_attach(struct request *r)
 
 	snprintf(back, sizeof(back), "/instance/%s", r->args[0]);
 	if (on && !strncmp(on, "network:", 8)) {
-		nets = networks(r);
+		nets = vmmd_networks(r);
 		known = has_name(nets, "name", on + 8);
 		json_object_put(nets);
 		if (!known)

@@ -76,8 +76,20 @@ static void test_route_match_bounds(int *failed)
  * of exactly those); a route on one VM names it in its first segment
  * after /instance/ and needs a right on it; no route that names a VM or
  * changes anything but logging in is open to anyone; an admin-only VM
- * route is an admin route; no two routes answer the same method and path.
+ * route is an admin route; the host's shared things (networks, users,
+ * flavors, the audit log) are admins' alone; no two routes answer the same
+ * method and path.
  */
+static bool admins_alone(const char *pattern)
+{
+	static const char *const prefixes[] = { "/network", "/users", "/user/", "/flavor", "/audit" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(pattern, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 static void test_route_table_rules(int *failed)
 {
 	size_t n = 0;
@@ -99,6 +111,9 @@ static void test_route_table_rules(int *failed)
 		if (rt->vm == VM_ADMIN && rt->access != ACCESS_ADMIN)
 			fprintf(stderr, "    %s %s: an admin-only VM route open to users\n", rt->method,
 				rt->pattern), *failed = 1;
+		if (admins_alone(rt->pattern) && rt->access != ACCESS_ADMIN)
+			fprintf(stderr, "    %s %s: the host's shared things are for admins alone\n",
+				rt->method, rt->pattern), *failed = 1;
 		if (!rt->handler || rt->pattern[0] != '/')
 			fprintf(stderr, "    %s %s: no handler or not a path\n", rt->method, rt->pattern), *failed = 1;
 		for (const struct route *o = routes; o != rt; o++)

@@ -66,6 +66,8 @@ route_fields() { # PATH
 	*/vm-b/interface/*) echo "mac=52:54:00:aa:00:0b state=down" ;;
 	*/interface/*) echo "mac=52:54:00:aa:00:0a state=down" ;;
 	/users) echo "name=stolen role=admin password=stolen-password-1" ;;
+	/networks) echo "name=stolen mode=isolated address=10.99.0.1/24" ;;
+	/network/*/autostart) echo "enable=on" ;;
 	/user/*/password) echo "password=stolen-password-1" ;;
 	/user/*/rights) echo "vm=$(uuid_of vm-b) view.$(uuid_of vm-b)=on power.$(uuid_of vm-b)=on" ;;
 	/user/*) echo "role=admin" ;;
@@ -99,7 +101,8 @@ test_every_state_changing_route_is_refused_without_its_right() {
 	ctl dumpxml vm-a | sed 's|</name>|</name><title>stolen</title>|' >vm.xml
 	JAR=alice login alice alice-password-123
 	local before after right method pattern who state need path status token f args
-	before=$(ctl list --all | sort; ctl dumpxml vm-a; ctl dumpxml vm-b; ctl dominfo vm-a)
+	before=$(ctl list --all | sort; ctl dumpxml vm-a; ctl dumpxml vm-b; ctl dominfo vm-a
+		ctl net-list --all; ctl net-info lan)
 	for right in see power change remove console; do
 		[ "$right" = see ] || set_rights alice vm-a "$right"
 		alice_posts alice vm-a "$right"
@@ -109,6 +112,7 @@ test_every_state_changing_route_is_refused_without_its_right() {
 	while read -r method pattern who state need; do
 		[ "$who" = admin ] || continue
 		path=${pattern/\{\}/bob}
+		[[ $pattern == /network/* ]] && path=${pattern/\{\}/lan}
 		if [ "$method" = GET ]; then
 			status=$(JAR=alice web "$path")
 		else
@@ -119,7 +123,8 @@ test_every_state_changing_route_is_refused_without_its_right() {
 		[ "$status" = 403 ] || fail "alice got $status for the admin's $method $path"
 		[ "$method" = POST ] && echo "$path" >>walked
 	done < <("$FCGI" --routes)
-	after=$(ctl list --all | sort; ctl dumpxml vm-a; ctl dumpxml vm-b; ctl dominfo vm-a)
+	after=$(ctl list --all | sort; ctl dumpxml vm-a; ctl dumpxml vm-b; ctl dominfo vm-a
+		ctl net-list --all; ctl net-info lan)
 	[ "$before" = "$after" ] || fail "the VMs changed: $(diff <(echo "$before") <(echo "$after"))"
 	JAR=bob login bob bob-password-123 # bob's password still works
 	web /users >/dev/null

@@ -38,7 +38,60 @@ static json_object *ip_string(uint32_t ip)
 	return json_object_new_string(s);
 }
 
-static json_object *network_summary(const struct network *net)
+static bool domain_on_network(const struct domain *dom, const char *network)
+{
+	for (unsigned int i = 0; i < dom->def->nifaces; i++)
+		if (dom->def->ifaces[i].type == IFACE_NETWORK &&
+		    strcmp(dom->def->ifaces[i].source, network) == 0)
+			return true;
+	return false;
+}
+
+/* The VMs with an interface on it ({name, running}), and its DHCP's static hosts. */
+static void network_users_and_hosts(const struct vmmd *d, const struct network_def *def,
+				    json_object *o)
+{
+	json_object *vms = json_object_new_array(), *hosts = json_object_new_array();
+	unsigned int running = 0;
+
+	for (unsigned int i = 0; i < d->ndomains; i++) {
+		const struct domain *dom = d->domains[i];
+		json_object *v;
+
+		if (!domain_on_network(dom, def->name))
+			continue;
+		v = json_object_new_object();
+		json_object_object_add(v, "name", json_object_new_string(dom->def->name));
+		json_object_object_add(v, "running", json_object_new_boolean(dom->pid != 0));
+		json_object_array_add(vms, v);
+		running += dom->pid != 0;
+	}
+	json_object_object_add(o, "vms", vms);
+	json_object_object_add(o, "running_vms", json_object_new_int((int)running));
+	for (unsigned int i = 0; i < def->nhosts; i++) {
+		json_object *h = json_object_new_object();
+		char mac[MAC_STRLEN];
+
+		mac_format(def->hosts[i].mac, mac);
+		json_object_object_add(h, "mac", json_object_new_string(mac));
+		json_object_object_add(h, "ip", ip_string(def->hosts[i].ip));
+		if (def->hosts[i].name)
+			json_object_object_add(h, "name", json_object_new_string(def->hosts[i].name));
+		json_object_array_add(hosts, h);
+	}
+	json_object_object_add(o, "hosts", hosts);
+}
+
+/* The first running VM with an interface on it, or NULL. */
+static const char *network_running_user(const struct vmmd *d, const char *network)
+{
+	for (unsigned int i = 0; i < d->ndomains; i++)
+		if (d->domains[i]->pid && domain_on_network(d->domains[i], network))
+			return d->domains[i]->def->name;
+	return NULL;
+}
+
+static json_object *network_summary(const struct vmmd *d, const struct network *net)
 {
 	const struct network_def *def = net->def;
 	json_object *o = json_object_new_object();
@@ -58,6 +111,7 @@ static json_object *network_summary(const struct network *net)
 			json_object_object_add(o, "dhcp_end", ip_string(def->dhcp_end));
 		}
 	}
+	network_users_and_hosts(d, def, o);
 	return o;
 }
 
@@ -66,7 +120,7 @@ json_object *api_net_list(struct api_ctx *c)
 	json_object *arr = json_object_new_array(), *o = json_object_new_object();
 
 	for (unsigned int i = 0; i < c->d->nnetworks; i++)
-		json_object_array_add(arr, network_summary(c->d->networks[i]));
+		json_object_array_add(arr, network_summary(c->d, c->d->networks[i]));
 	json_object_object_add(o, "networks", arr);
 	return o;
 }
@@ -75,11 +129,26 @@ json_object *api_net_define(struct api_ctx *c)
 {
 	const char *xml = api_string(c, "xml");
 	struct network *net;
+	bool only_new = false;
+	struct network_def *def;
 
-	if (!xml || network_define(c->d, xml, strlen(xml), &net, &c->code, c->err,
+	if (!xml)
+		return NULL;
+	/* params.new: define a network of a name not yet taken, never change one */
+	if (json_object_object_get_ex(c->params, "new", NULL) &&
+	    !json_get_bool(c->params, "new", &only_new))
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.new is not true or false");
+	if (only_new && network_def_parse(&def, xml, strlen(xml), c->err, sizeof(c->err)) == 0) {
+		net = network_find(c->d, def->name);
+		network_def_free(def);
+		if (net)
+			return api_fail(c, "network-exists", "a network named %s exists already",
+					net->def->name);
+	}
+	if (network_define(c->d, xml, strlen(xml), &net, &c->code, c->err,
 				   sizeof(c->err)) < 0)
 		return NULL;
-	return network_summary(net);
+	return network_summary(c->d, net);
 }
 
 json_object *api_net_undefine(struct api_ctx *c)
@@ -97,16 +166,24 @@ json_object *api_net_start(struct api_ctx *c)
 
 	if (!net || network_start(c->d, net, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
-	return network_summary(net);
+	return network_summary(c->d, net);
 }
 
 json_object *api_net_destroy(struct api_ctx *c)
 {
 	struct network *net = param_network(c);
+	const char *vm;
 
-	if (!net || network_stop(c->d, net, &c->code, c->err, sizeof(c->err)) < 0)
+	if (!net)
 		return NULL;
-	return network_summary(net);
+	/* its bridge and DHCP would go from under the VM */
+	vm = net->active ? network_running_user(c->d, net->def->name) : NULL;
+	if (vm)
+		return api_fail(c, "invalid-state", "the running VM %s is on the network %s",
+				vm, net->def->name);
+	if (network_stop(c->d, net, &c->code, c->err, sizeof(c->err)) < 0)
+		return NULL;
+	return network_summary(c->d, net);
 }
 
 json_object *api_net_dumpxml(struct api_ctx *c)
@@ -120,7 +197,7 @@ json_object *api_net_info(struct api_ctx *c)
 {
 	struct network *net = param_network(c);
 
-	return net ? network_summary(net) : NULL;
+	return net ? network_summary(c->d, net) : NULL;
 }
 
 json_object *api_net_autostart(struct api_ctx *c)
@@ -137,7 +214,7 @@ json_object *api_net_autostart(struct api_ctx *c)
 		c->code = "io-error";
 		return NULL;
 	}
-	return network_summary(net);
+	return network_summary(c->d, net);
 }
 
 static json_object *lease_object(const struct network_lease *l)
