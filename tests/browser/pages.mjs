@@ -58,6 +58,7 @@ if (!page.url().endsWith('/instances')) problems.push(`the password change went 
 for (const [name, path] of [['instances', '/instances'], ['instance', `/instance/${vm}`],
                             ['host', '/host'], ['users', '/users'], ['user', '/user/admin'],
                             ['audit', '/audit'], ['create', '/create'], ['flavors', '/flavors'],
+                            ['networks', '/networks'], ['network', '/network/lan'],
                             ['not-found', '/no-such-page']]) {
   await page.goto(url + path);
   await page.waitForLoadState('networkidle');

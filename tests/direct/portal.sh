@@ -221,3 +221,36 @@ test_portal_lists_a_running_guests_address() {
 	grep -A8 'data-vm="t1"' body.html | grep -q 'vm-addresses"></div>' ||
 		fail "t1 still shows an address once it is off"
 }
+
+# A network with a running VM on it: its page lists the VM as running,
+# and neither the page nor vmmctl stops it under the VM; once the VM is
+# off, it stops.
+test_portal_keeps_a_network_up_under_a_running_guest() {
+	need_kvm
+	in_netns
+	start_portal
+	nat_xml lab wklab 77 >lab.xml
+	ctl net-define lab.xml >/dev/null
+	ctl net-start lab >/dev/null
+	define t1 tick "<interface type='network'><mac address='52:54:00:77:00:10'/><source network='lab'/></interface>"
+	define t2 tick
+	login_admin
+	act t1 start
+	web /network/lab >/dev/null
+	grep -A1 'data-vm="t1"' body.html | grep -q 'running' || fail "the page does not show t1 running"
+	grep -q 'data-vm="t2"' body.html && fail "t2 is not on lab"
+	web /networks >/dev/null
+	grep -A9 'data-network="lab"' body.html | grep -q '1 (1 running)' || fail "the list does not count t1"
+	web /network/lab >/dev/null
+	[ "$(post /network/lab/stop)" = 303 ] || fail "stop answered $(cat body.html)"
+	web /network/lab >/dev/null
+	grep -q 'the running VM t1 is on the network lab' body.html || fail "no refusal: $(grep -o 'id="flash[^<]*' body.html)"
+	ctl net-destroy lab >out.txt 2>&1 && fail "vmmctl stopped lab under t1"
+	grep -q 'the running VM t1 is on the network lab' out.txt || fail "vmmctl says $(cat out.txt)"
+	ctl net-info lab | grep -q 'Active: *yes' || fail "lab stopped"
+	ip -n "$NS" -o link show master wklab | grep -q vnet || fail "t1's tap left the bridge"
+	act t1 destroy
+	web /network/lab >/dev/null
+	[ "$(post /network/lab/stop)" = 303 ] || fail "stop answered $(cat body.html)"
+	ctl net-info lab | grep -q 'Active: *no' || fail "lab did not stop once t1 was off"
+}
