@@ -74,6 +74,11 @@ static const char *const migrations[] = {
 	"  vm_name TEXT NOT NULL,"
 	"  kind TEXT NOT NULL CHECK (kind IN ('vnc', 'serial')),"
 	"  expires INTEGER NOT NULL);",      /* in milliseconds since the epoch */
+	/* 4: the volumes an admin offers as templates to build VMs on */
+	"CREATE TABLE volume_templates ("
+	"  pool TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  PRIMARY KEY (pool, name));",
 };
 
 int db_schema_version(void)

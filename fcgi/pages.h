@@ -44,6 +44,19 @@ int page_vm_iface_link(struct request *r);
 json_object *vmmd_networks(struct request *r);
 /* The bridges of this host (as the portal sees it), by name. */
 json_object *host_bridges(void);
+/* pages/storage.c (admin) */
+int page_storage(struct request *r);
+int page_pool_create(struct request *r);
+int page_pool(struct request *r);
+int page_pool_start(struct request *r);
+int page_pool_stop(struct request *r);
+int page_pool_autostart(struct request *r);
+int page_pool_delete(struct request *r);
+int page_volume_create(struct request *r);
+int page_volume_clone(struct request *r);
+int page_volume_resize(struct request *r);
+int page_volume_delete(struct request *r);
+int page_volume_template(struct request *r);
 /* pages/networks.c (admin) */
 int page_networks(struct request *r);
 int page_network_create(struct request *r);

@@ -76,13 +76,14 @@ static void test_route_match_bounds(int *failed)
  * of exactly those); a route on one VM names it in its first segment
  * after /instance/ and needs a right on it; no route that names a VM or
  * changes anything but logging in is open to anyone; an admin-only VM
- * route is an admin route; the host's shared things (networks, users,
- * flavors, the audit log) are admins' alone; no two routes answer the same
+ * route is an admin route; the host's shared things (networks, storage,
+ * users, flavors, the audit log) are admins' alone; no two routes answer the same
  * method and path.
  */
 static bool admins_alone(const char *pattern)
 {
-	static const char *const prefixes[] = { "/network", "/users", "/user/", "/flavor", "/audit" };
+	static const char *const prefixes[] = { "/network", "/storage", "/pool/", "/users", "/user/",
+						       "/flavor", "/audit" };
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (!strncmp(pattern, prefixes[i], strlen(prefixes[i])))

@@ -21,7 +21,7 @@ need_portal() {
 # start_portal: vmmd (group webkvm), webkvm.fcgi as PORTAL_UID, nginx on a
 # free loopback port with a self-signed certificate. Sets URL, ADMIN_PASSWORD.
 # PORTAL_ADDRESS and PORTAL_PORT choose nginx's address and port instead;
-# PORTAL_JS_ROOT serves Debian's front-end libraries from a copy of
+# VMMD_ARGS are more of vmmd's options; PORTAL_JS_ROOT serves Debian's front-end libraries from a copy of
 # /usr/share/javascript (where a machine lacks the packages).
 start_portal() {
 	need_portal
@@ -29,7 +29,7 @@ start_portal() {
 	PORTAL_GID=$(getent group "$PORTAL_GROUP" | cut -d: -f3)
 	chmod 755 "$PWD"
 	# the test guest is a kernel the portal (not root) may name
-	start_vmmd --group "$PORTAL_GROUP" --vmm "$VMM" --kernel-dir "$(dirname "$TESTGUEST")"
+	start_vmmd --group "$PORTAL_GROUP" --vmm "$VMM" --kernel-dir "$(dirname "$TESTGUEST")" ${VMMD_ARGS:-}
 	trap cleanup_portal EXIT
 	mkdir -p portal fcgi nginx-tmp
 	# the socket's folder: the portal's, and only nginx's group (nogroup

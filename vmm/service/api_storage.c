@@ -143,6 +143,29 @@ static bool param_volume(struct api_ctx *c, const char *key, struct pool **ret_p
 	return true;
 }
 
+/* The VMs with a disk on path: [{name, running}] under "vms". */
+static void volume_users(const struct vmmd *d, const char *path, json_object *o)
+{
+	json_object *vms = json_object_new_array();
+
+	for (unsigned int i = 0; i < d->ndomains; i++) {
+		const struct domain *dom = d->domains[i];
+
+		for (unsigned int k = 0; k < dom->def->ndisks; k++) {
+			json_object *v;
+
+			if (strcmp(dom->def->disks[k].file, path) != 0)
+				continue;
+			v = json_object_new_object();
+			json_object_object_add(v, "name", json_object_new_string(dom->def->name));
+			json_object_object_add(v, "running", json_object_new_boolean(dom->pid != 0));
+			json_object_array_add(vms, v);
+			break;
+		}
+	}
+	json_object_object_add(o, "vms", vms);
+}
+
 static json_object *volume_info(struct api_ctx *c, const char *path)
 {
 	struct image_info info;
@@ -167,6 +190,8 @@ static json_object *volume_info(struct api_ctx *c, const char *path)
 			json_object_object_add(o, "backing_format",
 					       json_object_new_string(info.backing_format));
 	}
+	if (c->d)
+		volume_users(c->d, path, o);
 	return o;
 }
 

@@ -1,0 +1,506 @@
+/*
+ * Storage (admin): vmmd's pools with their space and state, a form that
+ * defines a directory pool, and a pool's page with its volumes (format,
+ * size, space used, backing file, the VMs that use each, whether users
+ * may build VMs on it); pools are started, stopped, set to autostart and
+ * deleted; volumes are made (raw or qcow2), cloned (a copy or a qcow2
+ * overlay), grown, deleted and marked as templates.
+ *
+ * NOTES
+ * - A pool's name comes from the path and is checked before it goes
+ *   anywhere; a volume's comes from a form field and goes to vmmd as a
+ *   name inside that pool, never as a path. New volumes take the names
+ *   the portal gives everything (letters, digits, '-', '_', '.', '+').
+ * - vmmd checks everything again and has the last word: a pool folder
+ *   outside its pool roots, a volume that exists, a delete or resize
+ *   under a running VM, a shrink. Its sentence is what the page shows.
+ * - Templates are the portal's (table volume_templates): vmmd does not
+ *   know them. Deleting a volume or a pool drops its rows.
+ */
+#include <libxml/tree.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonrpc.h"
+#include "common/name.h"
+#include "fcgi/audit.h"
+#include "fcgi/db.h"
+#include "fcgi/format.h"
+#include "fcgi/pages.h"
+#include "fcgi/response.h"
+#include "fcgi/vmlist.h"
+#include "fcgi/vmmd.h"
+
+#define VOLUME_NAME_MAX 255
+#define POOL_PATH_MAX 1024
+
+static json_object *name_params(const char *name)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "name", json_object_new_string(name));
+	return p;
+}
+
+static void add_size(json_object *o, const char *from, const char *to)
+{
+	int64_t bytes = 0;
+	char text[32];
+
+	if (!json_get_int64(o, from, &bytes))
+		return;
+	format_kib(text, sizeof(text), bytes / 1024);
+	json_object_object_add(o, to, json_object_new_string(text));
+}
+
+static void decorate_pool(json_object *pool)
+{
+	const char *state = "";
+
+	json_get_string(pool, "state", &state);
+	json_object_object_add(pool, "active", json_object_new_boolean(!strcmp(state, "active")));
+	add_size(pool, "capacity", "capacity_text");
+	add_size(pool, "allocation", "allocation_text");
+	add_size(pool, "available", "available_text");
+}
+
+int page_storage(struct request *r)
+{
+	json_object *res = NULL, *pools = NULL, *ctx = json_object_new_object();
+	char code[64], err[512];
+
+	if (vmmd_call(r->vmmd, "pool.list", NULL, &res, code, sizeof(code), err, sizeof(err)) < 0) {
+		json_object_put(ctx);
+		return respond_error(r, 502, "The VM service did not answer: %s", err);
+	}
+	if (json_object_object_get_ex(res, "pools", &pools))
+		for (size_t i = 0; i < json_object_array_length(pools); i++)
+			decorate_pool(json_object_array_get_idx(pools, i));
+	json_object_object_add(ctx, "pools", json_object_get(pools));
+	json_object_put(res);
+	json_object_object_add(ctx, "nav_storage", json_object_new_boolean(1));
+	return respond_page(r, "storage", "Storage", ctx);
+}
+
+/* The pool form's XML: a directory pool, libxml2 escaping both fields. */
+static char *pool_xml(const char *name, const char *path)
+{
+	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"pool"), target;
+	xmlChar *out = NULL;
+	char *ret;
+	int size = 0;
+
+	xmlDocSetRootElement(doc, root);
+	xmlSetProp(root, (const xmlChar *)"type", (const xmlChar *)"dir");
+	xmlNewTextChild(root, NULL, (const xmlChar *)"name", (const xmlChar *)name);
+	target = xmlNewChild(root, NULL, (const xmlChar *)"target", NULL);
+	xmlNewTextChild(target, NULL, (const xmlChar *)"path", (const xmlChar *)path);
+	xmlDocDumpFormatMemory(doc, &out, &size, 1);
+	xmlFreeDoc(doc);
+	ret = out ? strndup((const char *)out, (size_t)size) : NULL;
+	xmlFree(out);
+	return ret;
+}
+
+/* An absolute path of printable ASCII without "." or ".." parts. */
+static bool pool_path_valid(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n < 2 || n > POOL_PATH_MAX || p[0] != '/')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f)
+			return false;
+	return !strstr(p, "/./") && !strstr(p, "/../") && strcmp(p + n - 2, "/.") &&
+	       (n < 3 || strcmp(p + n - 3, "/.."));
+}
+
+int page_pool_create(struct request *r)
+{
+	const char *name = params_get(&r->form, "name"), *path = params_get(&r->form, "path");
+	json_object *params, *res = NULL;
+	char code[64], err[512];
+	bool start, autostart;
+	char *xml;
+
+	if (!name || !vm_name_valid(name))
+		return respond_redirect_error(r, "/storage", "A pool's name has 1 to %d letters, digits, "
+					      "'-', '_', '.' or '+', and does not start with '-' or '.'.",
+					      VM_NAME_MAX);
+	if (!path || !pool_path_valid(path))
+		return respond_redirect_error(r, "/storage", "A pool's folder is an absolute path of "
+					      "printable characters, no spaces, no '.' or '..' parts.");
+	if (params_bool(&r->form, "start", &start) < 0 ||
+	    params_bool(&r->form, "autostart", &autostart) < 0)
+		return respond_redirect_error(r, "/storage", "Start and autostart are on or off.");
+	/* a name that is taken is refused here, not redefined: vmmd would change that pool */
+	if (vmmd_call(r->vmmd, "pool.info", name_params(name), &res, code, sizeof(code), err,
+		      sizeof(err)) == 0) {
+		json_object_put(res);
+		return respond_redirect_error(r, "/storage", "A pool named %s exists already.", name);
+	}
+	xml = pool_xml(name, path);
+	if (!xml)
+		return respond_error(r, 500, "Out of memory.");
+	params = json_object_new_object();
+	json_object_object_add(params, "xml", json_object_new_string(xml));
+	free(xml);
+	res = NULL;
+	if (vmmd_call(r->vmmd, "pool.define", params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
+		audit_log(r, "create pool", name, err);
+		return respond_redirect_error(r, "/storage", "%s", err);
+	}
+	json_object_put(res);
+	audit_log(r, "create pool", name, "ok");
+	if (autostart) {
+		params = name_params(name);
+		json_object_object_add(params, "enable", json_object_new_boolean(1));
+		if (vmmd_call(r->vmmd, "pool.autostart", params, &res, code, sizeof(code), err,
+			      sizeof(err)) < 0)
+			return respond_redirect_error(r, "/storage",
+						      "The pool %s was defined, but autostart was not set: %s",
+						      name, err);
+		json_object_put(res);
+	}
+	if (start) {
+		if (vmmd_call(r->vmmd, "pool.start", name_params(name), &res, code, sizeof(code), err,
+			      sizeof(err)) < 0) {
+			audit_log(r, "start pool", name, err);
+			return respond_redirect_error(r, "/storage",
+						      "The pool %s was defined, but did not start: %s",
+						      name, err);
+		}
+		json_object_put(res);
+		audit_log(r, "start pool", name, "ok");
+	}
+	return respond_redirect(r, "/storage", "The pool %s was defined%s.", name,
+				start ? " and started" : "");
+}
+
+/* The pools' templates, as "POOL/NAME" keys of an object. */
+static json_object *templates_of(struct request *r, const char *pool)
+{
+	json_object *set = json_object_new_object();
+	sqlite3_stmt *st = db_query(r->db, "SELECT name FROM volume_templates WHERE pool = ?", "s",
+				    pool);
+
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_object_object_add(set, (const char *)sqlite3_column_text(st, 0),
+				       json_object_new_boolean(1));
+	sqlite3_finalize(st);
+	return set;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const char *x = json_object_get_string(json_object_object_get(*(json_object *const *)a, "name"));
+	const char *y = json_object_get_string(json_object_object_get(*(json_object *const *)b, "name"));
+
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+static void decorate_volumes(json_object *vols, json_object *templates)
+{
+	json_object_array_sort(vols, by_name);
+	for (size_t i = 0; i < json_object_array_length(vols); i++) {
+		json_object *v = json_object_array_get_idx(vols, i), *vms = NULL;
+		const char *name = "";
+
+		add_size(v, "capacity", "capacity_text");
+		add_size(v, "allocation", "allocation_text");
+		json_get_string(v, "name", &name);
+		json_object_object_add(v, "template",
+				       json_object_new_boolean(json_object_object_get_ex(templates, name, NULL)));
+		json_object_object_get_ex(v, "vms", &vms);
+		json_object_object_add(v, "in_use",
+				       json_object_new_boolean(vms && json_object_array_length(vms) > 0));
+	}
+}
+
+int page_pool(struct request *r)
+{
+	json_object *pool = NULL, *res = NULL, *vols, *ctx, *templates;
+	char code[64], err[512];
+
+	if (!vm_name_valid(r->args[0]))
+		return respond_error(r, 404, "There is no pool named %s.", r->args[0]);
+	if (vmmd_call(r->vmmd, "pool.info", name_params(r->args[0]), &pool, code, sizeof(code),
+		      err, sizeof(err)) < 0)
+		return !strcmp(code, "no-pool")
+			       ? respond_error(r, 404, "There is no pool named %s.", r->args[0])
+			       : respond_error(r, 502, "The VM service did not answer: %s", err);
+	decorate_pool(pool);
+	ctx = json_object_new_object();
+	json_object_object_add(ctx, "pool", pool);
+	if (json_object_get_boolean(json_object_object_get(pool, "active"))) {
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "pool", json_object_new_string(r->args[0]));
+		if (vmmd_call(r->vmmd, "vol.list", p, &res, code, sizeof(code), err, sizeof(err)) == 0 &&
+		    json_object_object_get_ex(res, "volumes", &vols)) {
+			templates = templates_of(r, r->args[0]);
+			decorate_volumes(vols, templates);
+			json_object_put(templates);
+			json_object_object_add(ctx, "volumes", json_object_get(vols));
+			json_object_object_add(ctx, "has_volumes", json_object_new_boolean(1));
+		} else {
+			json_object_object_add(ctx, "volumes_error", json_object_new_string(err));
+		}
+		json_object_put(res);
+	}
+	json_object_object_add(ctx, "nav_storage", json_object_new_boolean(1));
+	return respond_page(r, "pool", r->args[0], ctx);
+}
+
+/*
+ * A call on the pool the path names (params taken); back to its page, or
+ * to the list once it is gone. 0 when vmmd did it; else answered.
+ */
+static int pool_call(struct request *r, const char *action, const char *method,
+		     json_object *params, const char *object)
+{
+	char code[64], err[512], back[VM_NAME_MAX + 8];
+	json_object *res = NULL;
+
+	if (!vm_name_valid(r->args[0])) {
+		json_object_put(params);
+		respond_error(r, 404, "There is no pool named %s.", r->args[0]);
+		return -1;
+	}
+	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
+	if (vmmd_call(r->vmmd, method, params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
+		audit_log(r, action, object, err);
+		respond_redirect_error(r, strcmp(code, "no-pool") ? back : "/storage", "%s", err);
+		return -1;
+	}
+	json_object_put(res);
+	audit_log(r, action, object, "ok");
+	return 0;
+}
+
+static int back_to_pool(struct request *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int back_to_pool(struct request *r, const char *fmt, ...)
+{
+	char back[VM_NAME_MAX + 8], msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
+	return respond_redirect(r, back, "%s", msg);
+}
+
+static int refuse_to_pool(struct request *r, const char *msg)
+{
+	char back[VM_NAME_MAX + 8];
+
+	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
+	return respond_redirect_error(r, back, "%s", msg);
+}
+
+int page_pool_start(struct request *r)
+{
+	if (pool_call(r, "start pool", "pool.start", name_params(r->args[0]), r->args[0]) < 0)
+		return -1;
+	return back_to_pool(r, "The pool %s was started.", r->args[0]);
+}
+
+int page_pool_stop(struct request *r)
+{
+	if (pool_call(r, "stop pool", "pool.stop", name_params(r->args[0]), r->args[0]) < 0)
+		return -1;
+	return back_to_pool(r, "The pool %s was stopped.", r->args[0]);
+}
+
+int page_pool_autostart(struct request *r)
+{
+	json_object *params;
+	bool enable;
+
+	if (params_bool(&r->form, "enable", &enable) < 0)
+		return respond_redirect_error(r, "/storage", "Autostart is on or off.");
+	params = name_params(r->args[0]);
+	json_object_object_add(params, "enable", json_object_new_boolean(enable));
+	if (pool_call(r, "pool autostart", "pool.autostart", params, r->args[0]) < 0)
+		return -1;
+	return back_to_pool(r, enable ? "The pool %s now starts with the host."
+				      : "The pool %s no longer starts with the host.",
+			    r->args[0]);
+}
+
+int page_pool_delete(struct request *r)
+{
+	if (pool_call(r, "delete pool", "pool.undefine", name_params(r->args[0]), r->args[0]) < 0)
+		return -1;
+	db_exec(r->db, "DELETE FROM volume_templates WHERE pool = ?", "s", r->args[0]);
+	return respond_redirect(r, "/storage", "The pool %s was deleted; its folder and volumes "
+				"stay on the disk.", r->args[0]);
+}
+
+/* A size from the form's size and unit (MiB or GiB), in bytes; 0 when refused. */
+static int64_t form_size(struct request *r)
+{
+	const char *unit = params_get(&r->form, "unit");
+	long long n;
+
+	if (!unit || (strcmp(unit, "MiB") && strcmp(unit, "GiB")) ||
+	    params_int(&r->form, "size", 1, 64LL * 1024 * 1024, &n) < 0)
+		return 0;
+	if (!strcmp(unit, "GiB")) {
+		if (n > 64 * 1024)
+			return 0;
+		return (int64_t)n << 30;
+	}
+	return (int64_t)n << 20;
+}
+
+/* The new volume name a form gives in field, or NULL with the page answered. */
+static const char *new_volume_name(struct request *r, const char *field)
+{
+	const char *name = params_get(&r->form, field);
+	char back[VM_NAME_MAX + 8];
+
+	if (name && name_valid(name, VOLUME_NAME_MAX, "+"))
+		return name;
+	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
+	respond_redirect_error(r, back, "A volume's name has 1 to %d letters, digits, '-', '_', '.' "
+			       "or '+', and does not start with '-' or '.'.", VOLUME_NAME_MAX);
+	return NULL;
+}
+
+/* The existing volume a form names (any name vmmd takes: vmmd checks it), or NULL answered. */
+static const char *chosen_volume_name(struct request *r)
+{
+	const char *name = params_get(&r->form, "volume");
+	char back[VM_NAME_MAX + 8];
+
+	if (name && *name && !strchr(name, '/') && strlen(name) <= VOLUME_NAME_MAX)
+		return name;
+	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
+	respond_redirect_error(r, back, "Choose a volume of this pool.");
+	return NULL;
+}
+
+static json_object *volume_params(struct request *r, const char *name)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "pool", json_object_new_string(r->args[0]));
+	json_object_object_add(p, "name", json_object_new_string(name));
+	return p;
+}
+
+static void label(char *buf, size_t len, struct request *r, const char *volume)
+{
+	snprintf(buf, len, "%s/%s", r->args[0], volume);
+}
+
+int page_volume_create(struct request *r)
+{
+	const char *name = new_volume_name(r, "name"), *format = params_get(&r->form, "format");
+	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2], back[VM_NAME_MAX + 8];
+	int64_t size = form_size(r);
+	json_object *params;
+
+	if (!name)
+		return -1;
+	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
+	if (!format || (strcmp(format, "raw") && strcmp(format, "qcow2")))
+		return respond_redirect_error(r, back, "A volume is raw or qcow2.");
+	if (!size)
+		return respond_redirect_error(r, back, "A volume's size is 1 MiB to 64 TiB.");
+	params = volume_params(r, name);
+	json_object_object_add(params, "format", json_object_new_string(format));
+	json_object_object_add(params, "capacity", json_object_new_int64(size));
+	label(object, sizeof(object), r, name);
+	if (pool_call(r, "create volume", "vol.create", params, object) < 0)
+		return -1;
+	return back_to_pool(r, "The volume %s was made.", name);
+}
+
+int page_volume_clone(struct request *r)
+{
+	const char *from = chosen_volume_name(r), *name;
+	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2];
+	json_object *params;
+	bool overlay;
+
+	if (!from || !(name = new_volume_name(r, "new_name")))
+		return -1;
+	if (params_bool(&r->form, "overlay", &overlay) < 0)
+		return refuse_to_pool(r, "An overlay is on or off.");
+	params = volume_params(r, from);
+	json_object_object_add(params, "new_name", json_object_new_string(name));
+	json_object_object_add(params, "overlay", json_object_new_boolean(overlay));
+	label(object, sizeof(object), r, name);
+	if (pool_call(r, "clone volume", "vol.clone", params, object) < 0)
+		return -1;
+	return back_to_pool(r, "The volume %s was made.", name);
+}
+
+int page_volume_resize(struct request *r)
+{
+	const char *name = chosen_volume_name(r);
+	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2], back[VM_NAME_MAX + 8];
+	json_object *params;
+	int64_t size = form_size(r);
+
+	if (!name)
+		return -1;
+	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
+	if (!size)
+		return respond_redirect_error(r, back, "A volume's size is 1 MiB to 64 TiB.");
+	params = volume_params(r, name);
+	json_object_object_add(params, "capacity", json_object_new_int64(size));
+	label(object, sizeof(object), r, name);
+	if (pool_call(r, "resize volume", "vol.resize", params, object) < 0)
+		return -1;
+	return back_to_pool(r, "The volume %s was resized.", name);
+}
+
+int page_volume_delete(struct request *r)
+{
+	const char *name = chosen_volume_name(r);
+	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2];
+
+	if (!name)
+		return -1;
+	label(object, sizeof(object), r, name);
+	if (pool_call(r, "delete volume", "vol.delete", volume_params(r, name), object) < 0)
+		return -1;
+	db_exec(r->db, "DELETE FROM volume_templates WHERE pool = ? AND name = ?", "ss", r->args[0],
+		name);
+	return back_to_pool(r, "The volume %s was deleted.", name);
+}
+
+/* A template only while the volume exists: vmmd is asked for it first. */
+int page_volume_template(struct request *r)
+{
+	const char *name = chosen_volume_name(r);
+	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2];
+	bool enable;
+	int rc;
+
+	if (!name)
+		return -1;
+	if (params_bool(&r->form, "enable", &enable) < 0)
+		return refuse_to_pool(r, "A template is on or off.");
+	label(object, sizeof(object), r, name);
+	if (pool_call(r, enable ? "mark template" : "unmark template", "vol.info",
+		      volume_params(r, name), object) < 0)
+		return -1;
+	rc = enable ? db_exec(r->db, "INSERT OR IGNORE INTO volume_templates (pool, name) VALUES (?, ?)",
+			      "ss", r->args[0], name)
+		    : db_exec(r->db, "DELETE FROM volume_templates WHERE pool = ? AND name = ?", "ss",
+			      r->args[0], name);
+	if (rc < 0)
+		return respond_error(r, 500, "The portal's database failed.");
+	return back_to_pool(r, enable ? "Users may now build VMs on %s." : "%s is no longer a template.",
+			    name);
+}

@@ -1,0 +1,180 @@
+# Storage (admin): pools defined from the form under vmmd's pool root,
+# started, stopped, set to autostart and deleted; volumes made, cloned,
+# grown, deleted and marked as templates, with the VMs that use each;
+# every bad field refused with nothing made.
+
+storage_portal() {
+	mkdir -p pools
+	VMMD_ARGS="--pool-root $PWD/pools" start_portal
+	login_admin
+}
+
+flash_of() { # PATH: the last redirect's message, unescaped
+	web "$1" >/dev/null
+	grep -o 'id="flash[^>]*>[^<]*' body.html | sed "s/.*>//; s/&#39;/'/g; s/&quot;/\"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\\&/g"
+}
+
+pools() { ctl pool-list --all | awk 'NR > 2 && NF { print $1 }' | sort | tr '\n' ' '; }
+volumes() { ls "$PWD/pools/images" 2>/dev/null | sort | tr '\n' ' '; }
+
+make_images_pool() {
+	[ "$(post /storage name=images "path=$PWD/pools/images" start=on autostart=on)" = 303 ] ||
+		fail "creating the pool answered $(cat body.html)"
+}
+
+test_an_admin_defines_starts_stops_and_deletes_a_pool() {
+	storage_portal
+	web /storage >/dev/null
+	grep -q 'No pools yet.' body.html || fail "the empty list does not say so"
+	make_images_pool
+	flash_of /storage | grep -q 'The pool images was defined and started.' || fail "$(flash_of /storage)"
+	[ -d pools/images ] || fail "the pool's folder was not made"
+	web /storage >/dev/null
+	grep -A8 'data-pool="images"' body.html | tr -d '\n' | grep -q "active.*$PWD/pools/images.*[0-9] [KMGT]iB.*yes" ||
+		fail "the pool's row: $(grep -A8 'data-pool="images"' body.html)"
+	ctl pool-info images | grep -q 'Autostart: *yes' || fail "autostart is not on"
+	# a folder outside the pool root is vmmd's to refuse
+	[ "$(post /storage name=etc path=/etc start=on)" = 303 ] || fail "the /etc pool"
+	flash_of /storage | grep -q 'not under a folder for pools' || fail "no refusal for /etc: $(flash_of /storage)"
+	[ "$(pools)" = "images " ] || fail "the pools are $(pools)"
+	# a name that is taken is not redefined
+	[ "$(post /storage name=images "path=$PWD/pools/other")" = 303 ] || fail "images again"
+	flash_of /storage | grep -q 'A pool named images exists already.' || fail "$(flash_of /storage)"
+	ctl pool-dumpxml images | grep -q "$PWD/pools/images<" || fail "images was changed"
+	web /pool/images >/dev/null
+	[ "$(post /pool/images/autostart)" = 303 ] || fail "autostart off"
+	ctl pool-info images | grep -q 'Autostart: *no' || fail "autostart is still on"
+	[ "$(post /pool/images/delete)" = 303 ] || fail "delete"
+	flash_of /pool/images | grep -qi 'stop' || fail "a started pool was deleted: $(flash_of /pool/images)"
+	[ "$(post /pool/images/stop)" = 303 ] || fail "stop"
+	ctl pool-info images | grep -q 'State: *inactive' || fail "the pool did not stop: $(ctl pool-info images)"
+	[ "$(post /pool/images/delete)" = 303 ] || fail "delete"
+	[ "$(header_of Location)" = /storage ] || fail "delete went to $(header_of Location)"
+	[ -z "$(pools)" ] || fail "the pools are $(pools)"
+	[ -d pools/images ] || fail "deleting the pool removed its folder"
+	[ "$(post '/pool/..%2Fetc/start')" = 404 ] || fail "a pool name with a slash"
+	[ "$(web '/pool/a%0d%0aSet-Cookie:x=1')" = 404 ] || fail "a pool name with CRLF"
+	return 0
+}
+
+test_volumes_are_made_cloned_grown_marked_and_deleted() {
+	storage_portal
+	make_images_pool
+	web /pool/images >/dev/null
+	grep -q 'No volumes.' body.html || fail "the empty pool does not say so"
+	[ "$(post /pool/images/volume/create name=base.qcow2 format=qcow2 size=2 unit=GiB)" = 303 ] || fail "base"
+	[ "$(post /pool/images/volume/create name=data.raw format=raw size=64 unit=MiB)" = 303 ] || fail "data"
+	[ "$(qemu-img info --output=json pools/images/base.qcow2 | grep -o '"virtual-size": [0-9]*')" = '"virtual-size": 2147483648' ] ||
+		fail "base.qcow2 is not a 2 GiB qcow2"
+	[ "$(stat -c %s pools/images/data.raw)" = $((64 << 20)) ] || fail "data.raw is not 64 MiB"
+	[ "$(post /pool/images/volume/clone volume=base.qcow2 new_name=vm1.qcow2 overlay=on)" = 303 ] || fail "overlay"
+	[ "$(post /pool/images/volume/clone volume=data.raw new_name=copy.raw)" = 303 ] || fail "copy"
+	qemu-img info pools/images/vm1.qcow2 | grep -q "backing file: $PWD/pools/images/base.qcow2" ||
+		fail "vm1.qcow2 is not an overlay of base.qcow2"
+	cmp pools/images/data.raw pools/images/copy.raw || fail "the copy differs"
+	[ "$(post /pool/images/volume/resize volume=data.raw size=128 unit=MiB)" = 303 ] || fail "resize"
+	[ "$(stat -c %s pools/images/data.raw)" = $((128 << 20)) ] || fail "data.raw did not grow"
+	[ "$(post /pool/images/volume/template volume=base.qcow2 enable=on)" = 303 ] || fail "mark"
+	# a VM on vm1.qcow2
+	define d1 echo "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$PWD/pools/images/vm1.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+	web /pool/images >/dev/null
+	row() { grep -A12 "data-volume=\"$1\"" body.html | tr -d '\n' | sed 's/<\/tr>.*//'; }
+	row base.qcow2 | grep -q 'qcow2.*2 GiB.*template' || fail "base's row: $(row base.qcow2)"
+	row vm1.qcow2 | grep -q "qcow2.*2 GiB.*$PWD/pools/images/base.qcow2.*href=\"/instance/d1\"" ||
+		fail "vm1's row: $(row vm1.qcow2)"
+	row data.raw | grep -q 'raw.*128 MiB' || fail "data's row: $(row data.raw)"
+	row data.raw | grep -q 'template<' && fail "data is a template"
+	[ "$(post /pool/images/volume/template volume=base.qcow2)" = 303 ] || fail "unmark"
+	web /pool/images >/dev/null
+	row base.qcow2 | grep -q 'badge[^>]*>template' && fail "base is still a template"
+	[ "$(post /pool/images/volume/template volume=base.qcow2 enable=on)" = 303 ] || fail "mark again"
+	[ "$(post /pool/images/volume/delete volume=base.qcow2)" = 303 ] || fail "delete"
+	[ "$(volumes)" = "copy.raw data.raw vm1.qcow2 " ] || fail "the volumes are $(volumes)"
+	# a template goes with its volume: one made again under the name is not one
+	[ "$(post /pool/images/volume/create name=base.qcow2 format=qcow2 size=1 unit=GiB)" = 303 ] || fail "base again"
+	web /pool/images >/dev/null
+	row base.qcow2 | grep -q 'badge[^>]*>template' && fail "the new base.qcow2 inherited the mark"
+	# a volume that is not there is not marked
+	[ "$(post /pool/images/volume/template volume=nothing enable=on)" = 303 ] || fail "mark nothing"
+	flash_of /pool/images | grep -q "no volume named 'nothing'" || fail "marking nothing: $(flash_of /pool/images)"
+	web /audit >/dev/null
+	grep -q '<td>clone volume</td>' body.html || fail "the clone is not in the audit log"
+}
+
+test_the_storage_forms_refuse_bad_input_and_make_nothing() {
+	storage_portal
+	make_images_pool
+	[ "$(post /pool/images/volume/create name=keep.raw format=raw size=1 unit=MiB)" = 303 ] || fail "keep"
+	local before
+	before=$(volumes; pools)
+	refused() { # PATH MESSAGE FIELD...
+		local path=$1 msg=$2 back
+		shift 2
+		back=/pool/images
+		[ "$path" = /storage ] && back=/storage
+		[ "$(post "$path" "$@")" = 303 ] || fail "$path $* answered $(cat body.html)"
+		flash_of "$back" | grep -qF "$msg" || fail "$path $*: not '$msg' but '$(flash_of "$back")'"
+		[ "$(volumes; pools)" = "$before" ] || fail "$path $* made something: $(volumes; pools)"
+	}
+	for name in "" "a/b" ".." "../x" "-rf" ".hidden" "a b" "$(printf 'a\nb')" "x<y>"; do
+		refused /pool/images/volume/create "A volume's name" "name=$name" format=raw size=1 unit=MiB
+		refused /pool/images/volume/clone "A volume's name" volume=keep.raw "new_name=$name"
+	done
+	refused /pool/images/volume/create "A volume's name" "name=a$(printf '\001')b" format=raw size=1 unit=MiB
+	web -H "Origin: $URL" --data "csrf=$(csrf /pool/images)&name=a%00b&format=raw&size=1&unit=MiB" \
+		/pool/images/volume/create >/dev/null
+	[ "$(volumes; pools)" = "$before" ] || fail "a name with NUL made something: $(volumes)"
+	refused /pool/images/volume/create "raw or qcow2" name=x format=vmdk size=1 unit=MiB
+	refused /pool/images/volume/create "1 MiB to 64 TiB" name=x format=raw size=0 unit=MiB
+	refused /pool/images/volume/create "1 MiB to 64 TiB" name=x format=raw size=-1 unit=GiB
+	refused /pool/images/volume/create "1 MiB to 64 TiB" name=x format=raw size=1e3 unit=GiB
+	refused /pool/images/volume/create "1 MiB to 64 TiB" name=x format=raw size=65537 unit=GiB
+	refused /pool/images/volume/create "1 MiB to 64 TiB" name=x format=raw size=1 unit=KiB
+	refused /pool/images/volume/create "exists" name=keep.raw format=raw size=1 unit=MiB
+	refused /pool/images/volume/resize "Choose a volume" volume=../../etc/passwd size=1 unit=GiB
+	refused /pool/images/volume/delete "Choose a volume" volume=../keep.raw
+	refused /pool/images/volume/delete "no volume named" volume=nothing
+	# a shrink is vmmd's to refuse
+	[ "$(post /pool/images/volume/resize volume=keep.raw size=2 unit=MiB)" = 303 ] || fail "grow"
+	before=$(volumes; pools)
+	refused /pool/images/volume/resize "it can only grow" volume=keep.raw size=1 unit=MiB
+	[ "$(stat -c %s pools/images/keep.raw)" = $((2 << 20)) ] || fail "keep.raw shrank"
+	for p in "" "relative/path" "/a/../etc" "/a/./b" "/a b" "/etc/." "/x/.."; do
+		refused /storage "A pool's folder" name=p2 "path=$p" start=on
+	done
+	refused /storage "A pool's name" "name=a'/><x" "path=$PWD/pools/x"
+	refused /storage "A pool's name" "name=" "path=$PWD/pools/x"
+}
+
+# A user, even one with every right on a VM whose disk is in the pool, is
+# refused every storage page and action, with nothing changed.
+test_a_user_is_refused_every_storage_page_and_action() {
+	storage_portal
+	make_images_pool
+	[ "$(post /pool/images/volume/create name=keep.raw format=raw size=1 unit=MiB)" = 303 ] || fail "keep"
+	define vm-a echo "<disk type='file' device='disk'><source file='$PWD/pools/images/keep.raw'/><target dev='vda' bus='virtio'/></disk>"
+	make_user alice
+	set_rights alice vm-a power change remove console
+	JAR=alice login alice alice-password-123
+	local before path
+	before=$(volumes; ctl pool-list --all; ctl pool-info images; sha256sum pools/images/keep.raw)
+	for path in /storage /pool/images /pool/nothing; do
+		[ "$(JAR=alice web "$path")" = 403 ] || fail "alice got $path"
+	done
+	grep -q 'href="/storage"' body.html && fail "alice's menu offers Storage"
+	for path in "/storage name=stolen path=$PWD/pools/stolen start=on" /pool/images/stop \
+		/pool/images/autostart /pool/images/delete \
+		"/pool/images/volume/create name=stolen format=raw size=1 unit=MiB" \
+		"/pool/images/volume/clone volume=keep.raw new_name=stolen" \
+		"/pool/images/volume/resize volume=keep.raw size=2 unit=MiB" \
+		"/pool/images/volume/delete volume=keep.raw" \
+		"/pool/images/volume/template volume=keep.raw enable=on"; do
+		# shellcheck disable=SC2086
+		[ "$(JAR=alice post $path)" = 403 ] || fail "alice's POST $path answered $(cat body.html)"
+	done
+	[ "$before" = "$(volumes; ctl pool-list --all; ctl pool-info images; sha256sum pools/images/keep.raw)" ] ||
+		fail "alice changed the storage"
+	web /pool/images >/dev/null
+	grep -A12 'data-volume="keep.raw"' body.html | grep -q 'badge[^>]*>template' && fail "alice marked a template"
+	return 0
+}
