@@ -79,6 +79,11 @@ static const char *const migrations[] = {
 	"  pool TEXT NOT NULL,"
 	"  name TEXT NOT NULL,"
 	"  PRIMARY KEY (pool, name));",
+	/* 5: tags an admin puts on VMs, by the VM's uuid */
+	"CREATE TABLE vm_tags ("
+	"  vm_uuid TEXT NOT NULL,"
+	"  tag TEXT NOT NULL,"
+	"  PRIMARY KEY (vm_uuid, tag));",
 };
 
 int db_schema_version(void)

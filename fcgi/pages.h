@@ -28,6 +28,7 @@ int page_vm_stats_json(struct request *r);
 int page_vm_settings(struct request *r);
 int page_vm_autostart(struct request *r);
 int page_vm_xml(struct request *r);
+int page_vm_tags(struct request *r);
 int page_vm_clone(struct request *r);
 int page_vm_delete(struct request *r);
 /* pages/vm_disks.c */
@@ -44,6 +45,8 @@ int page_vm_iface_link(struct request *r);
 json_object *vmmd_networks(struct request *r);
 /* The bridges of this host (as the portal sees it), by name. */
 json_object *host_bridges(void);
+/* pages/bulk.c */
+int page_vms_bulk(struct request *r);
 /* pages/storage.c (admin) */
 int page_storage(struct request *r);
 int page_pool_create(struct request *r);

@@ -26,6 +26,8 @@ const struct route routes[] = {
 
 	GET("/instances", page_vms, ACCESS_USER, VM_NONE),
 	GET("/instances.json", page_vms_json, ACCESS_USER, VM_NONE),
+	/* each VM ticked is checked for the action's right on it by the handler */
+	POST("/instances/bulk", page_vms_bulk, ACCESS_USER, VM_NONE, "bulk"),
 	GET("/instance/{}", page_vm, ACCESS_USER, VM_SEE),
 	GET("/instance/{}/state.json", page_vm_json, ACCESS_USER, VM_SEE),
 	GET("/instance/{}/stats.json", page_vm_stats_json, ACCESS_USER, VM_SEE),
@@ -47,6 +49,7 @@ const struct route routes[] = {
 	     "detach interface"),
 	POST("/instance/{}/interface/link", page_vm_iface_link, ACCESS_USER, VM_CHANGE, "link"),
 	POST("/instance/{}/xml", page_vm_xml, ACCESS_ADMIN, VM_ADMIN, "edit xml"),
+	POST("/instance/{}/tags", page_vm_tags, ACCESS_ADMIN, VM_ADMIN, "set tags"),
 	POST("/instance/{}/clone", page_vm_clone, ACCESS_ADMIN, VM_ADMIN, "clone"),
 	POST("/instance/{}/delete", page_vm_delete, ACCESS_USER, VM_REMOVE, "delete"),
 	/* {} is vnc or serial; the console proxy takes the ticket (websockify/) */

@@ -8,6 +8,7 @@
 #include "fcgi/domxml.h"
 #include "fcgi/pages.h"
 #include "fcgi/response.h"
+#include "fcgi/tags.h"
 #include "fcgi/storage.h"
 #include "fcgi/vmlist.h"
 #include "fcgi/vmmd.h"
@@ -24,6 +25,18 @@ int page_vm(struct request *r)
 	    !strcmp(json_object_get_string(json_object_object_get(r->vm, "reason")), "unknown"))
 		json_object_object_del(r->vm, "reason"); /* never ran since vmmd knows it */
 	json_object_object_add(ctx, "vm", json_object_get(r->vm));
+	{
+		json_object *tags = tags_of(r->db, r->vm_uuid);
+		struct buf joined = BUF_INIT(1024);
+
+		for (size_t i = 0; i < json_object_array_length(tags); i++)
+			buf_printf(&joined, "%s%s", i ? ", " : "",
+				   json_object_get_string(json_object_array_get_idx(tags, i)));
+		json_object_object_add(ctx, "tags_text",
+				       json_object_new_string(joined.data ? joined.data : ""));
+		buf_free(&joined);
+		json_object_object_add(ctx, "tags", tags);
+	}
 	/* the definition names host paths: for those who may change the VM */
 	if (r->rights.change &&
 	    vmmd_call_vm(r->vmmd, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,

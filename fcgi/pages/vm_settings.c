@@ -1,4 +1,5 @@
 /* Changing one VM: settings, autostart, the definition's XML, clone, delete. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "fcgi/domxml.h"
 #include "fcgi/pages.h"
 #include "fcgi/response.h"
+#include "fcgi/tags.h"
 #include "fcgi/vmlist.h"
 #include "fcgi/vmmd.h"
 
@@ -110,6 +112,25 @@ int page_vm_autostart(struct request *r)
 				enable ? "now" : "no longer");
 }
 
+/* Admins only: the VM's tags, all of them at once. */
+int page_vm_tags(struct request *r)
+{
+	char back[VM_NAME_MAX + 16], err[256];
+	const char *text = "";
+	int ret;
+
+	back_to(r, back, sizeof(back));
+	if (params_get(&r->form, "tags") && params_text(&r->form, "tags", 1024, false, &text) < 0)
+		return respond_redirect_error(r, back, "Tags are one line of at most 1024 bytes.");
+	ret = tags_set(r->db, r->vm_uuid, text, err, sizeof(err));
+	if (ret == -EINVAL)
+		return respond_redirect_error(r, back, "%s", err);
+	if (ret < 0)
+		return respond_error(r, 500, "The portal's database failed.");
+	audit_log(r, "set tags", r->args[0], "ok");
+	return respond_redirect(r, back, "The tags of %s were saved.", r->args[0]);
+}
+
 /* Admins only, and only while the VM is off: the whole definition. */
 int page_vm_xml(struct request *r)
 {
@@ -182,8 +203,9 @@ int page_vm_delete(struct request *r)
 	json_object_object_add(params, "remove_storage", json_object_new_boolean(storage));
 	if (vmmd_change(r, "delete", "domain.undefine", params, back) < 0)
 		return -1;
-	/* a VM defined again from saved XML with this uuid gets no old rights */
+	/* a VM defined again from saved XML with this uuid gets no old rights or tags */
 	db_exec(r->db, "DELETE FROM rights WHERE vm_uuid = ?", "s", r->vm_uuid);
+	tags_forget(r->db, r->vm_uuid);
 	return respond_redirect(r, "/instances", "%s was deleted%s.", r->args[0],
 				storage ? " with its disks" : "");
 }

@@ -7,6 +7,7 @@
 #include "fcgi/format.h"
 #include "fcgi/pages.h"
 #include "fcgi/response.h"
+#include "fcgi/tags.h"
 #include "fcgi/template.h"
 #include "fcgi/vmlist.h"
 
@@ -108,10 +109,23 @@ static bool matches(json_object *vm, const char *name, const char *q)
 	return false;
 }
 
-/* The list after the query's filters (q: part of the name or an address, state) and sort. */
+static bool has_tag(json_object *vm, const char *tag)
+{
+	json_object *tags;
+
+	if (!json_object_object_get_ex(vm, "tags", &tags))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(tags); i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(tags, i)), tag))
+			return true;
+	return false;
+}
+
+/* The list after the query's filters (q: part of the name or an address, state, tag) and sort. */
 static json_object *filtered(struct request *r, json_object *all, const struct sort *s)
 {
 	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
+	const char *tag = params_get(&r->query, "tag");
 	json_object *out = json_object_new_array();
 	size_t n = json_object_array_length(all);
 	json_object **v;
@@ -129,6 +143,8 @@ static json_object *filtered(struct request *r, json_object *all, const struct s
 		if (q && *q && !matches(vm, name, q))
 			continue;
 		if (state && *state && strcmp(state, st))
+			continue;
+		if (tag && *tag && !has_tag(vm, tag))
 			continue;
 		v[m++] = vm;
 	}
@@ -148,6 +164,7 @@ int page_home(struct request *r)
 static json_object *columns(struct request *r, const struct sort *s)
 {
 	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
+	const char *tag = params_get(&r->query, "tag");
 	json_object *cols = json_object_new_object();
 
 	for (size_t i = 0; i < sizeof(sort_names) / sizeof(sort_names[0]); i++) {
@@ -164,6 +181,10 @@ static json_object *columns(struct request *r, const struct sort *s)
 		if (state && *state) {
 			buf_puts(&href, "&state=");
 			url_encode(&href, state);
+		}
+		if (tag && *tag) {
+			buf_puts(&href, "&tag=");
+			url_encode(&href, tag);
 		}
 		json_object_object_add(c, "href", json_object_new_string(href.data ? href.data : "/instances"));
 		buf_free(&href);
@@ -183,10 +204,13 @@ static json_object *columns(struct request *r, const struct sort *s)
  * admin) and the query's filters and sort. The rows' template sees
  * nothing else (not the page's context), so equal keys make equal rows.
  */
-static void rows_key(struct request *r, json_object *mine, const struct sort *s, struct buf *key)
+static void rows_key(struct request *r, json_object *mine, json_object *tags, const struct sort *s,
+		     struct buf *key)
 {
 	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
-	size_t len = 1;
+	const char *tag = params_get(&r->query, "tag");
+	size_t len = 1, tags_len = 0;
+	const char *tags_text = json_object_to_json_string_length(tags, JSON_C_TO_STRING_PLAIN, &tags_len);
 	const char *rights = mine ? json_object_to_json_string_length(mine, JSON_C_TO_STRING_PLAIN, &len)
 				  : "*";
 
@@ -199,6 +223,25 @@ static void rows_key(struct request *r, json_object *mine, const struct sort *s,
 	buf_puts(key, q ? q : "");
 	buf_putc(key, '\0');
 	buf_puts(key, state ? state : "");
+	buf_putc(key, '\0');
+	buf_puts(key, tag ? tag : "");
+	buf_putc(key, '\0');
+	buf_append(key, tags_text, tags_len);
+}
+
+/* Each VM's tags (or none: the objects are kept from view to view, so each view sets them). */
+static void add_tags(json_object *all, json_object *tags)
+{
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *vm = json_object_array_get_idx(all, i), *list;
+		const char *uuid = "";
+
+		json_get_string(vm, "uuid", &uuid);
+		if (json_object_object_get_ex(tags, uuid, &list))
+			json_object_object_add(vm, "tags", json_object_get(list));
+		else
+			json_object_object_del(vm, "tags");
+	}
 }
 
 /*
@@ -208,17 +251,24 @@ static void rows_key(struct request *r, json_object *mine, const struct sort *s,
  */
 static const struct buf *rows(struct request *r, const struct sort *s, int64_t counts[2])
 {
-	json_object *domains, *mine, *all, *list, *ctx;
+	json_object *domains, *mine, *all, *list, *ctx, *tags;
 	struct buf key = BUF_INIT(PAGE_MAX), html = BUF_INIT(PAGE_MAX);
 	const struct buf *kept = NULL;
 	bool keep;
 
 	if (vmlist_inputs(r, &domains, &mine) < 0)
 		return NULL;
+	tags = tags_all(r->db);
+	if (!tags) {
+		json_object_put(mine);
+		json_object_put(domains);
+		respond_error(r, 500, "The portal's database failed.");
+		return NULL;
+	}
 	/* only a list vmmd gave an etag for, which the link keeps, can be known again */
 	keep = domains == r->vmmd->domains;
 	if (keep) {
-		rows_key(r, mine, s, &key);
+		rows_key(r, mine, tags, s, &key);
 		kept = fragment_find(r->rows, &key);
 	}
 	if (kept) {
@@ -226,6 +276,7 @@ static const struct buf *rows(struct request *r, const struct sort *s, int64_t c
 		goto out;
 	}
 	all = vmlist_decorated(domains, mine);
+	add_tags(all, tags);
 	list = filtered(r, all, s);
 	counts[0] = (int64_t)json_object_array_length(all);
 	counts[1] = (int64_t)json_object_array_length(list);
@@ -243,6 +294,7 @@ static const struct buf *rows(struct request *r, const struct sort *s, int64_t c
 out:
 	buf_free(&key);
 	buf_free(&html);
+	json_object_put(tags);
 	json_object_put(mine);
 	json_object_put(domains);
 	return kept;
@@ -251,6 +303,7 @@ out:
 int page_vms(struct request *r)
 {
 	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
+	const char *tag = params_get(&r->query, "tag");
 	static const char *const state_names[] = { "running", "paused", "shut off", "crashed" };
 	struct sort s = sort_of(r);
 	const struct buf *html;
@@ -268,6 +321,7 @@ int page_vms(struct request *r)
 	json_object_object_add(ctx, "rows", json_object_new_string_len(html->data ? html->data : "",
 									 (int)html->len));
 	json_object_object_add(ctx, "q", json_object_new_string(q ? q : ""));
+	json_object_object_add(ctx, "tag", json_object_new_string(tag ? tag : ""));
 	json_object_object_add(ctx, "sort", json_object_new_string(sort_names[s.key]));
 	json_object_object_add(ctx, "order", json_object_new_string(s.descending ? "desc" : "asc"));
 	json_object_object_add(ctx, "columns", columns(r, &s));
