@@ -74,12 +74,7 @@ static const char *const migrations[] = {
 	"  vm_name TEXT NOT NULL,"
 	"  kind TEXT NOT NULL CHECK (kind IN ('vnc', 'serial')),"
 	"  expires INTEGER NOT NULL);",      /* in milliseconds since the epoch */
-	/* 4: the volumes an admin offers as templates to build VMs on */
-	"CREATE TABLE volume_templates ("
-	"  pool TEXT NOT NULL,"
-	"  name TEXT NOT NULL,"
-	"  PRIMARY KEY (pool, name));",
-	/* 5: tags an admin puts on VMs, by the VM's uuid */
+	/* 4: tags an admin puts on VMs, by the VM's uuid */
 	"CREATE TABLE vm_tags ("
 	"  vm_uuid TEXT NOT NULL,"
 	"  tag TEXT NOT NULL,"

@@ -74,12 +74,13 @@ static int split_cidr(const char *s, char *addr, char *prefix)
 /* Each line of text "MAC IP [NAME]" as a <host> under dhcp. NULL or the XML's error. */
 static char *add_hosts(xmlNodePtr dhcp, const char *text, char *err, size_t errlen)
 {
-	char *copy = strdup(text), *save = NULL, *line;
+	char *copy = strdup(text), *rest = copy, *line;
 	unsigned int n = 0, lineno = 0;
 
 	if (!copy)
 		return refuse(err, errlen, "Out of memory.");
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	/* strsep, not strtok: an empty line is a line, so that the numbers are the user's */
+	while ((line = strsep(&rest, "\n"))) {
 		char *mac, *ip, *name, *extra, *fsave = NULL;
 		uint8_t m[6];
 		xmlNodePtr h;
@@ -126,9 +127,10 @@ char *netxml_from_form(const struct params *form, char *err, size_t errlen)
 	int size = 0;
 	bool dhcp;
 
-	if (!name || !vm_name_valid(name))
-		return refuse(err, errlen, "A network's name has 1 to %d letters, digits, '-', '_', '.' "
-			      "or '+', and does not start with '-' or '.'.", VM_NAME_MAX);
+	/* no '+': vmmd names nftables tables after networks */
+	if (!name || !name_valid(name, VM_NAME_MAX, ""))
+		return refuse(err, errlen, "A network's name has 1 to %d letters, digits, '-', '_' or "
+			      "'.', and does not start with '-' or '.'.", VM_NAME_MAX);
 	if (!mode || (strcmp(mode, "nat") && strcmp(mode, "isolated") && strcmp(mode, "bridge")))
 		return refuse(err, errlen, "A network is NAT, isolated or bridged.");
 	if (bridge && !*bridge)

@@ -47,6 +47,9 @@ json_object *vmmd_networks(struct request *r);
 json_object *host_bridges(void);
 /* pages/bulk.c */
 int page_vms_bulk(struct request *r);
+/* pages/defined.c: after a pool or network (prefix "pool" or "net") is defined from its form */
+int define_followups(struct request *r, const char *kind, const char *name, const char *prefix,
+		     bool autostart, bool start, const char *back);
 /* pages/storage.c (admin) */
 int page_storage(struct request *r);
 int page_pool_create(struct request *r);
@@ -59,7 +62,6 @@ int page_volume_create(struct request *r);
 int page_volume_clone(struct request *r);
 int page_volume_resize(struct request *r);
 int page_volume_delete(struct request *r);
-int page_volume_template(struct request *r);
 /* pages/networks.c (admin) */
 int page_networks(struct request *r);
 int page_network_create(struct request *r);

@@ -74,7 +74,6 @@ const struct route routes[] = {
 	POST("/pool/{}/volume/clone", page_volume_clone, ACCESS_ADMIN, VM_NONE, "clone volume"),
 	POST("/pool/{}/volume/resize", page_volume_resize, ACCESS_ADMIN, VM_NONE, "resize volume"),
 	POST("/pool/{}/volume/delete", page_volume_delete, ACCESS_ADMIN, VM_NONE, "delete volume"),
-	POST("/pool/{}/volume/template", page_volume_template, ACCESS_ADMIN, VM_NONE, "template"),
 
 	GET("/networks", page_networks, ACCESS_ADMIN, VM_NONE),
 	POST("/networks", page_network_create, ACCESS_ADMIN, VM_NONE, "create network"),

@@ -90,7 +90,18 @@ static void lease_times(json_object *leases)
 
 int page_networks(struct request *r)
 {
-	json_object *nets = vmmd_networks(r), *ctx = json_object_new_object();
+	json_object *res = NULL, *nets = NULL, *ctx;
+	char code[64], err[512];
+
+	/* not vmmd_networks: an empty list would say there are none */
+	if (vmmd_call(r->vmmd, "net.list", NULL, &res, code, sizeof(code), err, sizeof(err)) < 0 ||
+	    !json_object_object_get_ex(res, "networks", &nets)) {
+		json_object_put(res);
+		return respond_error(r, 502, "The VM service did not answer: %s", err);
+	}
+	nets = json_object_get(nets);
+	json_object_put(res);
+	ctx = json_object_new_object();
 
 	for (size_t i = 0; i < json_object_array_length(nets); i++)
 		decorate(json_object_array_get_idx(nets, i));
@@ -104,7 +115,7 @@ int page_network_create(struct request *r)
 {
 	const char *name = params_get(&r->form, "name");
 	json_object *params, *res = NULL;
-	char code[64], err[512];
+	char code[64], err[512] = "";
 	bool start, autostart;
 	char *xml;
 
@@ -124,30 +135,7 @@ int page_network_create(struct request *r)
 	}
 	json_object_put(res);
 	audit_log(r, "create network", name, "ok");
-	/* defined; what follows is asked of a network that exists, and said if refused */
-	if (autostart) {
-		params = name_params(name);
-		json_object_object_add(params, "enable", json_object_new_boolean(1));
-		if (vmmd_call(r->vmmd, "net.autostart", params, &res, code, sizeof(code), err,
-			      sizeof(err)) < 0)
-			return respond_redirect_error(r, "/networks",
-						      "The network %s was defined, but autostart was not set: %s",
-						      name, err);
-		json_object_put(res);
-	}
-	if (start) {
-		if (vmmd_call(r->vmmd, "net.start", name_params(name), &res, code, sizeof(code), err,
-			      sizeof(err)) < 0) {
-			audit_log(r, "start network", name, err);
-			return respond_redirect_error(r, "/networks",
-						      "The network %s was defined, but did not start: %s",
-						      name, err);
-		}
-		json_object_put(res);
-		audit_log(r, "start network", name, "ok");
-	}
-	return respond_redirect(r, "/networks", "The network %s was defined%s.", name,
-				start ? " and started" : "");
+	return define_followups(r, "network", name, "net", autostart, start, "/networks");
 }
 
 /* The network the path names, vmmd's summary of it; or NULL, answered. */
@@ -175,7 +163,7 @@ int page_network(struct request *r)
 {
 	json_object *net = network_of(r), *ctx, *res = NULL, *leases;
 	const char *forward = "", *xml = "";
-	char code[64], err[512];
+	char code[64], err[512] = "";
 
 	if (!net)
 		return -1;

@@ -1,10 +1,9 @@
 /*
  * Storage (admin): vmmd's pools with their space and state, a form that
  * defines a directory pool, and a pool's page with its volumes (format,
- * size, space used, backing file, the VMs that use each, whether users
- * may build VMs on it); pools are started, stopped, set to autostart and
- * deleted; volumes are made (raw or qcow2), cloned (a copy or a qcow2
- * overlay), grown, deleted and marked as templates.
+ * size, space used, backing file, the VMs that use each); pools are
+ * started, stopped, set to autostart and deleted; volumes are made (raw
+ * or qcow2), cloned (a copy or a qcow2 overlay), grown and deleted.
  *
  * NOTES
  * - A pool's name comes from the path and is checked before it goes
@@ -14,8 +13,6 @@
  * - vmmd checks everything again and has the last word: a pool folder
  *   outside its pool roots, a volume that exists, a delete or resize
  *   under a running VM, a shrink. Its sentence is what the page shows.
- * - Templates are the portal's (table volume_templates): vmmd does not
- *   know them. Deleting a volume or a pool drops its rows.
  */
 #include <libxml/tree.h>
 #include <stdarg.h>
@@ -61,6 +58,8 @@ static void decorate_pool(json_object *pool)
 
 	json_get_string(pool, "state", &state);
 	json_object_object_add(pool, "active", json_object_new_boolean(!strcmp(state, "active")));
+	if (strcmp(state, "active"))
+		return; /* vmmd's figures are of a folder it does not use now */
 	add_size(pool, "capacity", "capacity_text");
 	add_size(pool, "allocation", "allocation_text");
 	add_size(pool, "available", "available_text");
@@ -137,62 +136,21 @@ int page_pool_create(struct request *r)
 	if (params_bool(&r->form, "start", &start) < 0 ||
 	    params_bool(&r->form, "autostart", &autostart) < 0)
 		return respond_redirect_error(r, "/storage", "Start and autostart are on or off.");
-	/* a name that is taken is refused here, not redefined: vmmd would change that pool */
-	if (vmmd_call(r->vmmd, "pool.info", name_params(name), &res, code, sizeof(code), err,
-		      sizeof(err)) == 0) {
-		json_object_put(res);
-		return respond_redirect_error(r, "/storage", "A pool named %s exists already.", name);
-	}
 	xml = pool_xml(name, path);
 	if (!xml)
 		return respond_error(r, 500, "Out of memory.");
 	params = json_object_new_object();
 	json_object_object_add(params, "xml", json_object_new_string(xml));
+	/* a name that is taken is refused, never the pool redefined */
+	json_object_object_add(params, "new", json_object_new_boolean(1));
 	free(xml);
-	res = NULL;
 	if (vmmd_call(r->vmmd, "pool.define", params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		audit_log(r, "create pool", name, err);
 		return respond_redirect_error(r, "/storage", "%s", err);
 	}
 	json_object_put(res);
 	audit_log(r, "create pool", name, "ok");
-	if (autostart) {
-		params = name_params(name);
-		json_object_object_add(params, "enable", json_object_new_boolean(1));
-		if (vmmd_call(r->vmmd, "pool.autostart", params, &res, code, sizeof(code), err,
-			      sizeof(err)) < 0)
-			return respond_redirect_error(r, "/storage",
-						      "The pool %s was defined, but autostart was not set: %s",
-						      name, err);
-		json_object_put(res);
-	}
-	if (start) {
-		if (vmmd_call(r->vmmd, "pool.start", name_params(name), &res, code, sizeof(code), err,
-			      sizeof(err)) < 0) {
-			audit_log(r, "start pool", name, err);
-			return respond_redirect_error(r, "/storage",
-						      "The pool %s was defined, but did not start: %s",
-						      name, err);
-		}
-		json_object_put(res);
-		audit_log(r, "start pool", name, "ok");
-	}
-	return respond_redirect(r, "/storage", "The pool %s was defined%s.", name,
-				start ? " and started" : "");
-}
-
-/* The pools' templates, as "POOL/NAME" keys of an object. */
-static json_object *templates_of(struct request *r, const char *pool)
-{
-	json_object *set = json_object_new_object();
-	sqlite3_stmt *st = db_query(r->db, "SELECT name FROM volume_templates WHERE pool = ?", "s",
-				    pool);
-
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		json_object_object_add(set, (const char *)sqlite3_column_text(st, 0),
-				       json_object_new_boolean(1));
-	sqlite3_finalize(st);
-	return set;
+	return define_followups(r, "pool", name, "pool", autostart, start, "/storage");
 }
 
 static int by_name(const void *a, const void *b)
@@ -203,18 +161,14 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x ? x : "", y ? y : "");
 }
 
-static void decorate_volumes(json_object *vols, json_object *templates)
+static void decorate_volumes(json_object *vols)
 {
 	json_object_array_sort(vols, by_name);
 	for (size_t i = 0; i < json_object_array_length(vols); i++) {
 		json_object *v = json_object_array_get_idx(vols, i), *vms = NULL;
-		const char *name = "";
 
 		add_size(v, "capacity", "capacity_text");
 		add_size(v, "allocation", "allocation_text");
-		json_get_string(v, "name", &name);
-		json_object_object_add(v, "template",
-				       json_object_new_boolean(json_object_object_get_ex(templates, name, NULL)));
 		json_object_object_get_ex(v, "vms", &vms);
 		json_object_object_add(v, "in_use",
 				       json_object_new_boolean(vms && json_object_array_length(vms) > 0));
@@ -223,8 +177,8 @@ static void decorate_volumes(json_object *vols, json_object *templates)
 
 int page_pool(struct request *r)
 {
-	json_object *pool = NULL, *res = NULL, *vols, *ctx, *templates;
-	char code[64], err[512];
+	json_object *pool = NULL, *res = NULL, *vols, *ctx;
+	char code[64], err[512] = "";
 
 	if (!vm_name_valid(r->args[0]))
 		return respond_error(r, 404, "There is no pool named %s.", r->args[0]);
@@ -242,9 +196,7 @@ int page_pool(struct request *r)
 		json_object_object_add(p, "pool", json_object_new_string(r->args[0]));
 		if (vmmd_call(r->vmmd, "vol.list", p, &res, code, sizeof(code), err, sizeof(err)) == 0 &&
 		    json_object_object_get_ex(res, "volumes", &vols)) {
-			templates = templates_of(r, r->args[0]);
-			decorate_volumes(vols, templates);
-			json_object_put(templates);
+			decorate_volumes(vols);
 			json_object_object_add(ctx, "volumes", json_object_get(vols));
 			json_object_object_add(ctx, "has_volumes", json_object_new_boolean(1));
 		} else {
@@ -254,6 +206,15 @@ int page_pool(struct request *r)
 	}
 	json_object_object_add(ctx, "nav_storage", json_object_new_boolean(1));
 	return respond_page(r, "pool", r->args[0], ctx);
+}
+
+/* The pool's name from the path, refused (404, answered) when vmmd could not have it. */
+static bool pool_name_refused(struct request *r)
+{
+	if (vm_name_valid(r->args[0]))
+		return false;
+	respond_error(r, 404, "There is no pool named %s.", r->args[0]);
+	return true;
 }
 
 /*
@@ -266,11 +227,6 @@ static int pool_call(struct request *r, const char *action, const char *method,
 	char code[64], err[512], back[VM_NAME_MAX + 8];
 	json_object *res = NULL;
 
-	if (!vm_name_valid(r->args[0])) {
-		json_object_put(params);
-		respond_error(r, 404, "There is no pool named %s.", r->args[0]);
-		return -1;
-	}
 	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
 	if (vmmd_call(r->vmmd, method, params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		audit_log(r, action, object, err);
@@ -306,6 +262,8 @@ static int refuse_to_pool(struct request *r, const char *msg)
 
 int page_pool_start(struct request *r)
 {
+	if (pool_name_refused(r))
+		return -1;
 	if (pool_call(r, "start pool", "pool.start", name_params(r->args[0]), r->args[0]) < 0)
 		return -1;
 	return back_to_pool(r, "The pool %s was started.", r->args[0]);
@@ -313,6 +271,8 @@ int page_pool_start(struct request *r)
 
 int page_pool_stop(struct request *r)
 {
+	if (pool_name_refused(r))
+		return -1;
 	if (pool_call(r, "stop pool", "pool.stop", name_params(r->args[0]), r->args[0]) < 0)
 		return -1;
 	return back_to_pool(r, "The pool %s was stopped.", r->args[0]);
@@ -323,6 +283,8 @@ int page_pool_autostart(struct request *r)
 	json_object *params;
 	bool enable;
 
+	if (pool_name_refused(r))
+		return -1;
 	if (params_bool(&r->form, "enable", &enable) < 0)
 		return respond_redirect_error(r, "/storage", "Autostart is on or off.");
 	params = name_params(r->args[0]);
@@ -336,9 +298,10 @@ int page_pool_autostart(struct request *r)
 
 int page_pool_delete(struct request *r)
 {
+	if (pool_name_refused(r))
+		return -1;
 	if (pool_call(r, "delete pool", "pool.undefine", name_params(r->args[0]), r->args[0]) < 0)
 		return -1;
-	db_exec(r->db, "DELETE FROM volume_templates WHERE pool = ?", "s", r->args[0]);
 	return respond_redirect(r, "/storage", "The pool %s was deleted; its folder and volumes "
 				"stay on the disk.", r->args[0]);
 }
@@ -403,12 +366,12 @@ static void label(char *buf, size_t len, struct request *r, const char *volume)
 
 int page_volume_create(struct request *r)
 {
-	const char *name = new_volume_name(r, "name"), *format = params_get(&r->form, "format");
+	const char *name, *format = params_get(&r->form, "format");
 	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2], back[VM_NAME_MAX + 8];
 	int64_t size = form_size(r);
 	json_object *params;
 
-	if (!name)
+	if (pool_name_refused(r) || !(name = new_volume_name(r, "name")))
 		return -1;
 	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
 	if (!format || (strcmp(format, "raw") && strcmp(format, "qcow2")))
@@ -426,12 +389,13 @@ int page_volume_create(struct request *r)
 
 int page_volume_clone(struct request *r)
 {
-	const char *from = chosen_volume_name(r), *name;
+	const char *from, *name;
 	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2];
 	json_object *params;
 	bool overlay;
 
-	if (!from || !(name = new_volume_name(r, "new_name")))
+	if (pool_name_refused(r) || !(from = chosen_volume_name(r)) ||
+	    !(name = new_volume_name(r, "new_name")))
 		return -1;
 	if (params_bool(&r->form, "overlay", &overlay) < 0)
 		return refuse_to_pool(r, "An overlay is on or off.");
@@ -446,12 +410,12 @@ int page_volume_clone(struct request *r)
 
 int page_volume_resize(struct request *r)
 {
-	const char *name = chosen_volume_name(r);
+	const char *name;
 	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2], back[VM_NAME_MAX + 8];
 	json_object *params;
 	int64_t size = form_size(r);
 
-	if (!name)
+	if (pool_name_refused(r) || !(name = chosen_volume_name(r)))
 		return -1;
 	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
 	if (!size)
@@ -466,41 +430,13 @@ int page_volume_resize(struct request *r)
 
 int page_volume_delete(struct request *r)
 {
-	const char *name = chosen_volume_name(r);
+	const char *name;
 	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2];
 
-	if (!name)
+	if (pool_name_refused(r) || !(name = chosen_volume_name(r)))
 		return -1;
 	label(object, sizeof(object), r, name);
 	if (pool_call(r, "delete volume", "vol.delete", volume_params(r, name), object) < 0)
 		return -1;
-	db_exec(r->db, "DELETE FROM volume_templates WHERE pool = ? AND name = ?", "ss", r->args[0],
-		name);
 	return back_to_pool(r, "The volume %s was deleted.", name);
-}
-
-/* A template only while the volume exists: vmmd is asked for it first. */
-int page_volume_template(struct request *r)
-{
-	const char *name = chosen_volume_name(r);
-	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2];
-	bool enable;
-	int rc;
-
-	if (!name)
-		return -1;
-	if (params_bool(&r->form, "enable", &enable) < 0)
-		return refuse_to_pool(r, "A template is on or off.");
-	label(object, sizeof(object), r, name);
-	if (pool_call(r, enable ? "mark template" : "unmark template", "vol.info",
-		      volume_params(r, name), object) < 0)
-		return -1;
-	rc = enable ? db_exec(r->db, "INSERT OR IGNORE INTO volume_templates (pool, name) VALUES (?, ?)",
-			      "ss", r->args[0], name)
-		    : db_exec(r->db, "DELETE FROM volume_templates WHERE pool = ? AND name = ?", "ss",
-			      r->args[0], name);
-	if (rc < 0)
-		return respond_error(r, 500, "The portal's database failed.");
-	return back_to_pool(r, enable ? "Users may now build VMs on %s." : "%s is no longer a template.",
-			    name);
 }

@@ -254,3 +254,66 @@ test_portal_keeps_a_network_up_under_a_running_guest() {
 	[ "$(post /network/lab/stop)" = 303 ] || fail "stop answered $(cat body.html)"
 	ctl net-info lab | grep -q 'Active: *no' || fail "lab did not stop once t1 was off"
 }
+
+# A pool with a running VM's disk in it: neither stopped nor the disk
+# deleted or resized under the VM, from the pages or vmmctl; once the VM
+# is off, each is done.
+test_portal_keeps_a_pool_and_its_volumes_under_a_running_guest() {
+	need_kvm
+	start_portal
+	mkdir -p pool
+	qemu-img create -q -f raw pool/disk.raw 1M
+	printf "<pool type='dir'><name>p</name><target><path>%s</path></target></pool>" "$PWD/pool" >p.xml
+	ctl pool-define p.xml >/dev/null
+	ctl pool-start p >/dev/null
+	define t1 tick "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$PWD/pool/disk.raw'/><target dev='vda' bus='virtio'/></disk>"
+	login_admin
+	act t1 start
+	web /pool/p >/dev/null
+	grep -A12 'data-volume="disk.raw"' body.html | grep -q 'href="/instance/t1".*running' ||
+		fail "the pool's page does not show t1 running on disk.raw"
+	refused() { # MESSAGE PATH FIELD...
+		local msg=$1 path=$2
+		shift 2
+		web /pool/p >/dev/null
+		[ "$(post "$path" "$@")" = 303 ] || fail "$path answered $(cat body.html)"
+		web /pool/p >/dev/null
+		grep -q "$msg" body.html || fail "$path: $(grep -o 'id="flash[^<]*' body.html)"
+	}
+	refused 'the running VM t1 has a disk in the pool p' /pool/p/stop
+	refused 'the running VM t1 uses' /pool/p/volume/delete volume=disk.raw
+	refused 'the running VM t1 uses' /pool/p/volume/resize volume=disk.raw size=2 unit=MiB
+	ctl pool-destroy p >out.txt 2>&1 && fail "vmmctl stopped p under t1"
+	grep -q 'the running VM t1 has a disk in the pool p' out.txt || fail "vmmctl says $(cat out.txt)"
+	[ "$(stat -c %s pool/disk.raw)" = $((1 << 20)) ] || fail "disk.raw changed under t1"
+	act t1 destroy
+	web /pool/p >/dev/null
+	[ "$(post /pool/p/volume/resize volume=disk.raw size=2 unit=MiB)" = 303 ] || fail "resize"
+	[ "$(stat -c %s pool/disk.raw)" = $((2 << 20)) ] || fail "disk.raw did not grow once t1 was off"
+	[ "$(post /pool/p/stop)" = 303 ] || fail "stop"
+	ctl pool-info p | grep -q 'State: *inactive' || fail "p did not stop once t1 was off"
+}
+
+# 50 VMs started from the list in one action, then forced off in one: each
+# reaches vmmd, and the page names each one's result.
+test_portal_starts_and_stops_50_vms_in_one_action() {
+	need_kvm
+	start_portal
+	local i args=()
+	for i in $(seq -w 1 50); do
+		define "b$i" halt
+		args+=(--data-urlencode "vm=b$i")
+	done
+	login_admin
+	bulk() { # ACTION: on b01 to b50, as the list's form sends it
+		web -H "Origin: $URL" --data-urlencode "csrf=$(csrf /instances)" \
+			--data-urlencode "action=$1" "${args[@]}" /instances/bulk
+	}
+	[ "$(bulk start)" = 200 ] || fail "the bulk start answered $(cat body.html)"
+	grep -q 'start: 50 of 50 done' body.html ||
+		fail "$(grep -o 'id="bulk-summary">[^<]*' body.html): $(grep -B1 'not done' body.html | head -n 6)"
+	[ "$(ctl list | awk 'NR > 2 && $3 == "running"' | wc -l)" = 50 ] || fail "not 50 running: $(ctl list)"
+	[ "$(bulk destroy)" = 200 ] || fail "the bulk force off answered $(cat body.html)"
+	grep -q 'destroy: 50 of 50 done' body.html || fail "$(grep -o 'id="bulk-summary">[^<]*' body.html)"
+	[ -z "$(ctl list | awk 'NR > 2 && NF')" ] || fail "VMs still run: $(ctl list)"
+}

@@ -62,8 +62,23 @@ json_object *api_pool_define(struct api_ctx *c)
 {
 	const char *xml = api_string(c, "xml");
 	struct pool *pool;
+	bool only_new = false;
+	struct pool_def *def;
 
-	if (!xml || pool_define(c->d, xml, strlen(xml), c->uid, &pool, &c->code, c->err,
+	if (!xml)
+		return NULL;
+	/* params.new: define a pool of a name not yet taken, never change one */
+	if (json_object_object_get_ex(c->params, "new", NULL) &&
+	    !json_get_bool(c->params, "new", &only_new))
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.new is not true or false");
+	if (only_new && pool_def_parse(&def, xml, strlen(xml), c->err, sizeof(c->err)) == 0) {
+		pool = pool_find(c->d, def->name);
+		pool_def_free(def);
+		if (pool)
+			return api_fail(c, "pool-exists", "a pool named %s exists already",
+					pool->def->name);
+	}
+	if (pool_define(c->d, xml, strlen(xml), c->uid, &pool, &c->code, c->err,
 				sizeof(c->err)) < 0)
 		return NULL;
 	return pool_summary(pool);
@@ -87,10 +102,30 @@ json_object *api_pool_start(struct api_ctx *c)
 	return pool_summary(pool);
 }
 
+/* The first running VM with a disk in the pool's folder, or NULL. */
+static const char *pool_running_user(const struct vmmd *d, const struct pool *pool)
+{
+	size_t n = strlen(pool->def->path);
+
+	for (unsigned int i = 0; i < d->ndomains; i++) {
+		const struct domain *dom = d->domains[i];
+
+		for (unsigned int k = 0; dom->pid && k < dom->def->ndisks; k++)
+			if (strncmp(dom->def->disks[k].file, pool->def->path, n) == 0 &&
+			    dom->def->disks[k].file[n] == '/')
+				return dom->def->name;
+	}
+	return NULL;
+}
+
 json_object *api_pool_stop(struct api_ctx *c)
 {
 	struct pool *pool = param_pool(c, "name");
+	const char *vm = pool && pool->active ? pool_running_user(c->d, pool) : NULL;
 
+	if (vm)
+		return api_fail(c, "invalid-state", "the running VM %s has a disk in the pool %s", vm,
+				pool->def->name);
 	if (!pool || pool_stop(c->d, pool, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
 	return pool_summary(pool);
@@ -314,8 +349,50 @@ static const char *used_by_running_vm(struct vmmd *d, const char *path)
 	return NULL;
 }
 
+struct backing_search {
+	const struct pool *pool;
+	const char *path;   /* the volume that may be a backing file */
+	char *who;          /* the first volume found on it, "POOL/NAME" */
+	size_t wholen;
+};
+
+static void check_backing(void *opaque, const char *name)
+{
+	struct backing_search *b = opaque;
+	struct image_info info;
+	char path[4096], full[4096 + 4096 + 2], err[256];
+
+	if (b->who[0] || snprintf(path, sizeof(path), "%s/%s", b->pool->def->path, name) >=
+				 (int)sizeof(path) ||
+	    image_probe(path, &info, err, sizeof(err)) < 0 || !info.backing[0])
+		return;
+	/* a relative backing file is relative to the overlay's folder */
+	if (info.backing[0] != '/')
+		snprintf(full, sizeof(full), "%s/%s", b->pool->def->path, info.backing);
+	else
+		snprintf(full, sizeof(full), "%s", info.backing);
+	if (strcmp(full, b->path) == 0)
+		snprintf(b->who, b->wholen, "%s/%s", b->pool->def->name, name);
+}
+
+/* Is path the backing file of a volume of a started pool? That volume's "POOL/NAME" in who. */
+static bool is_backing_file(struct vmmd *d, const char *path, char *who, size_t wholen)
+{
+	struct backing_search b = { .path = path, .who = who, .wholen = wholen };
+
+	who[0] = '\0';
+	for (unsigned int i = 0; i < d->npools && !who[0]; i++) {
+		if (!d->pools[i]->active)
+			continue;
+		b.pool = d->pools[i];
+		pool_volumes(d->pools[i], check_backing, &b);
+	}
+	return who[0] != '\0';
+}
+
 json_object *api_vol_delete(struct api_ctx *c)
 {
+	char overlay[600];
 	const char *vm;
 	char path[4096];
 	struct image_info info;
@@ -327,6 +404,10 @@ json_object *api_vol_delete(struct api_ctx *c)
 	vm = used_by_running_vm(c->d, path);
 	if (vm)
 		return api_fail(c, "invalid-state", "the running VM %s uses %s", vm, path);
+	/* the overlays on it would lose every block they did not write themselves */
+	if (is_backing_file(c->d, path, overlay, sizeof(overlay)))
+		return api_fail(c, "invalid-state", "%s is the backing file of the volume %s",
+				strrchr(path, '/') + 1, overlay);
 	if (unlink(path) < 0)
 		return api_fail(c, "io-error", "cannot remove %s: %s", path, strerror(errno));
 	return json_object_new_object();
