@@ -54,6 +54,8 @@ struct request {
 	/* what nginx passed, checked where it is read */
 	const char *method;     /* GET, HEAD or POST */
 	const char *path;       /* DOCUMENT_URI, without the query */
+	bool api;               /* under /api/: a script with an API token, answered in JSON */
+	const char *route_path; /* the path the route table sees (path without "/api") */
 	const char *host;       /* nginx's $host: the Host header's name, without the port */
 	const char *port;       /* the port nginx took the request on */
 	const char *origin;     /* Origin header or NULL */

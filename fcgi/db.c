@@ -79,6 +79,15 @@ static const char *const migrations[] = {
 	"  vm_uuid TEXT NOT NULL,"
 	"  tag TEXT NOT NULL,"
 	"  PRIMARY KEY (vm_uuid, tag));",
+	/* 5: API tokens, each for one user, kept only as their SHA-256 */
+	"CREATE TABLE api_tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER,"                 /* seconds since the epoch, or NULL: never */
+	"  last_used INTEGER);",
 };
 
 int db_schema_version(void)

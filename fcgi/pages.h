@@ -12,6 +12,10 @@ int page_login(struct request *r);
 int page_logout(struct request *r);
 int page_password_form(struct request *r);
 int page_password(struct request *r);
+/* pages/tokens.c */
+int page_tokens(struct request *r);
+int page_token_create(struct request *r);
+int page_token_revoke(struct request *r);
 /* pages/host.c */
 int page_host(struct request *r);
 int page_host_json(struct request *r);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "fcgi/api_token.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
@@ -185,13 +186,24 @@ void request_serve(const struct app *app, struct worker_keep *keep, FCGX_Request
 		respond_error(&r, 400, "The address could not be read: %s", err);
 		goto answer;
 	}
-	cookie = FCGX_GetParam("HTTP_COOKIE", fcgx->envp);
-	if (cookie)
-		params_parse_cookies(cookie, &r.cookies);
-	if (session_find(r.db, params_get(&r.cookies, SESSION_COOKIE), r.now, !r.poll, &r.session) == 0)
-		r.has_session = true;
-	else if (params_get(&r.cookies, SESSION_COOKIE))
-		r.clear_cookie = true; /* an id we do not know: the browser forgets it */
+	r.api = !strncmp(r.path, "/api/", 5);
+	r.route_path = r.api ? r.path + 4 : r.path;
+	if (r.api) {
+		/* only a token: cookies never authenticate the API (no CSRF there) */
+		const char *auth = FCGX_GetParam("HTTP_AUTHORIZATION", fcgx->envp);
+
+		if (auth && !strncmp(auth, "Bearer ", 7))
+			api_token_find(r.db, auth + 7, r.now, &r.session);
+	} else {
+		cookie = FCGX_GetParam("HTTP_COOKIE", fcgx->envp);
+		if (cookie)
+			params_parse_cookies(cookie, &r.cookies);
+		if (session_find(r.db, params_get(&r.cookies, SESSION_COOKIE), r.now, !r.poll,
+				 &r.session) == 0)
+			r.has_session = true;
+		else if (params_get(&r.cookies, SESSION_COOKIE))
+			r.clear_cookie = true; /* an id we do not know: the browser forgets it */
+	}
 	if (!strcmp(r.method, "POST") && read_form(&r, fcgx) < 0)
 		goto answer;
 	router_dispatch(&r);

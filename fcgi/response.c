@@ -51,6 +51,9 @@ int respond_page(struct request *r, const char *name, const char *title, json_ob
 
 	if (!ctx)
 		ctx = json_object_new_object();
+	/* the API's answer is what the page is made from, without the page */
+	if (r->api)
+		return respond_json(r, r->status ? r->status : 200, ctx);
 	add_layout(r, ctx, title);
 	buf_reset(&r->body);
 	ret = tpl_render(r->app->templates, name, ctx, &r->body);
@@ -70,6 +73,22 @@ int respond_page(struct request *r, const char *name, const char *title, json_ob
 
 static int redirect(struct request *r, const char *path, bool error, const char *fmt, va_list ap)
 {
+	/* the API's answer: what the page would have said, as JSON */
+	if (r->api) {
+		json_object *o = json_object_new_object();
+		char msg[1024] = "";
+
+		if (fmt)
+			vsnprintf(msg, sizeof(msg), fmt, ap);
+		if (error) {
+			json_object_object_add(o, "code", json_object_new_string("refused"));
+			json_object_object_add(o, "message", json_object_new_string(msg));
+			return respond_json(r, 400, o);
+		}
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		json_object_object_add(o, "message", json_object_new_string(msg));
+		return respond_json(r, 200, o);
+	}
 	/* only paths of ours: never a Location a request chose */
 	if (path[0] != '/' || path[1] == '/' || path[1] == '\\' || !header_safe(path))
 		path = "/";
@@ -113,7 +132,23 @@ bool request_wants_json(const struct request *r)
 {
 	size_t n = r->path ? strlen(r->path) : 0;
 
-	return r->poll || (n > 5 && !strcmp(r->path + n - 5, ".json"));
+	return r->api || r->poll || (n > 5 && !strcmp(r->path + n - 5, ".json"));
+}
+
+/* The API's stable error codes, by HTTP status. */
+static const char *error_code(int status)
+{
+	switch (status) {
+	case 400: return "bad-request";
+	case 401: return "unauthenticated";
+	case 403: return "forbidden";
+	case 404: return "not-found";
+	case 405: return "method-not-allowed";
+	case 409: return "conflict";
+	case 413: return "too-large";
+	case 502: return "vm-service-unavailable";
+	default: return status >= 500 ? "internal-error" : "refused";
+	}
 }
 
 int respond_error(struct request *r, int status, const char *fmt, ...)
@@ -130,7 +165,9 @@ int respond_error(struct request *r, int status, const char *fmt, ...)
 		json_object *obj = json_object_new_object();
 
 		json_object_put(ctx);
-		json_object_object_add(obj, "error", json_object_new_string(msg));
+		if (r->api)
+			json_object_object_add(obj, "code", json_object_new_string(error_code(status)));
+		json_object_object_add(obj, r->api ? "message" : "error", json_object_new_string(msg));
 		return respond_json(r, status, obj);
 	}
 	json_object_object_add(ctx, "status", json_object_new_int(status));

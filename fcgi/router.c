@@ -69,6 +69,9 @@ static int check_access(struct request *r, const struct route *rt)
 	if (rt->access == ACCESS_ANYONE)
 		return 0;
 	if (!r->session.user_id) {
+		if (r->api)
+			return respond_error(r, 401, "The API needs a valid token: Authorization: Bearer "
+					     "TOKEN (made on your API tokens page)."), -EACCES;
 		if (request_wants_json(r) || rt->changes_state)
 			return respond_error(r, 401, "Your session has ended. Please log in again."), -EACCES;
 		return respond_redirect(r, "/login", NULL), -EACCES;
@@ -90,7 +93,8 @@ static int check_state_change(struct request *r, const struct route *rt)
 	char origin[300];
 	const char *token;
 
-	if (!rt->changes_state)
+	/* a token is no cookie: no browser sends it by itself, so no forgery to check for */
+	if (!rt->changes_state || r->api)
 		return 0;
 	if (!r->origin || strcmp(r->origin, page_origin(r, origin, sizeof(origin))))
 		return respond_error(r, 403, "This request did not come from this site's own pages."), -EACCES;
@@ -144,6 +148,13 @@ static int check_vm(struct request *r, const struct route *rt)
 	return 0;
 }
 
+bool route_in_api(const struct route *rt)
+{
+	/* logging in and out, the account's own pages and the consoles are for browsers */
+	return rt->access != ACCESS_ANYONE && strncmp(rt->pattern, "/account", 8) &&
+	       strcmp(rt->pattern, "/logout") && !strstr(rt->pattern, "/console/");
+}
+
 void router_dispatch(struct request *r)
 {
 	const struct route *rt, *found = NULL;
@@ -153,7 +164,8 @@ void router_dispatch(struct request *r)
 	bool is_get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
 
 	for (rt = routes; rt->pattern; rt++) {
-		if (!route_match(rt->pattern, r->path, argbuf, sizeof(argbuf), args))
+		if (!route_match(rt->pattern, r->route_path, argbuf, sizeof(argbuf), args) ||
+		    (r->api && !route_in_api(rt)))
 			continue;
 		path_known = true;
 		if ((is_get && !strcmp(rt->method, "GET")) || !strcmp(rt->method, r->method)) {

@@ -46,4 +46,7 @@ bool route_match(const char *pattern, const char *path, char *buf, size_t buflen
 /* Handle one request whose fields are filled in; sets r->status and body. */
 void router_dispatch(struct request *r);
 
+/* Whether the JSON API (under /api/, with a token) offers the route. */
+bool route_in_api(const struct route *rt);
+
 #endif

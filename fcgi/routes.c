@@ -20,6 +20,9 @@ const struct route routes[] = {
 	POST("/logout", page_logout, ACCESS_USER, VM_NONE, "logout"),
 	GET("/account/password", page_password_form, ACCESS_USER, VM_NONE),
 	POST("/account/password", page_password, ACCESS_USER, VM_NONE, "change password"),
+	GET("/account/tokens", page_tokens, ACCESS_USER, VM_NONE),
+	POST("/account/tokens", page_token_create, ACCESS_USER, VM_NONE, "create token"),
+	POST("/account/token/{}/revoke", page_token_revoke, ACCESS_USER, VM_NONE, "revoke token"),
 
 	GET("/host", page_host, ACCESS_USER, VM_NONE),
 	GET("/host.json", page_host_json, ACCESS_USER, VM_NONE),

@@ -300,6 +300,44 @@ out:
 	return kept;
 }
 
+/* The API's list: each VM the caller sees, after the same filters and sort as the page's. */
+static int vms_api(struct request *r, const struct sort *s)
+{
+	static const char *const keys[] = { "name", "uuid", "title", "state", "responding", "vcpus",
+					    "memory_kib", "autostart", "addresses", "tags", "can" };
+	json_object *domains, *mine, *all, *list, *tags, *out, *vms;
+
+	if (vmlist_inputs(r, &domains, &mine) < 0)
+		return -1;
+	tags = tags_all(r->db);
+	if (!tags) {
+		json_object_put(mine);
+		json_object_put(domains);
+		return respond_error(r, 500, "The portal's database failed.");
+	}
+	all = vmlist_decorated(domains, mine);
+	add_tags(all, tags);
+	list = filtered(r, all, s);
+	vms = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *vm = json_object_array_get_idx(list, i), *o = json_object_new_object(), *v;
+
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (json_object_object_get_ex(vm, keys[k], &v))
+				json_object_object_add(o, keys[k], json_object_get(v));
+		json_object_array_add(vms, o);
+	}
+	out = json_object_new_object();
+	json_object_object_add(out, "total", json_object_new_int64((int64_t)json_object_array_length(all)));
+	json_object_object_add(out, "vms", vms);
+	json_object_put(list);
+	json_object_put(all);
+	json_object_put(tags);
+	json_object_put(mine);
+	json_object_put(domains);
+	return respond_json(r, 200, out);
+}
+
 int page_vms(struct request *r)
 {
 	const char *q = params_get(&r->query, "q"), *state = params_get(&r->query, "state");
@@ -310,6 +348,8 @@ int page_vms(struct request *r)
 	json_object *ctx, *states;
 	int64_t counts[2];
 
+	if (r->api)
+		return vms_api(r, &s);
 	html = rows(r, &s, counts);
 	if (!html)
 		return -1;

@@ -124,7 +124,25 @@ static void test_route_table_rules(int *failed)
 	CHECK(n > 30);
 }
 
+/* The JSON API offers every route but logging in and out, the account's pages and the consoles. */
+static void test_route_in_api(int *failed)
+{
+	size_t offered = 0;
+
+	for (const struct route *rt = routes; rt->pattern; rt++) {
+		bool browser_only = rt->access == ACCESS_ANYONE || !strncmp(rt->pattern, "/account", 8) ||
+				    !strcmp(rt->pattern, "/logout") || strstr(rt->pattern, "/console/");
+
+		if (route_in_api(rt) == browser_only)
+			fprintf(stderr, "    %s %s: %s the API\n", rt->method, rt->pattern,
+				browser_only ? "in" : "not in"), *failed = 1;
+		offered += route_in_api(rt);
+	}
+	CHECK(offered > 40);
+}
+
 const struct unit_test router_tests[] = {
+	{ "route_in_api", test_route_in_api },
 	{ "route_match", test_route_match },
 	{ "route_match_bounds", test_route_match_bounds },
 	{ "route_table_rules", test_route_table_rules },

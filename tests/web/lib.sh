@@ -85,7 +85,7 @@ error_log $PWD/nginx-error.log;
 events { worker_connections 256; }
 http {
 	include /etc/nginx/mime.types;
-	access_log off;
+	access_log $PWD/nginx-access.log;
 	client_body_temp_path $PWD/nginx-tmp/body;
 	fastcgi_temp_path $PWD/nginx-tmp/fastcgi;
 	proxy_temp_path $PWD/nginx-tmp/proxy;
