@@ -23,6 +23,10 @@ int api_token_create(sqlite3 *db, int64_t user_id, const char *name, time_t now,
 	int64_t n = 0;
 	int r;
 
+	/* expired ones go first: they open nothing and count for nothing */
+	if (db_exec(db, "DELETE FROM api_tokens WHERE user_id = ? AND expires <= ?", "ii", user_id,
+		    (int64_t)now) < 0)
+		return -EIO;
 	st = db_query(db, "SELECT count(*) FROM api_tokens WHERE user_id = ?", "i", user_id);
 	if (!st)
 		return -EIO;
@@ -55,7 +59,7 @@ int api_token_find(sqlite3 *db, const char *token, time_t now, struct session *r
 	struct session s = { 0 };
 	char hash[SESSION_ID_HEX + 1];
 	sqlite3_stmt *st;
-	int64_t id, expires;
+	int64_t id, expires, last_used;
 	bool disabled, has_expiry;
 	int rc;
 
@@ -64,7 +68,7 @@ int api_token_find(sqlite3 *db, const char *token, time_t now, struct session *r
 	sha256_hex(token, hash);
 	/* looked up by its hash: what the index compares is not the secret */
 	st = db_query(db,
-		      "SELECT t.id, t.expires, u.id, u.name, u.role, u.disabled, u.initial "
+		      "SELECT t.id, t.expires, u.id, u.name, u.role, u.disabled, u.initial, t.last_used "
 		      "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
 		      "s", hash);
 	if (!st)
@@ -82,12 +86,13 @@ int api_token_find(sqlite3 *db, const char *token, time_t now, struct session *r
 	s.admin = !strcmp((const char *)sqlite3_column_text(st, 4), "admin");
 	disabled = sqlite3_column_int(st, 5);
 	s.initial_password = sqlite3_column_int(st, 6);
+	last_used = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
 	sqlite3_finalize(st);
 	if (disabled || (has_expiry && now >= expires))
 		return -ENOENT;
-	/* written at most once a minute: reads stay reads */
-	db_exec(db, "UPDATE api_tokens SET last_used = ? WHERE id = ? AND "
-		    "(last_used IS NULL OR last_used < ?)", "iii", (int64_t)now, id, (int64_t)now - 60);
+	/* written at most once a minute: most reads write nothing (and take no write lock) */
+	if (last_used < 0 || now - last_used >= 60)
+		db_exec(db, "UPDATE api_tokens SET last_used = ? WHERE id = ?", "ii", (int64_t)now, id);
 	*ret = s;
 	return 0;
 }
@@ -124,4 +129,9 @@ int api_token_revoke(sqlite3 *db, int64_t user_id, int64_t id)
 	if (db_exec(db, "DELETE FROM api_tokens WHERE id = ? AND user_id = ?", "ii", id, user_id) < 0)
 		return -EIO;
 	return db_changes(db) == 1 ? 0 : -ENOENT;
+}
+
+void api_tokens_end_user(sqlite3 *db, int64_t user_id)
+{
+	db_exec(db, "DELETE FROM api_tokens WHERE user_id = ?", "i", user_id);
 }

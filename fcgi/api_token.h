@@ -3,7 +3,8 @@
  * portal's JSON API under /api/. A user makes them on their tokens page
  * and sees each one once; the database keeps only its SHA-256. A token
  * acts with exactly its user's rights, at the moment of each request; a
- * disabled user's tokens, expired ones and revoked ones open nothing.
+ * disabled user's tokens, expired ones and revoked ones open nothing, and
+ * a password change or reset ends all of the user's tokens.
  */
 #ifndef WEBKVM_FCGI_API_TOKEN_H
 #define WEBKVM_FCGI_API_TOKEN_H
@@ -32,5 +33,7 @@ int api_token_find(sqlite3 *db, const char *token, time_t now, struct session *r
 json_object *api_tokens_of(sqlite3 *db, int64_t user_id);
 /* 0, -ENOENT (not one of the user's), or -EIO. */
 int api_token_revoke(sqlite3 *db, int64_t user_id, int64_t id);
+/* Every token of the user ends (a password change or reset: whoever had the account loses it). */
+void api_tokens_end_user(sqlite3 *db, int64_t user_id);
 
 #endif

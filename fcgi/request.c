@@ -192,8 +192,11 @@ void request_serve(const struct app *app, struct worker_keep *keep, FCGX_Request
 		/* only a token: cookies never authenticate the API (no CSRF there) */
 		const char *auth = FCGX_GetParam("HTTP_AUTHORIZATION", fcgx->envp);
 
-		if (auth && !strncmp(auth, "Bearer ", 7))
-			api_token_find(r.db, auth + 7, r.now, &r.session);
+		if (auth && !strncmp(auth, "Bearer ", 7) &&
+		    api_token_find(r.db, auth + 7, r.now, &r.session) == -EIO) {
+			respond_error(&r, 500, "The portal's database failed.");
+			goto answer;
+		}
 	} else {
 		cookie = FCGX_GetParam("HTTP_COOKIE", fcgx->envp);
 		if (cookie)

@@ -46,6 +46,10 @@ json_object *all_volumes(struct request *r)
 				json_object_object_add(o, "path", json_object_new_string(path));
 				json_object_object_add(o, "format", json_object_new_string(format));
 				json_object_object_add(o, "label", json_object_new_string(label));
+				json_object_object_add(o, "backing",
+						       json_object_get(json_object_object_get(v, "backing")));
+				json_object_object_add(o, "vms",
+						       json_object_get(json_object_object_get(v, "vms")));
 				json_object_array_add(out, o);
 			}
 		json_object_put(vols);
@@ -112,4 +116,21 @@ json_object *volume_of_path(json_object *volumes, const char *path)
 			return v;
 	}
 	return NULL;
+}
+
+bool volume_taken(json_object *volumes, json_object *vol)
+{
+	json_object *vms = json_object_object_get(vol, "vms");
+	const char *path = json_object_get_string(json_object_object_get(vol, "path"));
+
+	if (vms && json_object_array_length(vms) > 0)
+		return true;
+	for (size_t i = 0; path && i < json_object_array_length(volumes); i++) {
+		const char *b = json_object_get_string(
+			json_object_object_get(json_object_array_get_idx(volumes, i), "backing"));
+
+		if (b && !strcmp(b, path))
+			return true;
+	}
+	return false;
 }

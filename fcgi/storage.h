@@ -3,10 +3,14 @@
 #define WEBKVM_FCGI_STORAGE_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
 #include "fcgi/app.h"
 
-/* Every volume of every started pool: [{pool, name, path, format, label}], label POOL/NAME. */
+/*
+ * Every volume of every started pool: [{pool, name, path, format, label,
+ * backing, vms}], label POOL/NAME; vms the VMs with a disk on it.
+ */
 json_object *all_volumes(struct request *r);
 /* The names of the started pools (method pool.list, key pools) or networks. */
 json_object *started_names(struct request *r, const char *method, const char *key);
@@ -17,5 +21,12 @@ int vol_call(struct request *r, const char *method, const char *pool, const char
 	     json_object *extra, char *err, size_t errlen);
 /* The volume whose path is path, or NULL (borrowed). */
 json_object *volume_of_path(json_object *volumes, const char *path);
+
+/*
+ * Whether vol (of volumes) is a disk of some VM or the backing file of
+ * another volume: another user's data, or the base of their overlays.
+ * Only an admin gives such a volume to a VM.
+ */
+bool volume_taken(json_object *volumes, json_object *vol);
 
 #endif

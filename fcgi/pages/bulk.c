@@ -8,7 +8,9 @@
  *
  * NOTES
  * - A VM that does not exist and one the caller may not see are refused
- *   alike, as on the VMs' own pages.
+ *   alike, as on the VMs' own pages; the audit log gets one row for all of
+ *   them (a row each for the VMs the caller sees).
+ * - Past BULK_SECONDS the VMs left are not tried, and say so.
  * - Delete removes definitions only, never disks (a VM's own page, for
  *   an admin, deletes disks too).
  * - The actions that vmmd passes to a VM's vmm are refused at once for a
@@ -17,6 +19,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/jsonrpc.h"
 #include "fcgi/audit.h"
@@ -29,6 +32,7 @@
 #include "fcgi/vmmd.h"
 
 #define BULK_MAX 1000
+#define BULK_SECONDS 120 /* past this, the VMs left are not tried (nginx waits 300 s) */
 
 struct bulk_action {
 	const char *action, *method, *done;
@@ -66,9 +70,9 @@ static bool bulk_one(struct request *r, const struct bulk_action *a, const char 
 	bool responding = true;
 	char uuid_copy[64];
 
+	/* not audited one by one: a form of 1,000 made-up names would fill the log (see page_vms_bulk) */
 	if (!vm_name_valid(name)) {
 		add_result(results, name, false, "refused: no VM of yours has this name");
-		audit_log(r, a->action, name, "refused");
 		return false;
 	}
 	params = json_object_new_object();
@@ -78,7 +82,6 @@ static bool bulk_one(struct request *r, const struct bulk_action *a, const char 
 	    rights_get(r->db, &r->session, uuid, &rights) < 0 || !rights.view) {
 		json_object_put(info);
 		add_result(results, name, false, "refused: no VM of yours has this name");
-		audit_log(r, a->action, name, "refused");
 		return false;
 	}
 	snprintf(uuid_copy, sizeof(uuid_copy), "%s", uuid);
@@ -114,6 +117,34 @@ static bool bulk_one(struct request *r, const struct bulk_action *a, const char 
 	return true;
 }
 
+/*
+ * One audit row for the names that are no VM of the caller's: each VM the
+ * caller sees has a row of its own, but a form can name 1,000 that do not
+ * exist, and each request would push 1,000 rows of history out of the log.
+ */
+static void audit_unknown(struct request *r, const struct bulk_action *a, json_object *results)
+{
+	struct buf names = BUF_INIT(1024);
+	size_t n = 0;
+
+	for (size_t k = 0; k < json_object_array_length(results); k++) {
+		json_object *o = json_object_array_get_idx(results, k);
+		const char *result = json_object_get_string(json_object_object_get(o, "result"));
+
+		if (strcmp(result, "refused: no VM of yours has this name"))
+			continue;
+		if (n++ < 10)
+			buf_printf(&names, "%s%.64s", n > 1 ? " " : "",
+				   json_object_get_string(json_object_object_get(o, "name")));
+	}
+	if (n) {
+		if (n > 10)
+			buf_printf(&names, " and %zu more", n - 10);
+		audit_log(r, a->action, names.data ? names.data : "", "refused");
+	}
+	buf_free(&names);
+}
+
 int page_vms_bulk(struct request *r)
 {
 	const char *action = params_get(&r->form, "action"), *name;
@@ -141,9 +172,15 @@ int page_vms_bulk(struct request *r)
 		for (size_t k = 0; k < json_object_array_length(results); k++)
 			repeated |= !strcmp(json_object_get_string(json_object_object_get(
 						    json_object_array_get_idx(results, k), "name")), name);
-		if (!repeated)
-			done += bulk_one(r, a, name, results);
+		if (repeated)
+			continue;
+		if (time(NULL) - r->now > BULK_SECONDS) {
+			add_result(results, name, false, "not tried: the request ran out of time");
+			continue;
+		}
+		done += bulk_one(r, a, name, results);
 	}
+	audit_unknown(r, a, results);
 	ctx = json_object_new_object();
 	snprintf(summary, sizeof(summary), "%s: %zu of %zu done", a->action, done,
 		 json_object_array_length(results));

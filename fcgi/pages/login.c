@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "fcgi/account.h"
+#include "fcgi/api_token.h"
 #include "fcgi/audit.h"
 #include "fcgi/pages.h"
 #include "fcgi/password.h"
@@ -123,8 +124,9 @@ int page_password(struct request *r)
 		return password_page(r, 400, "The new password is the current one.");
 	if (account_set_password(r->db, user_id, new1, false) < 0)
 		return respond_error(r, 500, "The portal's database failed.");
-	/* every session of the user ends, this one too: it continues under a new id */
+	/* every session and API token of the user ends, this session too: it continues under a new id */
 	session_end_user(r->db, user_id, NULL);
+	api_tokens_end_user(r->db, user_id);
 	r->has_session = false;
 	if (request_new_session(r, user_id) < 0)
 		return respond_error(r, 500, "The portal's database failed.");

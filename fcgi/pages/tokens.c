@@ -46,8 +46,6 @@ static int tokens_page(struct request *r, const char *new_token, const char *new
 	if (new_token) {
 		json_object_object_add(ctx, "new_token", json_object_new_string(new_token));
 		json_object_object_add(ctx, "new_name", json_object_new_string(new_name));
-		/* shown once: this answer is kept by no cache */
-		respond_header(r, "Cache-Control", "no-store");
 	}
 	json_object_object_add(ctx, "nav_tokens", json_object_new_boolean(1));
 	return respond_page(r, "tokens", "API tokens", ctx);

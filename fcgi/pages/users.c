@@ -5,6 +5,7 @@
 
 #include "common/jsonrpc.h"
 #include "fcgi/account.h"
+#include "fcgi/api_token.h"
 #include "fcgi/audit.h"
 #include "fcgi/db.h"
 #include "fcgi/pages.h"
@@ -197,8 +198,9 @@ int page_user_password(struct request *r)
 		return respond_redirect_error(r, back, "%s", password ? err : "Give a new password.");
 	if (account_set_password(r->db, id, password, false) < 0)
 		return respond_error(r, 500, "The portal's database failed.");
-	/* whoever used the old one is out */
+	/* whoever used the old one is out, and the scripts of whoever had it */
 	session_end_user(r->db, id, NULL);
+	api_tokens_end_user(r->db, id);
 	audit_log(r, "reset password", r->args[0], "ok");
 	return respond_redirect(r, back, "The password of %s was set.", r->args[0]);
 }

@@ -52,6 +52,25 @@ int page_vm(struct request *r)
 		json_object_object_add(ctx, "disks", vm_disks_for_page(r));
 		json_object *volumes = all_volumes(r);
 
+		/* a user is offered only the volumes no one uses (page_vm_disk_attach checks it) */
+		if (!r->session.admin) {
+			json_object *free_ones = json_object_new_array();
+
+			for (size_t i = 0; i < json_object_array_length(volumes); i++) {
+				json_object *v = json_object_array_get_idx(volumes, i);
+
+				if (!volume_taken(volumes, v))
+					json_object_array_add(free_ones, json_object_get(v));
+			}
+			json_object_put(volumes);
+			volumes = free_ones;
+		}
+		/* the form offers volumes by name: their host paths stay out of the answer (and the API's) */
+		for (size_t i = 0; i < json_object_array_length(volumes); i++) {
+			json_object_object_del(json_object_array_get_idx(volumes, i), "path");
+			json_object_object_del(json_object_array_get_idx(volumes, i), "backing");
+		}
+
 		json_object_object_add(ctx, "has_volumes",
 				       json_object_new_boolean(json_object_array_length(volumes) > 0));
 		json_object_object_add(ctx, "volumes", volumes);

@@ -79,6 +79,13 @@ int page_vm_disk_attach(struct request *r)
 		json_object_put(volumes);
 		return respond_redirect_error(r, back, "Choose a volume of a started pool.");
 	}
+	/* another VM's disk, or the base of other volumes: someone else's data */
+	if (!r->session.admin && volume_taken(volumes, vol)) {
+		json_object_put(volumes);
+		audit_log(r, "attach disk", r->args[0], "refused: the volume is in use");
+		return respond_redirect_error(r, back, "That volume is in use (a disk of a VM, or the base "
+					      "of other volumes); only an administrator attaches it.");
+	}
 	disks = vm_disks(r, err, sizeof(err));
 	if (!disks || !free_target(disks, target)) {
 		json_object_put(disks);

@@ -361,7 +361,8 @@ int page_vms(struct request *r)
 	json_object_object_add(ctx, "rows", json_object_new_string_len(html->data ? html->data : "",
 									 (int)html->len));
 	json_object_object_add(ctx, "q", json_object_new_string(q ? q : ""));
-	json_object_object_add(ctx, "tag", json_object_new_string(tag ? tag : ""));
+	if (tag && *tag) /* "" is a true section in our templates */
+		json_object_object_add(ctx, "tag", json_object_new_string(tag));
 	json_object_object_add(ctx, "sort", json_object_new_string(sort_names[s.key]));
 	json_object_object_add(ctx, "order", json_object_new_string(s.descending ? "desc" : "asc"));
 	json_object_object_add(ctx, "columns", columns(r, &s));

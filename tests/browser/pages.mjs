@@ -59,7 +59,7 @@ for (const [name, path] of [['instances', '/instances'], ['instance', `/instance
                             ['host', '/host'], ['users', '/users'], ['user', '/user/admin'],
                             ['audit', '/audit'], ['create', '/create'], ['flavors', '/flavors'],
                             ['networks', '/networks'], ['network', '/network/lan'],
-                            ['storage', '/storage'], ['pool', '/pool/images'],
+                            ['storage', '/storage'], ['pool', '/pool/images'], ['tokens', '/account/tokens'],
                             ['not-found', '/no-such-page']]) {
   await page.goto(url + path);
   await page.waitForLoadState('networkidle');

@@ -78,3 +78,36 @@ test_clone_copies_or_overlays_the_disks() {
 	[ "$(post /instance/c2/delete remove_storage=on)" = 303 ] || fail "delete answered $(cat body.html)"
 	[ ! -e pool/c2.qcow2 ] && [ -f pool/data.qcow2 ] || fail "delete removed the wrong disk"
 }
+
+# A user with the change right on their VM attaches free volumes only:
+# not another VM's disk (a VM they may not even see), nor the base of
+# other volumes' overlays; an admin may. Neither is offered to the user.
+test_a_user_attaches_only_volumes_no_one_uses() {
+	start_portal
+	setup_volumes
+	ctl vol-create p free.raw 1M >/dev/null
+	ctl vol-create p base.qcow2 1G --format qcow2 >/dev/null
+	ctl vol-clone base.qcow2 over.qcow2 --pool p --overlay >/dev/null || fail "cannot make an overlay"
+	define d1 echo
+	define secret echo "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$PWD/pool/data.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+	login_admin
+	make_user alice
+	set_rights alice d1 change
+	JAR=alice login alice alice-password-123
+	JAR=alice web /instance/d1 >/dev/null
+	grep -q '<option value="p/free.raw">' body.html || fail "the free volume is not offered"
+	grep -q -e 'p/data.qcow2' -e 'p/base.qcow2' body.html && fail "a taken volume is offered"
+	grep -q 'secret' body.html && fail "the page names the VM that uses a volume"
+	for v in p/data.qcow2 p/base.qcow2; do
+		[ "$(JAR=alice post /instance/d1/disk/attach "volume=$v")" = 303 ] || fail "attach $v answered"
+		JAR=alice web /instance/d1 >/dev/null
+		grep -q 'That volume is in use' body.html || fail "alice attached $v: $(grep -o 'id="flash[^<]*' body.html)"
+	done
+	ctl dumpxml d1 | grep -q '<disk' && fail "a taken volume was attached to d1"
+	[ "$(JAR=alice post /instance/d1/disk/attach volume=p/free.raw)" = 303 ] || fail "attach free"
+	ctl dumpxml d1 | grep -q "$PWD/pool/free.raw" || fail "the free volume was not attached"
+	# the admin may give a VM a volume in use (a shared read-only disk, say)
+	web /instance/d1 >/dev/null
+	[ "$(post /instance/d1/disk/attach volume=p/base.qcow2 readonly=on)" = 303 ] || fail "the admin's attach"
+	ctl dumpxml d1 | grep -q "$PWD/pool/base.qcow2" || fail "the admin could not attach base.qcow2"
+}
