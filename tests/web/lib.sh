@@ -21,7 +21,8 @@ need_portal() {
 # start_portal: vmmd (group webkvm), webkvm.fcgi as PORTAL_UID, nginx on a
 # free loopback port with a self-signed certificate. Sets URL, ADMIN_PASSWORD.
 # PORTAL_ADDRESS and PORTAL_PORT choose nginx's address and port instead;
-# VMMD_ARGS are more of vmmd's options; PORTAL_JS_ROOT serves Debian's front-end libraries from a copy of
+# VMMD_ARGS are more of vmmd's options; NGINX_ACCESS_LOG is nginx's access log
+# (off for none); PORTAL_JS_ROOT serves Debian's front-end libraries from a copy of
 # /usr/share/javascript (where a machine lacks the packages).
 start_portal() {
 	need_portal
@@ -85,7 +86,7 @@ error_log $PWD/nginx-error.log;
 events { worker_connections 256; }
 http {
 	include /etc/nginx/mime.types;
-	access_log $PWD/nginx-access.log;
+	access_log ${NGINX_ACCESS_LOG:-$PWD/nginx-access.log};
 	client_body_temp_path $PWD/nginx-tmp/body;
 	fastcgi_temp_path $PWD/nginx-tmp/fastcgi;
 	proxy_temp_path $PWD/nginx-tmp/proxy;
