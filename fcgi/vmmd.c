@@ -92,10 +92,7 @@ int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json
 int vmmd_call_vm(struct vmmd_link *l, const char *method, const char *name, json_object **ret,
 		 char *code, size_t codelen, char *err, size_t errlen)
 {
-	json_object *params = json_object_new_object();
-
-	json_object_object_add(params, "name", json_object_new_string(name));
-	return vmmd_call(l, method, params, ret, code, codelen, err, errlen);
+	return vmmd_call(l, method, vmmd_name_params(name), ret, code, codelen, err, errlen);
 }
 
 json_object *vmmd_domains(struct vmmd_link *l, char *err, size_t errlen)
@@ -141,4 +138,12 @@ json_object *vmmd_domains(struct vmmd_link *l, char *err, size_t errlen)
 	json_object_get(domains);
 	json_object_put(ret);
 	return domains;
+}
+
+json_object *vmmd_name_params(const char *name)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "name", json_object_new_string(name));
+	return p;
 }

@@ -30,6 +30,8 @@ void vmmd_link_free(struct vmmd_link *l);
  */
 int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json_object **ret,
 	      char *code, size_t codelen, char *err, size_t errlen);
+/* Params {"name": name}, for the calls on one VM, network or pool. */
+json_object *vmmd_name_params(const char *name);
 /* The same for a call on one VM: params {"name": name}. */
 int vmmd_call_vm(struct vmmd_link *l, const char *method, const char *name, json_object **ret,
 		 char *code, size_t codelen, char *err, size_t errlen);

@@ -12,14 +12,6 @@
 #include "fcgi/response.h"
 #include "fcgi/vmmd.h"
 
-static json_object *name_params(const char *name)
-{
-	json_object *p = json_object_new_object();
-
-	json_object_object_add(p, "name", json_object_new_string(name));
-	return p;
-}
-
 /* One follow-up: vmmd's refusal in err (and false), or true. */
 static bool follow(struct request *r, const char *method, json_object *params, const char *action,
 		   const char *name, char *err, size_t errlen)
@@ -44,7 +36,7 @@ int define_followups(struct request *r, const char *kind, const char *name, cons
 	json_object *params;
 
 	if (autostart) {
-		params = name_params(name);
+		params = vmmd_name_params(name);
 		json_object_object_add(params, "enable", json_object_new_boolean(1));
 		snprintf(method, sizeof(method), "%s.autostart", prefix);
 		snprintf(action, sizeof(action), "%s autostart", kind);
@@ -53,7 +45,7 @@ int define_followups(struct request *r, const char *kind, const char *name, cons
 	if (start) {
 		snprintf(method, sizeof(method), "%s.start", prefix);
 		snprintf(action, sizeof(action), "start %s", kind);
-		start_ok = follow(r, method, name_params(name), action, name, start_err, sizeof(start_err));
+		start_ok = follow(r, method, vmmd_name_params(name), action, name, start_err, sizeof(start_err));
 	}
 	if (!auto_ok || !start_ok)
 		return respond_redirect_error(r, back, "The %s %s was defined%s%s%s%s%s%s.", kind, name,

@@ -25,14 +25,6 @@
 #include "fcgi/vmlist.h"
 #include "fcgi/vmmd.h"
 
-static json_object *name_params(const char *name)
-{
-	json_object *p = json_object_new_object();
-
-	json_object_object_add(p, "name", json_object_new_string(name));
-	return p;
-}
-
 static const char *forward_label(const char *forward)
 {
 	return !strcmp(forward, "nat") ? "NAT" : !strcmp(forward, "bridge") ? "bridged" : "isolated";
@@ -148,7 +140,7 @@ static json_object *network_of(struct request *r)
 		respond_error(r, 404, "There is no network named %s.", r->args[0]);
 		return NULL;
 	}
-	if (vmmd_call(r->vmmd, "net.info", name_params(r->args[0]), &net, code, sizeof(code), err,
+	if (vmmd_call(r->vmmd, "net.info", vmmd_name_params(r->args[0]), &net, code, sizeof(code), err,
 		      sizeof(err)) < 0) {
 		if (!strcmp(code, "no-network"))
 			respond_error(r, 404, "There is no network named %s.", r->args[0]);
@@ -170,7 +162,7 @@ int page_network(struct request *r)
 	decorate(net);
 	ctx = json_object_new_object();
 	json_object_object_add(ctx, "net", net);
-	if (vmmd_call(r->vmmd, "net.dumpxml", name_params(r->args[0]), &res, code, sizeof(code),
+	if (vmmd_call(r->vmmd, "net.dumpxml", vmmd_name_params(r->args[0]), &res, code, sizeof(code),
 		      err, sizeof(err)) == 0 && json_get_string(res, "xml", &xml))
 		json_object_object_add(ctx, "xml", json_object_new_string(xml));
 	json_object_put(res);
@@ -178,7 +170,7 @@ int page_network(struct request *r)
 	json_get_string(net, "forward", &forward);
 	if (strcmp(forward, "bridge") &&
 	    json_object_get_boolean(json_object_object_get(net, "active"))) {
-		if (vmmd_call(r->vmmd, "net.leases", name_params(r->args[0]), &res, code,
+		if (vmmd_call(r->vmmd, "net.leases", vmmd_name_params(r->args[0]), &res, code,
 			      sizeof(code), err, sizeof(err)) == 0 &&
 		    json_object_object_get_ex(res, "leases", &leases)) {
 			lease_times(leases);
@@ -218,13 +210,13 @@ static int network_action(struct request *r, const char *action, const char *met
 
 int page_network_start(struct request *r)
 {
-	return network_action(r, "start network", "net.start", name_params(r->args[0]),
+	return network_action(r, "start network", "net.start", vmmd_name_params(r->args[0]),
 			      "was started");
 }
 
 int page_network_stop(struct request *r)
 {
-	return network_action(r, "stop network", "net.destroy", name_params(r->args[0]),
+	return network_action(r, "stop network", "net.destroy", vmmd_name_params(r->args[0]),
 			      "was stopped");
 }
 
@@ -235,7 +227,7 @@ int page_network_autostart(struct request *r)
 
 	if (params_bool(&r->form, "enable", &enable) < 0)
 		return respond_redirect_error(r, "/networks", "Autostart is on or off.");
-	params = name_params(r->args[0]);
+	params = vmmd_name_params(r->args[0]);
 	json_object_object_add(params, "enable", json_object_new_boolean(enable));
 	return network_action(r, "network autostart", "net.autostart", params,
 			      enable ? "now starts with the host" : "no longer starts with the host");
@@ -243,6 +235,6 @@ int page_network_autostart(struct request *r)
 
 int page_network_delete(struct request *r)
 {
-	return network_action(r, "delete network", "net.undefine", name_params(r->args[0]),
+	return network_action(r, "delete network", "net.undefine", vmmd_name_params(r->args[0]),
 			      "was deleted");
 }

@@ -33,14 +33,6 @@
 #define VOLUME_NAME_MAX 255
 #define POOL_PATH_MAX 1024
 
-static json_object *name_params(const char *name)
-{
-	json_object *p = json_object_new_object();
-
-	json_object_object_add(p, "name", json_object_new_string(name));
-	return p;
-}
-
 static void add_size(json_object *o, const char *from, const char *to)
 {
 	int64_t bytes = 0;
@@ -182,7 +174,7 @@ int page_pool(struct request *r)
 
 	if (!vm_name_valid(r->args[0]))
 		return respond_error(r, 404, "There is no pool named %s.", r->args[0]);
-	if (vmmd_call(r->vmmd, "pool.info", name_params(r->args[0]), &pool, code, sizeof(code),
+	if (vmmd_call(r->vmmd, "pool.info", vmmd_name_params(r->args[0]), &pool, code, sizeof(code),
 		      err, sizeof(err)) < 0)
 		return !strcmp(code, "no-pool")
 			       ? respond_error(r, 404, "There is no pool named %s.", r->args[0])
@@ -264,7 +256,7 @@ int page_pool_start(struct request *r)
 {
 	if (pool_name_refused(r))
 		return -1;
-	if (pool_call(r, "start pool", "pool.start", name_params(r->args[0]), r->args[0]) < 0)
+	if (pool_call(r, "start pool", "pool.start", vmmd_name_params(r->args[0]), r->args[0]) < 0)
 		return -1;
 	return back_to_pool(r, "The pool %s was started.", r->args[0]);
 }
@@ -273,7 +265,7 @@ int page_pool_stop(struct request *r)
 {
 	if (pool_name_refused(r))
 		return -1;
-	if (pool_call(r, "stop pool", "pool.stop", name_params(r->args[0]), r->args[0]) < 0)
+	if (pool_call(r, "stop pool", "pool.stop", vmmd_name_params(r->args[0]), r->args[0]) < 0)
 		return -1;
 	return back_to_pool(r, "The pool %s was stopped.", r->args[0]);
 }
@@ -287,7 +279,7 @@ int page_pool_autostart(struct request *r)
 		return -1;
 	if (params_bool(&r->form, "enable", &enable) < 0)
 		return respond_redirect_error(r, "/storage", "Autostart is on or off.");
-	params = name_params(r->args[0]);
+	params = vmmd_name_params(r->args[0]);
 	json_object_object_add(params, "enable", json_object_new_boolean(enable));
 	if (pool_call(r, "pool autostart", "pool.autostart", params, r->args[0]) < 0)
 		return -1;
@@ -300,7 +292,7 @@ int page_pool_delete(struct request *r)
 {
 	if (pool_name_refused(r))
 		return -1;
-	if (pool_call(r, "delete pool", "pool.undefine", name_params(r->args[0]), r->args[0]) < 0)
+	if (pool_call(r, "delete pool", "pool.undefine", vmmd_name_params(r->args[0]), r->args[0]) < 0)
 		return -1;
 	return respond_redirect(r, "/storage", "The pool %s was deleted; its folder and volumes "
 				"stay on the disk.", r->args[0]);

@@ -42,14 +42,6 @@ static int vmmd_change(struct request *r, const char *action, const char *method
 	return 0;
 }
 
-static json_object *name_params(const char *name)
-{
-	json_object *p = json_object_new_object();
-
-	json_object_object_add(p, "name", json_object_new_string(name));
-	return p;
-}
-
 int page_vm_settings(struct request *r)
 {
 	long long vcpus, memory;
@@ -97,7 +89,7 @@ int page_vm_settings(struct request *r)
 int page_vm_autostart(struct request *r)
 {
 	char back[VM_NAME_MAX + 16];
-	json_object *params = name_params(r->args[0]);
+	json_object *params = vmmd_name_params(r->args[0]);
 	bool enable;
 
 	back_to(r, back, sizeof(back));
@@ -172,7 +164,7 @@ int page_vm_clone(struct request *r)
 	/* disks=copy (the default) or disks=overlay */
 	if (disks && strcmp(disks, "copy") && strcmp(disks, "overlay"))
 		return respond_redirect_error(r, back, "The disks are copied or made overlays.");
-	params = name_params(r->args[0]);
+	params = vmmd_name_params(r->args[0]);
 	json_object_object_add(params, "new_name", json_object_new_string(new_name));
 	json_object_object_add(params, "overlay",
 			       json_object_new_boolean(disks && !strcmp(disks, "overlay")));
@@ -185,7 +177,7 @@ int page_vm_clone(struct request *r)
 int page_vm_delete(struct request *r)
 {
 	char back[VM_NAME_MAX + 16];
-	json_object *params = name_params(r->args[0]);
+	json_object *params = vmmd_name_params(r->args[0]);
 	bool storage;
 
 	back_to(r, back, sizeof(back));
