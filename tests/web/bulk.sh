@@ -3,11 +3,6 @@
 # action, each VM checked for the caller's right on it on its own, and
 # the answer names each VM's result.
 
-flash_of() { # PATH: the last redirect's message, unescaped
-	web "$1" >/dev/null
-	grep -o 'id="flash[^>]*>[^<]*' body.html | sed "s/.*>//; s/&#39;/'/g; s/&quot;/\"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\\&/g"
-}
-
 listed() { # PATH: the VMs the list shows, in order
 	web "$1" >/dev/null
 	grep -o 'role="row" data-vm="[^"]*"' body.html | sed 's/.*data-vm="//; s/"//' | tr '\n' ' '

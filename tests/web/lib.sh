@@ -193,6 +193,13 @@ make_user() {
 	grep -q "href=\"/user/$1\"" body.html || fail "the user $1 was not made: $(grep -o 'alert-danger[^<]*<[^<]*' body.html)"
 }
 
+# flash_of PATH: the message the last redirect left, from the page it went
+# to (with this jar), unescaped.
+flash_of() {
+	web "$1" >/dev/null
+	grep -o 'id="flash[^>]*>[^<]*' body.html | sed "s/.*>//; s/&#39;/'/g; s/&quot;/\"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\\&/g"
+}
+
 header_of() { tr -d '\r' <headers.txt | sed -n "s/^$1: //Ip" | head -n1; }
 
 uuid_of() { ctl --json dominfo "$1" | sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p'; }

@@ -10,13 +10,6 @@ net_portal() {
 	login_admin
 }
 
-# flash_of PATH: the message the last redirect left, from the page it
-# went to, unescaped.
-flash_of() {
-	web "$1" >/dev/null
-	grep -o 'id="flash[^>]*>[^<]*' body.html | sed "s/.*>//; s/&#39;/'/g; s/&quot;/\"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g"
-}
-
 nets() { ctl net-list --all | awk 'NR > 2 && NF { print $1 }' | sort | tr '\n' ' '; }
 
 test_an_admin_defines_each_kind_of_network_and_sees_it_listed() {

@@ -9,11 +9,6 @@ storage_portal() {
 	login_admin
 }
 
-flash_of() { # PATH: the last redirect's message, unescaped
-	web "$1" >/dev/null
-	grep -o 'id="flash[^>]*>[^<]*' body.html | sed "s/.*>//; s/&#39;/'/g; s/&quot;/\"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\\&/g"
-}
-
 pools() { ctl pool-list --all | awk 'NR > 2 && NF { print $1 }' | sort | tr '\n' ' '; }
 volumes() { ls "$PWD/pools/images" 2>/dev/null | sort | tr '\n' ' '; }
 
