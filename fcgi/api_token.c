@@ -68,7 +68,7 @@ int api_token_find(sqlite3 *db, const char *token, time_t now, struct session *r
 	sha256_hex(token, hash);
 	/* looked up by its hash: what the index compares is not the secret */
 	st = db_query(db,
-		      "SELECT t.id, t.expires, u.id, u.name, u.role, u.disabled, u.initial, t.last_used "
+		      "SELECT t.id, t.expires, u.id, u.name, u.role, u.disabled, u.initial, t.last_used, u.may_create "
 		      "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
 		      "s", hash);
 	if (!st)
@@ -87,6 +87,7 @@ int api_token_find(sqlite3 *db, const char *token, time_t now, struct session *r
 	disabled = sqlite3_column_int(st, 5);
 	s.initial_password = sqlite3_column_int(st, 6);
 	last_used = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
+	s.may_create = sqlite3_column_int(st, 8);
 	sqlite3_finalize(st);
 	if (disabled || (has_expiry && now >= expires))
 		return -ENOENT;

@@ -88,6 +88,22 @@ static const char *const migrations[] = {
 	"  created INTEGER NOT NULL,"
 	"  expires INTEGER,"                 /* seconds since the epoch, or NULL: never */
 	"  last_used INTEGER);",
+	/* 6: self-service: who may create VMs, their quotas (NULL: no limit),
+	 * the VMs each made (counted against their quotas), and the volumes
+	 * users may build VMs on */
+	"ALTER TABLE users ADD COLUMN may_create INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN quota_vms INTEGER;"
+	"ALTER TABLE users ADD COLUMN quota_vcpus INTEGER;"
+	"ALTER TABLE users ADD COLUMN quota_memory_mib INTEGER;"
+	"ALTER TABLE users ADD COLUMN quota_disk_gib INTEGER;"
+	"CREATE TABLE vm_owners ("
+	"  vm_uuid TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE);"
+	"CREATE INDEX vm_owners_user ON vm_owners(user_id);"
+	"CREATE TABLE template_volumes ("
+	"  pool TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  PRIMARY KEY (pool, name));",
 };
 
 int db_schema_version(void)

@@ -93,7 +93,8 @@ static void usage(FILE *f)
 /* --routes: "METHOD PATTERN WHO STATE VM-NEED" a line, for people and the tests' walk. */
 static void print_routes(void)
 {
-	static const char *const who[] = { "anyone", "user", "admin" };
+	static const char *const who[] = { [ACCESS_ANYONE] = "anyone", [ACCESS_USER] = "user",
+					   [ACCESS_CREATE] = "creator", [ACCESS_ADMIN] = "admin" };
 	static const char *const need[] = { "-", "see", "power", "change", "remove", "console",
 					    "admin" };
 

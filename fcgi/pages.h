@@ -35,6 +35,8 @@ int page_vm_xml(struct request *r);
 int page_vm_tags(struct request *r);
 int page_vm_clone(struct request *r);
 int page_vm_delete(struct request *r);
+/* What the portal keeps on a VM that was deleted: its rights, tags and owner. */
+void vm_forget(sqlite3 *db, const char *uuid);
 /* pages/vm_disks.c */
 json_object *vm_disks_for_page(struct request *r);
 int page_vm_disk_attach(struct request *r);
@@ -66,6 +68,7 @@ int page_volume_create(struct request *r);
 int page_volume_clone(struct request *r);
 int page_volume_resize(struct request *r);
 int page_volume_delete(struct request *r);
+int page_volume_template(struct request *r);
 /* pages/networks.c (admin) */
 int page_networks(struct request *r);
 int page_network_create(struct request *r);
@@ -82,6 +85,7 @@ int page_vm_console_ticket(struct request *r);
 int page_flavors(struct request *r);
 int page_flavor_create(struct request *r);
 int page_flavor_delete(struct request *r);
+int page_flavor_update(struct request *r);
 /* pages/create.c */
 int page_create_form(struct request *r);
 int page_create(struct request *r);
@@ -91,6 +95,7 @@ int page_user_create(struct request *r);
 int page_user(struct request *r);
 int page_user_update(struct request *r);
 int page_user_password(struct request *r);
+int page_user_quota(struct request *r);
 int page_user_rights(struct request *r);
 /* pages/audit.c */
 int page_audit(struct request *r);

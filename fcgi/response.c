@@ -34,6 +34,8 @@ static void add_layout(struct request *r, json_object *ctx, const char *title)
 
 		json_object_object_add(user, "name", json_object_new_string(r->session.user));
 		json_object_object_add(user, "admin", json_object_new_boolean(r->session.admin));
+		json_object_object_add(user, "may_create",
+				       json_object_new_boolean(r->session.admin || r->session.may_create));
 		json_object_object_add(ctx, "user", user);
 	}
 	if (flash) {

@@ -85,6 +85,8 @@ static int check_access(struct request *r, const struct route *rt)
 	}
 	if (rt->access == ACCESS_ADMIN && !r->session.admin)
 		return respond_error(r, 403, "Only an administrator may do this."), -EACCES;
+	if (rt->access == ACCESS_CREATE && !r->session.admin && !r->session.may_create)
+		return respond_error(r, 403, "Only an administrator, or a user allowed to make VMs, may do this."), -EACCES;
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 enum access {
 	ACCESS_ANYONE, /* no login needed */
 	ACCESS_USER,   /* any logged-in user */
+	ACCESS_CREATE, /* an admin, or a user an admin let make VMs of their own */
 	ACCESS_ADMIN,  /* an admin */
 };
 

@@ -53,17 +53,19 @@ const struct route routes[] = {
 	POST("/instance/{}/interface/link", page_vm_iface_link, ACCESS_USER, VM_CHANGE, "link"),
 	POST("/instance/{}/xml", page_vm_xml, ACCESS_ADMIN, VM_ADMIN, "edit xml"),
 	POST("/instance/{}/tags", page_vm_tags, ACCESS_ADMIN, VM_ADMIN, "set tags"),
-	POST("/instance/{}/clone", page_vm_clone, ACCESS_ADMIN, VM_ADMIN, "clone"),
+	/* a user allowed to make VMs clones their own (the handler checks it) */
+	POST("/instance/{}/clone", page_vm_clone, ACCESS_CREATE, VM_CHANGE, "clone"),
 	POST("/instance/{}/delete", page_vm_delete, ACCESS_USER, VM_REMOVE, "delete"),
 	/* {} is vnc or serial; the console proxy takes the ticket (websockify/) */
 	GET("/instance/{}/console/{}", page_vm_console, ACCESS_USER, VM_CONSOLE),
 	POST("/instance/{}/console/{}/ticket.json", page_vm_console_ticket, ACCESS_USER, VM_CONSOLE,
 	     "console ticket"),
 
-	GET("/create", page_create_form, ACCESS_ADMIN, VM_NONE),
-	POST("/create", page_create, ACCESS_ADMIN, VM_NONE, "create"),
+	GET("/create", page_create_form, ACCESS_CREATE, VM_NONE),
+	POST("/create", page_create, ACCESS_CREATE, VM_NONE, "create"),
 	GET("/flavors", page_flavors, ACCESS_ADMIN, VM_NONE),
 	POST("/flavors", page_flavor_create, ACCESS_ADMIN, VM_NONE, "create flavor"),
+	POST("/flavor/{}", page_flavor_update, ACCESS_ADMIN, VM_NONE, "change flavor"),
 	POST("/flavor/{}/delete", page_flavor_delete, ACCESS_ADMIN, VM_NONE, "delete flavor"),
 
 	GET("/storage", page_storage, ACCESS_ADMIN, VM_NONE),
@@ -77,6 +79,7 @@ const struct route routes[] = {
 	POST("/pool/{}/volume/clone", page_volume_clone, ACCESS_ADMIN, VM_NONE, "clone volume"),
 	POST("/pool/{}/volume/resize", page_volume_resize, ACCESS_ADMIN, VM_NONE, "resize volume"),
 	POST("/pool/{}/volume/delete", page_volume_delete, ACCESS_ADMIN, VM_NONE, "delete volume"),
+	POST("/pool/{}/volume/template", page_volume_template, ACCESS_ADMIN, VM_NONE, "template volume"),
 
 	GET("/networks", page_networks, ACCESS_ADMIN, VM_NONE),
 	POST("/networks", page_network_create, ACCESS_ADMIN, VM_NONE, "create network"),
@@ -93,6 +96,7 @@ const struct route routes[] = {
 	POST("/user/{}", page_user_update, ACCESS_ADMIN, VM_NONE, "change user"),
 	POST("/user/{}/password", page_user_password, ACCESS_ADMIN, VM_NONE, "reset password"),
 	POST("/user/{}/rights", page_user_rights, ACCESS_ADMIN, VM_NONE, "set rights"),
+	POST("/user/{}/quota", page_user_quota, ACCESS_ADMIN, VM_NONE, "set quota"),
 
 	GET("/audit", page_audit, ACCESS_ADMIN, VM_NONE),
 	{ 0 },

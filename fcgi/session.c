@@ -50,7 +50,7 @@ int session_find(sqlite3 *db, const char *id, time_t now, bool active, struct se
 	sha256_hex(id, s.id_hash);
 	st = db_query(db,
 		      "SELECT s.csrf, s.created, s.last_active, s.user_id, u.name, u.role, "
-		      "u.disabled, u.initial, s.flash FROM sessions s LEFT JOIN users u "
+		      "u.disabled, u.initial, s.flash, u.may_create FROM sessions s LEFT JOIN users u "
 		      "ON u.id = s.user_id WHERE s.id_hash = ?",
 		      "s", s.id_hash);
 	if (!st)
@@ -72,6 +72,7 @@ int session_find(sqlite3 *db, const char *id, time_t now, bool active, struct se
 	s.initial_password = sqlite3_column_int(st, 7);
 	if (sqlite3_column_type(st, 8) == SQLITE_TEXT)
 		s.flash = strdup((const char *)sqlite3_column_text(st, 8));
+	s.may_create = sqlite3_column_int(st, 9);
 	sqlite3_finalize(st);
 	if (now - last > SESSION_IDLE_SECONDS || now - created > SESSION_MAX_SECONDS || disabled) {
 		session_end(db, &s);
@@ -108,7 +109,7 @@ int session_create(sqlite3 *db, int64_t user_id, const char *address, time_t now
 			    "ORDER BY created DESC LIMIT -1 OFFSET ?)", "i",
 			(int64_t)SESSION_ANONYMOUS_MAX);
 	if (user_id) {
-		sqlite3_stmt *st = db_query(db, "SELECT name, role, initial FROM users WHERE id = ?",
+		sqlite3_stmt *st = db_query(db, "SELECT name, role, initial, may_create FROM users WHERE id = ?",
 					    "i", user_id);
 
 		if (!st)
@@ -120,6 +121,7 @@ int session_create(sqlite3 *db, int64_t user_id, const char *address, time_t now
 		snprintf(s.user, sizeof(s.user), "%s", (const char *)sqlite3_column_text(st, 0));
 		s.admin = !strcmp((const char *)sqlite3_column_text(st, 1), "admin");
 		s.initial_password = sqlite3_column_int(st, 2);
+		s.may_create = sqlite3_column_int(st, 3);
 		sqlite3_finalize(st);
 	}
 	r = db_exec(db,

@@ -28,6 +28,7 @@ struct session {
 	int64_t user_id; /* 0: not logged in */
 	char user[USER_NAME_MAX + 1];
 	bool admin;
+	bool may_create;       /* may make VMs of their own, under their quotas */
 	bool initial_password; /* must change the setup's password */
 	char *flash;     /* owned; NULL when none */
 };

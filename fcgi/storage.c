@@ -46,6 +46,8 @@ json_object *all_volumes(struct request *r)
 				json_object_object_add(o, "path", json_object_new_string(path));
 				json_object_object_add(o, "format", json_object_new_string(format));
 				json_object_object_add(o, "label", json_object_new_string(label));
+				json_object_object_add(o, "capacity",
+						       json_object_get(json_object_object_get(v, "capacity")));
 				json_object_object_add(o, "backing",
 						       json_object_get(json_object_object_get(v, "backing")));
 				json_object_object_add(o, "vms",

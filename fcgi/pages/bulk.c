@@ -109,8 +109,7 @@ static bool bulk_one(struct request *r, const struct bulk_action *a, const char 
 	json_object_put(res);
 	if (a->remove) {
 		/* a VM defined again with this uuid gets no old rights or tags */
-		db_exec(r->db, "DELETE FROM rights WHERE vm_uuid = ?", "s", uuid_copy);
-		tags_forget(r->db, uuid_copy);
+		vm_forget(r->db, uuid_copy);
 	}
 	add_result(results, name, true, a->done);
 	audit_log(r, a->action, name, "ok");

@@ -1,8 +1,12 @@
 /*
- * Create instance (admin): a flavor's size, the disk as a new empty
- * volume or a qcow2 overlay of a volume, a network, a kernel, initrd and
- * command line from volumes, and "start after creating". What a failed
- * step made is removed again: nothing is left half made.
+ * Create instance: a flavor's size, the disk as a new empty volume or a
+ * qcow2 overlay of a volume, a network, a kernel, initrd and command line
+ * from volumes, and "start after creating". What a failed step made is
+ * removed again: nothing is left half made.
+ *
+ * An admin builds on any volume. A user an admin let make VMs builds
+ * only on the volumes marked as templates, within their quotas, and owns
+ * (and has every right on) what they make.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,7 @@
 #include "fcgi/db.h"
 #include "fcgi/domxml.h"
 #include "fcgi/pages.h"
+#include "fcgi/quota.h"
 #include "fcgi/response.h"
 #include "fcgi/storage.h"
 #include "fcgi/vmlist.h"
@@ -20,19 +25,91 @@
 
 #define CMDLINE_MAX 1024
 
+/* The volumes a user may build on: every one for an admin, else the templates. */
+static json_object *buildable_volumes(struct request *r)
+{
+	json_object *all = all_volumes(r), *out;
+
+	if (r->session.admin)
+		return all;
+	out = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *v = json_object_array_get_idx(all, i);
+		const char *pool = "", *name = "";
+
+		json_get_string(v, "pool", &pool);
+		json_get_string(v, "name", &name);
+		if (volume_is_template(r->db, pool, name))
+			json_object_array_add(out, json_object_get(v));
+	}
+	json_object_put(all);
+	return out;
+}
+
+/* For a user under quotas: {vms, vcpus, memory_mib, disk_gib} each {used, limit}. */
+static json_object *quota_context(struct request *r)
+{
+	struct quota q;
+	struct quota_use u;
+	json_object *o;
+	char err[256];
+
+	if (r->session.admin || quota_get(r->db, r->session.user_id, &q) < 0 ||
+	    quota_usage(r, r->session.user_id, NULL, &u, err, sizeof(err)) < 0)
+		return NULL;
+	o = json_object_new_array();
+	{
+		const char *what[] = { "VMs", "vCPUs", "Memory (MiB)", "Disk (GiB)" };
+		int64_t used[] = { u.vms, u.vcpus, u.memory_mib, (u.disk_bytes + (1 << 30) - 1) >> 30 };
+		int64_t limit[] = { q.vms, q.vcpus, q.memory_mib, q.disk_gib };
+
+		for (int i = 0; i < 4; i++) {
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "what", json_object_new_string(what[i]));
+			json_object_object_add(e, "used", json_object_new_int64(used[i]));
+			json_object_object_add(e, "limited", json_object_new_boolean(limit[i] >= 0));
+			if (limit[i] >= 0)
+				json_object_object_add(e, "limit", json_object_new_int64(limit[i]));
+			json_object_array_add(o, e);
+		}
+	}
+	return o;
+}
+
 int page_create_form(struct request *r)
 {
-	json_object *ctx = json_object_new_object();
+	json_object *ctx = json_object_new_object(), *quota = quota_context(r);
 
+	if (quota) {
+		json_object_object_add(ctx, "quota", quota);
+		json_object_object_add(ctx, "has_quota", json_object_new_boolean(1));
+	}
 	json_object_object_add(ctx, "flavors", flavors_list(r->db));
-	json_object_object_add(ctx, "volumes", all_volumes(r));
+	json_object_object_add(ctx, "volumes", buildable_volumes(r));
 	json_object_object_add(ctx, "pools", started_names(r, "pool.list", "pools"));
 	json_object_object_add(ctx, "networks", started_names(r, "net.list", "networks"));
 	json_object_object_add(ctx, "nav_create", json_object_new_boolean(1));
 	return respond_page(r, "create", "Create instance", ctx);
 }
 
+static int create_vm(struct request *r);
+
 int page_create(struct request *r)
+{
+	int lock, ret;
+
+	if (r->session.admin)
+		return create_vm(r);
+	lock = quota_lock(r->app, r->session.user_id);
+	if (lock < 0)
+		return respond_error(r, 500, "The portal's quota lock failed.");
+	ret = create_vm(r);
+	quota_unlock(lock);
+	return ret;
+}
+
+static int create_vm(struct request *r)
 {
 	const char *name = params_get(&r->form, "name"), *pool = params_get(&r->form, "pool");
 	const char *base = params_get(&r->form, "base"), *network = params_get(&r->form, "network");
@@ -74,8 +151,8 @@ int page_create(struct request *r)
 	disk_gib = sqlite3_column_int64(st, 2);
 	sqlite3_finalize(st);
 
-	/* only volumes and pools vmmd lists: never a path from the form */
-	volumes = all_volumes(r);
+	/* only volumes and pools vmmd lists (for a user, only templates): never a path from the form */
+	volumes = buildable_volumes(r);
 	kernel = chosen_volume(volumes, params_get(&r->form, "kernel"));
 	if (!kernel) {
 		json_object_put(volumes);
@@ -101,6 +178,20 @@ int page_create(struct request *r)
 	}
 	if (network && !*network)
 		network = NULL;
+	{
+		int64_t base_size = 0, disk_bytes = disk_gib << 30;
+
+		/* a base larger than the flavor's disk stays as it is */
+		if (disk && json_get_int64(disk, "capacity", &base_size) && base_size > disk_bytes)
+			disk_bytes = base_size;
+		if (!r->session.admin &&
+		    quota_check(r, r->session.user_id, NULL,
+				&(struct quota_use){ 1, vcpus, memory, disk_bytes }, err, sizeof(err)) < 0) {
+			json_object_put(volumes);
+			audit_log(r, "create", name, "refused: quota");
+			return respond_redirect_error(r, "/create", "%s", err);
+		}
+	}
 
 	/* the disk: NAME.qcow2 in the pool, empty or on the base image */
 	snprintf(disk_name, sizeof(disk_name), "%s.qcow2", name);
@@ -163,6 +254,12 @@ int page_create(struct request *r)
 		vol_call(r, "vol.delete", pool, disk_name, NULL, ignored, sizeof(ignored));
 		audit_log(r, "create", name, err);
 		return respond_redirect_error(r, "/create", "%s", err);
+	}
+	{
+		const char *uuid = NULL;
+
+		json_get_string(res, "uuid", &uuid);
+		quota_give_vm(r, uuid);
 	}
 	json_object_put(res);
 	audit_log(r, "create", name, "ok");

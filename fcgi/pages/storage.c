@@ -26,6 +26,7 @@
 #include "fcgi/db.h"
 #include "fcgi/format.h"
 #include "fcgi/pages.h"
+#include "fcgi/quota.h"
 #include "fcgi/response.h"
 #include "fcgi/vmlist.h"
 #include "fcgi/vmmd.h"
@@ -153,7 +154,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x ? x : "", y ? y : "");
 }
 
-static void decorate_volumes(json_object *vols)
+static void decorate_volumes(struct request *r, json_object *vols)
 {
 	json_object_array_sort(vols, by_name);
 	for (size_t i = 0; i < json_object_array_length(vols); i++) {
@@ -164,6 +165,8 @@ static void decorate_volumes(json_object *vols)
 		json_object_object_get_ex(v, "vms", &vms);
 		json_object_object_add(v, "in_use",
 				       json_object_new_boolean(vms && json_object_array_length(vms) > 0));
+		json_object_object_add(v, "template", json_object_new_boolean(volume_is_template(
+			r->db, r->args[0], json_object_get_string(json_object_object_get(v, "name")))));
 	}
 }
 
@@ -188,7 +191,7 @@ int page_pool(struct request *r)
 		json_object_object_add(p, "pool", json_object_new_string(r->args[0]));
 		if (vmmd_call(r->vmmd, "vol.list", p, &res, code, sizeof(code), err, sizeof(err)) == 0 &&
 		    json_object_object_get_ex(res, "volumes", &vols)) {
-			decorate_volumes(vols);
+			decorate_volumes(r, vols);
 			json_object_object_add(ctx, "volumes", json_object_get(vols));
 			json_object_object_add(ctx, "has_volumes", json_object_new_boolean(1));
 		} else {
@@ -430,5 +433,33 @@ int page_volume_delete(struct request *r)
 	label(object, sizeof(object), r, name);
 	if (pool_call(r, "delete volume", "vol.delete", volume_params(r, name), object) < 0)
 		return -1;
+	/* a volume made later under this name is no template until marked */
+	volume_template_set(r->db, r->args[0], name, false);
 	return back_to_pool(r, "The volume %s was deleted.", name);
+}
+
+/* Mark a volume as a template users may build VMs on, or unmark it. */
+int page_volume_template(struct request *r)
+{
+	const char *name;
+	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2], code[64], err[512];
+	json_object *res = NULL;
+	bool enable;
+
+	if (pool_name_refused(r) || !(name = chosen_volume_name(r)))
+		return -1;
+	if (params_bool(&r->form, "enable", &enable) < 0)
+		return refuse_to_pool(r, "A volume is a template or not.");
+	label(object, sizeof(object), r, name);
+	/* only a volume vmmd has in this pool */
+	if (vmmd_call(r->vmmd, "vol.info", volume_params(r, name), &res, code, sizeof(code), err,
+		      sizeof(err)) < 0) {
+		audit_log(r, "template volume", object, err);
+		return refuse_to_pool(r, err);
+	}
+	json_object_put(res);
+	if (volume_template_set(r->db, r->args[0], name, enable) < 0)
+		return respond_error(r, 500, "The portal's database failed.");
+	audit_log(r, "template volume", object, enable ? "ok: on" : "ok: off");
+	return back_to_pool(r, "%s is %s a template users may build VMs on.", name, enable ? "now" : "no longer");
 }

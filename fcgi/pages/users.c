@@ -9,6 +9,7 @@
 #include "fcgi/audit.h"
 #include "fcgi/db.h"
 #include "fcgi/pages.h"
+#include "fcgi/quota.h"
 #include "fcgi/password.h"
 #include "fcgi/response.h"
 #include "fcgi/rights.h"
@@ -100,6 +101,45 @@ static int find_user(struct request *r, int64_t *id, bool *admin, bool *disabled
 	return 0;
 }
 
+/* What the quota card shows: may_create, and each quota with its limit (or none) and use. */
+static json_object *quota_page_context(struct request *r, int64_t id)
+{
+	static const char *const field[] = { "vms", "vcpus", "memory", "disk" };
+	static const char *const what[] = { "VMs", "vCPUs", "Memory (MiB)", "Disk (GiB)" };
+	json_object *o = json_object_new_object(), *list = json_object_new_array();
+	struct quota q = { -1, -1, -1, -1 };
+	struct quota_use u = { 0 };
+	sqlite3_stmt *st;
+	char err[256];
+	bool have_use;
+
+	quota_get(r->db, id, &q);
+	have_use = quota_usage(r, id, NULL, &u, err, sizeof(err)) == 0;
+	st = db_query(r->db, "SELECT may_create FROM users WHERE id = ?", "i", id);
+	json_object_object_add(o, "may_create",
+			       json_object_new_boolean(st && sqlite3_step(st) == SQLITE_ROW &&
+						       sqlite3_column_int(st, 0)));
+	sqlite3_finalize(st);
+	{
+		int64_t limit[] = { q.vms, q.vcpus, q.memory_mib, q.disk_gib };
+		int64_t used[] = { u.vms, u.vcpus, u.memory_mib, (u.disk_bytes + (1 << 30) - 1) >> 30 };
+
+		for (int i = 0; i < 4; i++) {
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "field", json_object_new_string(field[i]));
+			json_object_object_add(e, "what", json_object_new_string(what[i]));
+			if (limit[i] >= 0)
+				json_object_object_add(e, "limit", json_object_new_int64(limit[i]));
+			if (have_use)
+				json_object_object_add(e, "used", json_object_new_int64(used[i]));
+			json_object_array_add(list, e);
+		}
+	}
+	json_object_object_add(o, "limits", list);
+	return o;
+}
+
 int page_user(struct request *r)
 {
 	json_object *ctx, *list = NULL, *domains, *vms, *user;
@@ -151,6 +191,7 @@ int page_user(struct request *r)
 		}
 	}
 	json_object_object_add(ctx, "vms", vms);
+	json_object_object_add(ctx, "quota", quota_page_context(r, id));
 	json_object_object_add(ctx, "min_len", json_object_new_int(PASSWORD_MIN_LEN));
 	json_object_object_add(ctx, "nav_users", json_object_new_boolean(1));
 	json_object_put(list);
@@ -180,6 +221,42 @@ int page_user_update(struct request *r)
 		session_end_user(r->db, id, NULL);
 	audit_log(r, "change user", r->args[0], "ok");
 	return respond_redirect(r, back, "The user %s was changed.", r->args[0]);
+}
+
+/*
+ * Self-service: may_create (a checkbox) and the four quotas, each a number
+ * or empty (no limit). Lowering a quota below what is used takes nothing
+ * away; it only stops growth.
+ */
+int page_user_quota(struct request *r)
+{
+	static const char *const field[] = { "vms", "vcpus", "memory", "disk" };
+	static const long long max[] = { 100000, 100000, 1LL << 40, 1LL << 30 };
+	char back[USER_NAME_MAX + 8];
+	const char *text[4];
+	bool admin, disabled, may_create;
+	long long v;
+	int64_t id;
+
+	if (find_user(r, &id, &admin, &disabled) < 0)
+		return -1;
+	snprintf(back, sizeof(back), "/user/%s", r->args[0]);
+	if (params_bool(&r->form, "may_create", &may_create) < 0)
+		return respond_redirect_error(r, back, "Making VMs is allowed or not.");
+	for (int i = 0; i < 4; i++) {
+		/* checked as a number, stored from its one spelling (the column makes it an integer) */
+		text[i] = params_get(&r->form, field[i]);
+		if (text[i] && !*text[i])
+			text[i] = NULL;
+		if (text[i] && params_int(&r->form, field[i], 0, max[i], &v) < 0)
+			return respond_redirect_error(r, back, "A quota is a whole number from 0 up, or empty for no limit.");
+	}
+	if (db_exec(r->db, "UPDATE users SET may_create = ?, quota_vms = ?, quota_vcpus = ?, "
+			   "quota_memory_mib = ?, quota_disk_gib = ? WHERE id = ?", "issssi",
+		    (int64_t)may_create, text[0], text[1], text[2], text[3], id) < 0)
+		return respond_error(r, 500, "The portal's database failed.");
+	audit_log(r, "set quota", r->args[0], "ok");
+	return respond_redirect(r, back, "The quotas of %s were saved.", r->args[0]);
 }
 
 int page_user_password(struct request *r)

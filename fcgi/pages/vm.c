@@ -7,6 +7,7 @@
 #include "fcgi/audit.h"
 #include "fcgi/domxml.h"
 #include "fcgi/pages.h"
+#include "fcgi/quota.h"
 #include "fcgi/response.h"
 #include "fcgi/tags.h"
 #include "fcgi/storage.h"
@@ -25,6 +26,10 @@ int page_vm(struct request *r)
 	    !strcmp(json_object_get_string(json_object_object_get(r->vm, "reason")), "unknown"))
 		json_object_object_del(r->vm, "reason"); /* never ran since vmmd knows it */
 	json_object_object_add(ctx, "vm", json_object_get(r->vm));
+	/* what page_vm_clone lets through */
+	json_object_object_add(ctx, "may_clone", json_object_new_boolean(
+		r->session.admin ||
+		(r->session.may_create && vm_owner(r->db, r->vm_uuid) == r->session.user_id)));
 	{
 		json_object *tags = tags_of(r->db, r->vm_uuid);
 		struct buf joined = BUF_INIT(1024);

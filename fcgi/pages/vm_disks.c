@@ -6,6 +6,7 @@
 #include "fcgi/audit.h"
 #include "fcgi/domxml.h"
 #include "fcgi/pages.h"
+#include "fcgi/quota.h"
 #include "fcgi/response.h"
 #include "fcgi/storage.h"
 #include "fcgi/vmlist.h"
@@ -67,7 +68,10 @@ int page_vm_disk_attach(struct request *r)
 {
 	char back[VM_NAME_MAX + 16], err[512], code[64], target[8];
 	json_object *volumes, *vol, *disks, *params, *res = NULL;
+	struct quota_use use;
+	int64_t owner;
 	bool readonly;
+	int lock, ret;
 
 	snprintf(back, sizeof(back), "/instance/%s", r->args[0]);
 	if (params_bool(&r->form, "readonly", &readonly) < 0)
@@ -93,6 +97,24 @@ int page_vm_disk_attach(struct request *r)
 		return respond_redirect_error(r, back, "%s has no free disk slot (vda to vdz).", r->args[0]);
 	}
 	json_object_put(disks);
+	/* a disk more on a VM a user owns: within the owner's disk quota */
+	lock = quota_lock_vm(r, &owner, &use, err, sizeof(err));
+	if (lock == QUOTA_FAILED) {
+		json_object_put(volumes);
+		return respond_redirect_error(r, back, "%s", err);
+	}
+	if (lock >= 0) {
+		int64_t capacity = 0;
+
+		json_get_int64(vol, "capacity", &capacity);
+		use.disk_bytes += capacity;
+		if (quota_check(r, owner, r->vm_uuid, &use, err, sizeof(err)) < 0) {
+			quota_unlock(lock);
+			json_object_put(volumes);
+			audit_log(r, "attach disk", r->args[0], "refused: quota");
+			return respond_redirect_error(r, back, "%s", err);
+		}
+	}
 	params = json_object_new_object();
 	json_object_object_add(params, "name", json_object_new_string(r->args[0]));
 	json_object_object_add(params, "file", json_object_get(json_object_object_get(vol, "path")));
@@ -100,8 +122,10 @@ int page_vm_disk_attach(struct request *r)
 	json_object_object_add(params, "target", json_object_new_string(target));
 	json_object_object_add(params, "readonly", json_object_new_boolean(readonly));
 	json_object_put(volumes);
-	if (vmmd_call(r->vmmd, "domain.attach_disk", params, &res, code, sizeof(code), err,
-		      sizeof(err)) < 0) {
+	ret = vmmd_call(r->vmmd, "domain.attach_disk", params, &res, code, sizeof(code), err,
+			sizeof(err));
+	quota_unlock(lock);
+	if (ret < 0) {
 		audit_log(r, "attach disk", r->args[0], err);
 		return respond_redirect_error(r, back, "%s", err);
 	}
@@ -141,6 +165,9 @@ int page_vm_disk_resize(struct request *r)
 	json_object *disks, *volumes, *vol = NULL, *extra;
 	long long gib;
 	const char *pool = "", *name = "";
+	struct quota_use use;
+	int64_t owner, capacity = 0;
+	int lock, ret;
 
 	snprintf(back, sizeof(back), "/instance/%s", r->args[0]);
 	if (!target || params_int(&r->form, "size", 1, DISK_GIB_MAX, &gib) < 0)
@@ -161,9 +188,29 @@ int page_vm_disk_resize(struct request *r)
 	}
 	json_get_string(vol, "pool", &pool);
 	json_get_string(vol, "name", &name);
+	json_get_int64(vol, "capacity", &capacity);
+	/* a disk of a VM a user owns grows within the owner's disk quota */
+	lock = quota_lock_vm(r, &owner, &use, err, sizeof(err));
+	if (lock == QUOTA_FAILED) {
+		json_object_put(disks);
+		json_object_put(volumes);
+		return respond_redirect_error(r, back, "%s", err);
+	}
+	if (lock >= 0 && ((int64_t)gib << 30) > capacity) {
+		use.disk_bytes += ((int64_t)gib << 30) - capacity;
+		if (quota_check(r, owner, r->vm_uuid, &use, err, sizeof(err)) < 0) {
+			quota_unlock(lock);
+			json_object_put(disks);
+			json_object_put(volumes);
+			audit_log(r, "resize disk", r->args[0], "refused: quota");
+			return respond_redirect_error(r, back, "%s", err);
+		}
+	}
 	extra = json_object_new_object();
 	json_object_object_add(extra, "capacity", json_object_new_int64((int64_t)gib << 30));
-	if (vol_call(r, "vol.resize", pool, name, extra, err, sizeof(err)) < 0) {
+	ret = vol_call(r, "vol.resize", pool, name, extra, err, sizeof(err));
+	quota_unlock(lock);
+	if (ret < 0) {
 		json_object_put(disks);
 		json_object_put(volumes);
 		audit_log(r, "resize disk", r->args[0], err);

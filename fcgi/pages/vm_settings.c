@@ -9,6 +9,7 @@
 #include "fcgi/db.h"
 #include "fcgi/domxml.h"
 #include "fcgi/pages.h"
+#include "fcgi/quota.h"
 #include "fcgi/response.h"
 #include "fcgi/tags.h"
 #include "fcgi/vmlist.h"
@@ -48,7 +49,10 @@ int page_vm_settings(struct request *r)
 	const char *title, *description;
 	json_object *xml = NULL, *xmlstr, *params;
 	char back[VM_NAME_MAX + 16], code[64], err[512];
+	struct quota_use use;
+	int64_t owner;
 	char *changed;
+	int lock, ret;
 
 	back_to(r, back, sizeof(back));
 	if (params_int(&r->form, "vcpus", 1, VCPUS_MAX, &vcpus) < 0)
@@ -60,23 +64,40 @@ int page_vm_settings(struct request *r)
 		return respond_redirect_error(r, back, "A title is one line of at most %d bytes.", TITLE_MAX);
 	if (params_text(&r->form, "description", DESCRIPTION_MAX, true, &description) < 0)
 		return respond_redirect_error(r, back, "A description has at most %d bytes.", DESCRIPTION_MAX);
+	/* a VM a user owns grows only within the owner's quotas */
+	lock = quota_lock_vm(r, &owner, &use, err, sizeof(err));
+	if (lock == QUOTA_FAILED)
+		return respond_redirect_error(r, back, "%s", err);
+	if (lock >= 0) {
+		use.vcpus = vcpus;
+		use.memory_mib = memory;
+		if (quota_check(r, owner, r->vm_uuid, &use, err, sizeof(err)) < 0) {
+			quota_unlock(lock);
+			audit_log(r, "settings", r->args[0], "refused: quota");
+			return respond_redirect_error(r, back, "%s", err);
+		}
+	}
 	if (vmmd_call_vm(r->vmmd, "domain.dumpxml", r->args[0], &xml, code, sizeof(code), err,
 			 sizeof(err)) < 0 ||
 	    !json_object_object_get_ex(xml, "xml", &xmlstr)) {
 		json_object_put(xml);
+		quota_unlock(lock);
 		return respond_redirect_error(r, back, "%s", err);
 	}
 	if (domxml_apply(json_object_get_string(xmlstr),
 			 &(struct vm_settings){ vcpus, memory, title, description }, &changed, err,
 			 sizeof(err)) < 0) {
 		json_object_put(xml);
+		quota_unlock(lock);
 		return respond_redirect_error(r, back, "%s", err);
 	}
 	json_object_put(xml);
 	params = json_object_new_object();
 	json_object_object_add(params, "xml", json_object_new_string(changed));
 	free(changed);
-	if (vmmd_change(r, "settings", "domain.define", params, back) < 0)
+	ret = vmmd_change(r, "settings", "domain.define", params, back);
+	quota_unlock(lock);
+	if (ret < 0)
 		return -1;
 	return respond_redirect(r, back, "The settings of %s were saved%s.", r->args[0],
 				json_object_get_string(json_object_object_get(r->vm, "state")) &&
@@ -150,12 +171,18 @@ int page_vm_xml(struct request *r)
 	return respond_redirect(r, back, "The definition of %s was saved.", r->args[0]);
 }
 
+/*
+ * An admin clones any VM; a user allowed to make VMs clones the VMs they
+ * own, and the clone, theirs too, counts as a VM as large as its source.
+ */
 int page_vm_clone(struct request *r)
 {
 	const char *new_name = params_get(&r->form, "new_name");
 	const char *disks = params_get(&r->form, "disks");
-	char back[VM_NAME_MAX + 16], to[VM_NAME_MAX + 16];
-	json_object *params;
+	char back[VM_NAME_MAX + 16], to[VM_NAME_MAX + 16], err[512], code[64];
+	json_object *params, *res = NULL;
+	struct quota_use use;
+	int lock = QUOTA_NONE;
 
 	back_to(r, back, sizeof(back));
 	if (!new_name || !vm_name_valid(new_name))
@@ -164,14 +191,53 @@ int page_vm_clone(struct request *r)
 	/* disks=copy (the default) or disks=overlay */
 	if (disks && strcmp(disks, "copy") && strcmp(disks, "overlay"))
 		return respond_redirect_error(r, back, "The disks are copied or made overlays.");
+	if (!r->session.admin) {
+		int64_t owner = vm_owner(r->db, r->vm_uuid);
+
+		if (owner != r->session.user_id) {
+			audit_log(r, "clone", r->args[0], "refused: not the owner");
+			return respond_redirect_error(r, back, "You may clone only the VMs you made.");
+		}
+		lock = quota_lock(r->app, owner);
+		if (lock < 0)
+			return respond_error(r, 500, "The portal's quota lock failed.");
+		if (quota_vm_use(r, owner, r->vm_uuid, &use, err, sizeof(err)) < 0 ||
+		    quota_check(r, owner, NULL, &use, err, sizeof(err)) < 0) {
+			quota_unlock(lock);
+			audit_log(r, "clone", r->args[0], "refused: quota");
+			return respond_redirect_error(r, back, "%s", err);
+		}
+	}
 	params = vmmd_name_params(r->args[0]);
 	json_object_object_add(params, "new_name", json_object_new_string(new_name));
 	json_object_object_add(params, "overlay",
 			       json_object_new_boolean(disks && !strcmp(disks, "overlay")));
-	if (vmmd_change(r, "clone", "domain.clone", params, back) < 0)
-		return -1;
+	if (vmmd_call(r->vmmd, "domain.clone", params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
+		quota_unlock(lock);
+		audit_log(r, "clone", r->args[0], err);
+		return respond_redirect_error(r, back, "%s", err);
+	}
+	json_object_put(res);
+	res = NULL;
+	if (!r->session.admin &&
+	    vmmd_call_vm(r->vmmd, "domain.info", new_name, &res, code, sizeof(code), err, sizeof(err)) == 0) {
+		const char *uuid = NULL;
+
+		json_get_string(res, "uuid", &uuid);
+		quota_give_vm(r, uuid);
+	}
+	json_object_put(res);
+	quota_unlock(lock);
+	audit_log(r, "clone", r->args[0], "ok");
 	snprintf(to, sizeof(to), "/instance/%s", new_name);
 	return respond_redirect(r, to, "%s is a clone of %s.", new_name, r->args[0]);
+}
+
+void vm_forget(sqlite3 *db, const char *uuid)
+{
+	db_exec(db, "DELETE FROM rights WHERE vm_uuid = ?", "s", uuid);
+	tags_forget(db, uuid);
+	vm_owner_forget(db, uuid);
 }
 
 int page_vm_delete(struct request *r)
@@ -196,8 +262,7 @@ int page_vm_delete(struct request *r)
 	if (vmmd_change(r, "delete", "domain.undefine", params, back) < 0)
 		return -1;
 	/* a VM defined again from saved XML with this uuid gets no old rights or tags */
-	db_exec(r->db, "DELETE FROM rights WHERE vm_uuid = ?", "s", r->vm_uuid);
-	tags_forget(r->db, r->vm_uuid);
+	vm_forget(r->db, r->vm_uuid);
 	return respond_redirect(r, "/instances", "%s was deleted%s.", r->args[0],
 				storage ? " with its disks" : "");
 }

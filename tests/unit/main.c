@@ -16,6 +16,7 @@
 static const struct unit_test *const suites[] = {
 	serial_tests, i8042_tests, rtc_tests, pm_tests, aml_tests, acpi_tests, bus_tests,
 	virtq_tests, mem_tests, template_tests, params_tests, router_tests, handshake_tests, image_tests,
+	quota_tests,
 };
 
 int main(int argc, char **argv)

@@ -115,6 +115,11 @@ static void test_route_table_rules(int *failed)
 		if (admins_alone(rt->pattern) && rt->access != ACCESS_ADMIN)
 			fprintf(stderr, "    %s %s: the host's shared things are for admins alone\n",
 				rt->method, rt->pattern), *failed = 1;
+		/* self-service is making VMs and cloning one's own, nothing more */
+		if (rt->access == ACCESS_CREATE && strcmp(rt->pattern, "/create") &&
+		    strcmp(rt->pattern, "/instance/{}/clone"))
+			fprintf(stderr, "    %s %s: open to users who may make VMs\n", rt->method,
+				rt->pattern), *failed = 1;
 		if (!rt->handler || rt->pattern[0] != '/')
 			fprintf(stderr, "    %s %s: no handler or not a path\n", rt->method, rt->pattern), *failed = 1;
 		for (const struct route *o = routes; o != rt; o++)

@@ -41,6 +41,7 @@ extern const struct unit_test template_tests[];
 extern const struct unit_test image_tests[];
 extern const struct unit_test params_tests[];
 extern const struct unit_test router_tests[];
+extern const struct unit_test quota_tests[];
 extern const struct unit_test handshake_tests[];
 
 #endif

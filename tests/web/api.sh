@@ -4,31 +4,6 @@
 # not authenticate it; expired and revoked tokens and disabled users'
 # tokens open nothing; a token is never written to a log.
 
-# make_token JAR NAME [DAYS]: a token made on JAR's tokens page; its text on stdout.
-make_token() {
-	local jar=$1 name=$2 days=${3:-} status
-	JAR=$jar web /account/tokens >/dev/null
-	status=$(JAR=$jar post /account/tokens "name=$name" "days=$days")
-	[ "$status" = 200 ] || fail "making the token $name answered $status"
-	grep -o 'id="new-token-value">wkt_[0-9a-f]*' body.html | sed 's/.*>//'
-}
-
-# api TOKEN METHOD PATH [FIELD=VALUE...]: the answer's body in body.html; prints the status.
-api() {
-	local token=$1 method=$2 path=$3 args=() f
-	shift 3
-	for f in "$@"; do args+=(--data-urlencode "$f"); done
-	if [ "$method" = POST ]; then
-		curl -sk -o body.html -D headers.txt -w '%{http_code}' -H "Authorization: Bearer $token" \
-			--resolve "$HOSTPORT:127.0.0.1" -X POST "${args[@]}" "$URL/api$path"
-	else
-		curl -sk -o body.html -D headers.txt -w '%{http_code}' -H "Authorization: Bearer $token" \
-			--resolve "$HOSTPORT:127.0.0.1" "$URL/api$path"
-	fi
-}
-
-json() { python3 -c "import json,sys; d=json.load(open('body.html')); print(eval(sys.argv[1]))" "$1"; }
-
 setup_api() {
 	mkdir -p pools
 	VMMD_ARGS="--pool-root $PWD/pools" start_portal

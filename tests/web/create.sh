@@ -1,20 +1,6 @@
 # Create instance from a flavor, with its disk made in a pool, and the
 # flavors an admin keeps.
 
-# a started pool p in the test's folder, with the test guest as a kernel volume
-setup_pool() {
-	mkdir -p pool
-	cp "$TESTGUEST" pool/guest.bzImage
-	printf "<pool type='dir'><name>p</name><target><path>%s</path></target></pool>" "$PWD/pool" >p.xml
-	ctl pool-define p.xml >/dev/null
-	ctl pool-start p >/dev/null
-}
-
-flavor_id() { # NAME: the id the create page offers for it
-	web /create >/dev/null
-	sed -n "s/.*<option value=\"\([0-9]*\)\">$1: .*/\1/p" body.html | head -n1
-}
-
 test_create_from_a_flavor_makes_the_disk_and_the_definition() {
 	start_portal
 	setup_pool

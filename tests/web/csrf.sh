@@ -106,9 +106,10 @@ test_every_state_changing_route_needs_the_token_and_our_origin() {
 	state() {
 		ctl list --all; ctl dumpxml vm-a; ctl net-list --all; ctl net-info lan; ctl pool-list --all
 		ls -l pools/p
-		sqlite3 portal/portal.db 'SELECT name, role, disabled, password FROM users;
+		sqlite3 portal/portal.db 'SELECT name, role, disabled, password, may_create, quota_vms,
+			quota_vcpus, quota_memory_mib, quota_disk_gib FROM users;
 			SELECT * FROM rights; SELECT * FROM flavors; SELECT * FROM vm_tags;
-			SELECT id, name FROM api_tokens'
+			SELECT id, name FROM api_tokens; SELECT * FROM vm_owners; SELECT * FROM template_volumes'
 	}
 	local before method pattern who changes need path token args status n=0
 	before=$(state)
@@ -127,7 +128,8 @@ test_every_state_changing_route_needs_the_token_and_our_origin() {
 			--data-urlencode action=delete --data-urlencode role=admin --data-urlencode password=stolen-password-1
 			--data-urlencode tags=stolen --data-urlencode vcpus=2 --data-urlencode memory=64
 			--data-urlencode mode=isolated --data-urlencode address=10.99.0.1/24 --data-urlencode "path=$PWD/pools/x"
-			--data-urlencode format=raw --data-urlencode size=2 --data-urlencode unit=MiB --data-urlencode new_name=stolen)
+			--data-urlencode format=raw --data-urlencode size=2 --data-urlencode unit=MiB --data-urlencode new_name=stolen
+			--data-urlencode enable=on --data-urlencode may_create=on --data-urlencode vms=9 --data-urlencode disk=3)
 		status=$(web -H "Origin: $URL" "${args[@]}" "$path")
 		[ "$status" = 403 ] || fail "POST $path without the token answered $status"
 		status=$(web -H "Origin: https://evil.example" --data-urlencode "csrf=$token" "${args[@]}" "$path")

@@ -228,3 +228,42 @@ need_browser() {
 	fi
 	cp "$SRCDIR"/tests/browser/*.mjs "$dir/"
 }
+
+# a started pool p in the test's folder, with the test guest as a kernel volume
+setup_pool() {
+	mkdir -p pool
+	cp "$TESTGUEST" pool/guest.bzImage
+	printf "<pool type='dir'><name>p</name><target><path>%s</path></target></pool>" "$PWD/pool" >p.xml
+	ctl pool-define p.xml >/dev/null
+	ctl pool-start p >/dev/null
+}
+
+flavor_id() { # NAME: the id the create page offers for it
+	web /create >/dev/null
+	sed -n "s/.*<option value=\"\([0-9]*\)\">$1: .*/\1/p" body.html | head -n1
+}
+
+# make_token JAR NAME [DAYS]: a token made on JAR's tokens page; its text on stdout.
+make_token() {
+	local jar=$1 name=$2 days=${3:-} status
+	JAR=$jar web /account/tokens >/dev/null
+	status=$(JAR=$jar post /account/tokens "name=$name" "days=$days")
+	[ "$status" = 200 ] || fail "making the token $name answered $status"
+	grep -o 'id="new-token-value">wkt_[0-9a-f]*' body.html | sed 's/.*>//'
+}
+
+# api TOKEN METHOD PATH [FIELD=VALUE...]: the answer's body in body.html; prints the status.
+api() {
+	local token=$1 method=$2 path=$3 args=() f
+	shift 3
+	for f in "$@"; do args+=(--data-urlencode "$f"); done
+	if [ "$method" = POST ]; then
+		curl -sk -o body.html -D headers.txt -w '%{http_code}' -H "Authorization: Bearer $token" \
+			--resolve "$HOSTPORT:127.0.0.1" -X POST "${args[@]}" "$URL/api$path"
+	else
+		curl -sk -o body.html -D headers.txt -w '%{http_code}' -H "Authorization: Bearer $token" \
+			--resolve "$HOSTPORT:127.0.0.1" "$URL/api$path"
+	fi
+}
+
+json() { python3 -c "import json,sys; d=json.load(open('body.html')); print(eval(sys.argv[1]))" "$1"; }
