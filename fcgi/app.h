@@ -66,6 +66,10 @@ struct request {
 	const char *style_nonce; /* nginx's nonce for <style> in this answer's CSP (32 hex digits), or NULL */
 	struct params query;
 	struct params form;     /* a POST's urlencoded body */
+	struct FCGX_Stream *file_body; /* a POST's body of application/octet-stream, unread */
+	long long file_length;  /* its Content-Length */
+	const char *csrf_header; /* X-CSRF-Token */
+	bool script;            /* X-Requested-With: a script of our pages, answered in JSON */
 	struct params cookies;
 	const char *args[ROUTE_ARGS_MAX]; /* the route's {} parts, in order */
 

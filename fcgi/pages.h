@@ -69,6 +69,7 @@ int page_volume_clone(struct request *r);
 int page_volume_resize(struct request *r);
 int page_volume_delete(struct request *r);
 int page_volume_template(struct request *r);
+int page_volume_upload(struct request *r);
 /* pages/networks.c (admin) */
 int page_networks(struct request *r);
 int page_network_create(struct request *r);

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,8 +73,12 @@ void request_end_session(struct request *r)
 	r->clear_cookie = true;
 }
 
-/* Read a urlencoded POST body of at most REQUEST_BODY_MAX bytes: 0, or an answer is made. */
-static int read_form(struct request *r, FCGX_Request *fcgx)
+/*
+ * A POST's body: a urlencoded form of at most REQUEST_BODY_MAX bytes is
+ * read; a file's bytes (application/octet-stream, with its length) are
+ * left to the route that takes them. 0, or an answer is made.
+ */
+static int read_body(struct request *r, FCGX_Request *fcgx)
 {
 	const char *type = FCGX_GetParam("CONTENT_TYPE", fcgx->envp);
 	const char *length = FCGX_GetParam("CONTENT_LENGTH", fcgx->envp);
@@ -81,9 +86,17 @@ static int read_form(struct request *r, FCGX_Request *fcgx)
 	long long len;
 	int n, ret;
 
+	errno = 0;
 	len = length && *length ? strtoll(length, &end, 10) : 0;
-	if (length && *length && (*end || len < 0))
+	if (length && *length && (*end || len < 0 || errno || !isdigit((unsigned char)*length)))
 		return respond_error(r, 400, "The request's length is not a number."), -EINVAL;
+	if (type && !strcmp(type, "application/octet-stream")) {
+		if (!length || !*length)
+			return respond_error(r, 411, "A file's upload needs its length."), -EINVAL;
+		r->file_body = fcgx->in;
+		r->file_length = len;
+		return 0;
+	}
 	if (len > REQUEST_BODY_MAX)
 		return respond_error(r, 413, "The request is larger than %d bytes.", REQUEST_BODY_MAX), -E2BIG;
 	if (len == 0)
@@ -166,6 +179,8 @@ void request_serve(const struct app *app, struct worker_keep *keep, FCGX_Request
 	r.https = https && *https;
 	xrw = FCGX_GetParam("HTTP_X_REQUESTED_WITH", fcgx->envp);
 	r.poll = xrw && !strcmp(xrw, "poll");
+	r.script = xrw != NULL;
+	r.csrf_header = FCGX_GetParam("HTTP_X_CSRF_TOKEN", fcgx->envp);
 	r.style_nonce = FCGX_GetParam("WEBKVM_STYLE_NONCE", fcgx->envp);
 	if (r.style_nonce && (strlen(r.style_nonce) != 32 ||
 			      strspn(r.style_nonce, "0123456789abcdef") != 32))
@@ -207,7 +222,7 @@ void request_serve(const struct app *app, struct worker_keep *keep, FCGX_Request
 		else if (params_get(&r.cookies, SESSION_COOKIE))
 			r.clear_cookie = true; /* an id we do not know: the browser forgets it */
 	}
-	if (!strcmp(r.method, "POST") && read_form(&r, fcgx) < 0)
+	if (!strcmp(r.method, "POST") && read_body(&r, fcgx) < 0)
 		goto answer;
 	router_dispatch(&r);
 answer:

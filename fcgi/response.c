@@ -103,6 +103,13 @@ static int redirect(struct request *r, const char *path, bool error, const char 
 			msg[error] = ' ';
 		session_set_flash(r->db, &r->session, msg);
 	}
+	/* a script of our pages (an upload) goes there itself: the message waits for that page */
+	if (r->script) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "location", json_object_new_string(path));
+		return respond_json(r, 200, o);
+	}
 	r->status = 303;
 	buf_reset(&r->body);
 	return respond_header(r, "Location", path);
@@ -134,7 +141,7 @@ bool request_wants_json(const struct request *r)
 {
 	size_t n = r->path ? strlen(r->path) : 0;
 
-	return r->api || r->poll || (n > 5 && !strcmp(r->path + n - 5, ".json"));
+	return r->api || r->script || (n > 5 && !strcmp(r->path + n - 5, ".json"));
 }
 
 /* The API's stable error codes, by HTTP status. */

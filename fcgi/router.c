@@ -100,9 +100,20 @@ static int check_state_change(struct request *r, const struct route *rt)
 		return 0;
 	if (!r->origin || strcmp(r->origin, page_origin(r, origin, sizeof(origin))))
 		return respond_error(r, 403, "This request did not come from this site's own pages."), -EACCES;
-	token = params_get(&r->form, "csrf");
+	/* a file's bytes carry no form: a script of our pages sends the token in a header */
+	token = rt->file_body ? r->csrf_header : params_get(&r->form, "csrf");
 	if (!r->has_session || !token || !token_equal(token, r->session.csrf))
 		return respond_error(r, 403, "The form has expired. Reload the page and try again."), -EACCES;
+	return 0;
+}
+
+/* A form where a form is due, a file's bytes where those are. */
+static int check_body(struct request *r, const struct route *rt)
+{
+	if (rt->file_body && !r->file_body)
+		return respond_error(r, 415, "Send the file's bytes as application/octet-stream."), -EINVAL;
+	if (!rt->file_body && r->file_body)
+		return respond_error(r, 415, "The portal takes forms only as application/x-www-form-urlencoded."), -EINVAL;
 	return 0;
 }
 
@@ -187,7 +198,7 @@ void router_dispatch(struct request *r)
 	}
 	memcpy(r->args, args, sizeof(args));
 	if (check_access(r, found) < 0 || check_state_change(r, found) < 0 ||
-	    check_vm(r, found) < 0) {
+	    check_vm(r, found) < 0 || check_body(r, found) < 0) {
 		/* a refusal without a login is not logged: anyone could fill the log */
 		if (found->changes_state && r->session.user_id)
 			audit_log(r, found->action, r->args[0] ? r->args[0] : "", "refused");

@@ -37,6 +37,8 @@ struct route {
 	bool changes_state;   /* POST only, Origin and CSRF token checked, audited */
 	enum vm_need vm;      /* args[0] names the VM */
 	const char *action;   /* the audit log's name for it */
+	bool file_body;       /* the body is a file's bytes (application/octet-stream),
+				 read by the handler; the CSRF token comes in X-CSRF-Token */
 };
 
 extern const struct route routes[];

@@ -10,8 +10,9 @@
 #include "fcgi/pages.h"
 #include "fcgi/router.h"
 
-#define GET(path, fn, who, vm) { "GET", path, fn, who, false, vm, NULL }
-#define POST(path, fn, who, vm, action) { "POST", path, fn, who, true, vm, action }
+#define GET(path, fn, who, vm) { "GET", path, fn, who, false, vm, NULL, false }
+#define POST(path, fn, who, vm, action) { "POST", path, fn, who, true, vm, action, false }
+#define UPLOAD(path, fn, who, action) { "POST", path, fn, who, true, VM_NONE, action, true }
 
 const struct route routes[] = {
 	GET("/", page_home, ACCESS_USER, VM_NONE),
@@ -80,6 +81,8 @@ const struct route routes[] = {
 	POST("/pool/{}/volume/resize", page_volume_resize, ACCESS_ADMIN, VM_NONE, "resize volume"),
 	POST("/pool/{}/volume/delete", page_volume_delete, ACCESS_ADMIN, VM_NONE, "delete volume"),
 	POST("/pool/{}/volume/template", page_volume_template, ACCESS_ADMIN, VM_NONE, "template volume"),
+	/* ?name=NAME; the body is the file (fcgi/pages/upload.c) */
+	UPLOAD("/pool/{}/upload", page_volume_upload, ACCESS_ADMIN, "upload volume"),
 
 	GET("/networks", page_networks, ACCESS_ADMIN, VM_NONE),
 	POST("/networks", page_network_create, ACCESS_ADMIN, VM_NONE, "create network"),

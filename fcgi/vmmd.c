@@ -59,8 +59,8 @@ static int deadline_ms(const struct vmmd_link *l, const char *method)
 	return l->timeout_ms;
 }
 
-int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json_object **ret,
-	      char *code, size_t codelen, char *err, size_t errlen)
+static int call(struct vmmd_link *l, const char *method, json_object *params, int pass_fd,
+		int timeout_ms, json_object **ret, char *code, size_t codelen, char *err, size_t errlen)
 {
 	int r;
 
@@ -79,14 +79,30 @@ int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json
 					 strerror(-r));
 		}
 	}
-	r = jsonrpc_call(l->fd, method, params, deadline_ms(l, method), ret, code, codelen, err,
-			 errlen);
+	if (pass_fd >= 0)
+		r = jsonrpc_call_fd(l->fd, method, params, pass_fd, timeout_ms, ret, code, codelen,
+				    err, errlen);
+	else
+		r = jsonrpc_call(l->fd, method, params, timeout_ms, ret, code, codelen, err, errlen);
 	/* vmmd's refusals come with a code; anything else broke the link (-EPERM is -1 too) */
 	if (r < 0 && (r != -1 || !codelen || !code[0])) {
 		vmmd_link_close(l);
 		return r == -1 ? -EPROTO : r;
 	}
 	return r;
+}
+
+int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json_object **ret,
+	      char *code, size_t codelen, char *err, size_t errlen)
+{
+	return call(l, method, params, -1, deadline_ms(l, method), ret, code, codelen, err, errlen);
+}
+
+int vmmd_call_fd(struct vmmd_link *l, const char *method, json_object *params, int pass_fd,
+		 int timeout_ms, json_object **ret, char *code, size_t codelen, char *err,
+		 size_t errlen)
+{
+	return call(l, method, params, pass_fd, timeout_ms, ret, code, codelen, err, errlen);
 }
 
 int vmmd_call_vm(struct vmmd_link *l, const char *method, const char *name, json_object **ret,

@@ -30,6 +30,10 @@ void vmmd_link_free(struct vmmd_link *l);
  */
 int vmmd_call(struct vmmd_link *l, const char *method, json_object *params, json_object **ret,
 	      char *code, size_t codelen, char *err, size_t errlen);
+/* The same, handing pass_fd to vmmd with the request, with a deadline of the caller's. */
+int vmmd_call_fd(struct vmmd_link *l, const char *method, json_object *params, int pass_fd,
+		 int timeout_ms, json_object **ret, char *code, size_t codelen, char *err,
+		 size_t errlen);
 /* Params {"name": name}, for the calls on one VM, network or pool. */
 json_object *vmmd_name_params(const char *name);
 /* The same for a call on one VM: params {"name": name}. */

@@ -66,6 +66,26 @@ for (const [name, path] of [['instances', '/instances'], ['instance', `/instance
   await shoot(name);
 }
 
+// Self-service: a user allowed to make VMs under quotas, on a template
+// volume; the admin's user page, then the user's own create page.
+await page.goto(url + '/users');
+await page.fill('#new-name', 'ada');
+await page.fill('#new-password', 'ada-password-123');
+await Promise.all([page.waitForNavigation(), page.click('form[action="/users"] button[type=submit]')]);
+await page.goto(url + '/user/ada');
+await page.check('#may_create');
+await page.fill('#q-vms', '3');
+await page.fill('#q-vcpus', '4');
+await page.fill('#q-memory', '4096');
+await page.fill('#q-disk', '60');
+await Promise.all([page.waitForNavigation(), page.click('#quota-card button[type=submit]')]);
+if (!(await page.textContent('.alert').catch(() => '')).includes('quotas of ada')) problems.push('the quotas were not saved');
+await shoot('user-quota');
+await page.goto(url + '/pool/images');
+await Promise.all([page.waitForNavigation(),
+  page.click('tr[data-volume="debian-12.qcow2"] form[action$="/volume/template"] button')]);
+await shoot('pool-template');
+
 // The console pages of a VM that is not running: they load their
 // scripts (noVNC's modules, xterm.js with its styles under the CSP's
 // nonce) and say why they cannot connect.
@@ -99,6 +119,19 @@ await Promise.all([page.waitForNavigation(), page.click('button[formaction$="/st
 const flash = await page.textContent('.alert').catch(() => '');
 if (!flash || !flash.includes(vm)) problems.push(`no message after Start: '${flash}'`);
 await shoot('after-start');
+
+// the user allowed to make VMs: Create in the menu, the templates and their quotas
+await page.click('form[action="/logout"] button');
+await page.waitForURL(/\/login/);
+await page.fill('#name', 'ada');
+await page.fill('#password', 'ada-password-123');
+await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+await page.click('a[href="/create"]');
+await page.waitForLoadState('networkidle');
+if (!await page.$('#quota-use')) problems.push('the create page shows no quotas to a user under them');
+if (!await page.$('option[value="images/debian-12.qcow2"]')) problems.push('the template is not offered');
+if (await page.$('option[value="images/scratch.raw"]')) problems.push('a volume that is no template is offered');
+await shoot('create-user');
 
 await close();
 if (problems.length) {

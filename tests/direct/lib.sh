@@ -85,6 +85,10 @@ cleanup_test() {
 	for ns in ${PEERS:-} ${NS:-}; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	# what a test mounted (a small file system to fill)
+	for m in ${TEST_MOUNTS:-}; do
+		umount -l "$m" 2>/dev/null || true
+	done
 }
 
 cleanup_vmmd() {

@@ -31,6 +31,7 @@
 #define QCOW2_V3_HEADER_LEN 104
 #define EXT_END 0
 #define EXT_BACKING_FORMAT 0xe2792acau
+#define EXT_DATA_FILE 0x44415441u
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -120,6 +121,7 @@ static int parse_header(const uint8_t *h, size_t hlen, uint64_t file_size, struc
 	if (q->header_len < 72 || q->header_len > hlen)
 		return error_set(err, errlen, -EINVAL, "the qcow2 header length is out of range");
 	info->capacity = q->size;
+	info->external_data = q->version == 3 && (be64(h + 72) & (1u << 2));
 	boff = be64(h + 8);
 	blen = be32(h + 16);
 	if (boff) {
@@ -142,6 +144,12 @@ static int parse_header(const uint8_t *h, size_t hlen, uint64_t file_size, struc
 		if (type == EXT_BACKING_FORMAT && len < sizeof(info->backing_format)) {
 			memcpy(info->backing_format, h + ext + 8, len);
 			info->backing_format[len] = '\0';
+		}
+		if (type == EXT_DATA_FILE) {
+			size_t n = len < sizeof(info->data_file) - 1 ? len : sizeof(info->data_file) - 1;
+
+			memcpy(info->data_file, h + ext + 8, n);
+			info->data_file[n] = '\0';
 		}
 		ext += 8 + ((len + 7) & ~7u);
 	}
@@ -289,10 +297,35 @@ int image_create_qcow2(const char *path, uint64_t size, const char *backing,
 }
 
 /* Copy all of in (from its start) into out, keeping holes where in has them. 0 or -errno. */
+/* Up to len bytes at off from in to the same place in out, through memory: the count, or -1 with errno. */
+static ssize_t copy_by_hand(int in, int out, off_t off, off_t len)
+{
+	static const size_t chunk = 1 << 20;
+	char *buf = malloc(chunk);
+	ssize_t n;
+
+	if (!buf) {
+		errno = ENOMEM;
+		return -1;
+	}
+	n = pread(in, buf, len < (off_t)chunk ? (size_t)len : chunk, off);
+	if (n > 0) {
+		int r = pwrite_all(out, buf, (size_t)n, off);
+
+		if (r < 0) {
+			errno = -r;
+			n = -1;
+		}
+	}
+	free(buf);
+	return n;
+}
+
 int image_copy_fd(int in, int out)
 {
 	struct stat st;
 	off_t data = 0, hole;
+	bool in_kernel = true;
 	char *buf;
 	int r = 0;
 
@@ -328,10 +361,17 @@ int image_copy_fd(int in, int out)
 		}
 		while (data < hole) {
 			loff_t a = data, b = data;
-			ssize_t n = copy_file_range(in, &a, out, &b, hole - data, 0);
+			ssize_t n = in_kernel ? copy_file_range(in, &a, out, &b, hole - data, 0)
+					      : copy_by_hand(in, out, data, hole - data);
 
 			if (n < 0 && errno == EINTR)
 				continue;
+			/* another file system (older kernels) or one that cannot: by hand */
+			if (n < 0 && in_kernel && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP ||
+						   errno == ENOSYS)) {
+				in_kernel = false;
+				continue;
+			}
 			if (n <= 0) {
 				r = n < 0 ? -errno : -EIO;
 				break;

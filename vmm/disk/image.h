@@ -19,6 +19,8 @@ struct image_info {
 	uint64_t allocation;     /* bytes the file takes on the host */
 	char backing[4096];      /* qcow2: the backing file's name, or "" */
 	char backing_format[16]; /* qcow2: its format when the image says */
+	bool external_data;      /* qcow2: its data is in another file (incompatible feature bit 2) */
+	char data_file[4096];    /* qcow2: that file's name when the header says, or "" */
 };
 
 int image_probe(const char *path, struct image_info *info, char *err, size_t errlen);

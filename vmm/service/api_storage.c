@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "vmm/disk/image.h"
 #include "vmm/service/api.h"
 
@@ -442,6 +443,44 @@ json_object *api_vol_resize(struct api_ctx *c)
 	return volume_info(c, path);
 }
 
+/*
+ * An uploaded image reads no file outside its pool: a qcow2 whose backing
+ * file is elsewhere (or nowhere), or that keeps its data in another file,
+ * would hand a VM (run by root) someone else's file. 0, or -1 with err.
+ */
+static int upload_check(const char *path, char *err, size_t errlen)
+{
+	struct image_info info;
+	char dir[4096], target[8300], *real_dir, *real;
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	int r = 0;
+
+	if (image_probe(path, &info, err, errlen) < 0)
+		return -1;
+	if (!info.qcow2)
+		return 0;
+	if (info.external_data || info.data_file[0])
+		return error_set(err, errlen, -EPERM, "the qcow2 image keeps its data in another file%s%s; "
+				 "an upload may not", info.data_file[0] ? " " : "", info.data_file);
+	if (!info.backing[0])
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (info.backing[0] == '/')
+		snprintf(target, sizeof(target), "%s", info.backing);
+	else
+		snprintf(target, sizeof(target), "%s/%s", dir, info.backing);
+	real_dir = realpath(dir, NULL);
+	real = realpath(target, NULL);
+	n = real_dir ? strlen(real_dir) : 0;
+	if (!real_dir || !real || strncmp(real, real_dir, n) || real[n] != '/' || strchr(real + n + 1, '/'))
+		r = error_set(err, errlen, -EPERM, "the qcow2 image's backing file %s is not a volume of "
+			      "its pool", info.backing);
+	free(real_dir);
+	free(real);
+	return r;
+}
+
 static json_object *upload_done(struct vmmd *d, struct job *job, int status, bool *is_error)
 {
 	struct api_ctx c = { .d = d };
@@ -453,8 +492,14 @@ static json_object *upload_done(struct vmmd *d, struct job *job, int status, boo
 		return jsonrpc_error(NULL, "io-error", "cannot upload into %s: %s", job->path,
 				     status > 0 && status < 256 ? strerror(status) : "the copy failed");
 	}
+	if (upload_check(job->path, c.err, sizeof(c.err)) < 0) {
+		unlink(job->path);
+		*is_error = true;
+		return jsonrpc_error(NULL, "invalid-image", "%s; nothing was kept", c.err);
+	}
 	res = volume_info(&c, job->path);
 	if (!res) {
+		unlink(job->path);
 		*is_error = true;
 		return jsonrpc_error(NULL, c.code ? c.code : "io-error", "%s", c.err);
 	}
