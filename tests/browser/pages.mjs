@@ -85,6 +85,14 @@ await page.goto(url + '/pool/images');
 await Promise.all([page.waitForNavigation(),
   page.click('tr[data-volume="debian-12.qcow2"] form[action$="/volume/template"] button')]);
 await shoot('pool-template');
+// an upload from the page: the name follows the file's, the bar runs, the page says what came of it
+await page.setInputFiles('#u-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from the browser\n') });
+if (await page.inputValue('#u-name') !== 'notes.txt') problems.push('the upload did not take the file\'s name');
+await Promise.all([page.waitForNavigation(), page.click('#volume-upload button[type=submit]')]);
+const uploaded = await page.textContent('.alert').catch(() => '');
+if (!uploaded.includes('notes.txt was uploaded')) problems.push(`after the upload: '${uploaded}'`);
+if (!await page.$('tr[data-volume="notes.txt"]')) problems.push('the uploaded file is not listed');
+await shoot('pool-upload');
 
 // The console pages of a VM that is not running: they load their
 // scripts (noVNC's modules, xterm.js with its styles under the CSP's

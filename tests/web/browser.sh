@@ -22,4 +22,5 @@ test_browser_every_page_renders_without_errors_at_laptop_and_phone_sizes() {
 	(cd "$BUILDDIR/tests/browser" && node pages.mjs "$URL" "$ADMIN_PASSWORD" "$ADMIN_PASSWORD2" "$shots" demo) \
 		>browser.out 2>&1 || { cat browser.out; fail "the browser run found problems"; }
 	[ "$(ls "$shots"/*.png | wc -l)" -ge 32 ] || fail "screenshots are missing"
+	[ "$(cat images/notes.txt)" = "hello from the browser" ] || fail "the page's upload did not arrive intact"
 }
