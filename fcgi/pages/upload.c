@@ -3,11 +3,13 @@
  * initrd or an ISO, of any size.
  *
  * nginx hands the body on as it arrives (no copy in its own temporary
- * files); the portal writes it to a nameless file in its state folder
- * (O_TMPFILE: a cut connection, a full disk or a crash leaves nothing
- * behind), runs of zeros as holes, and hands the open file to vmmd's
- * vol.upload, which copies it into the pool under the name given (its own
- * rules for names, never a path) and refuses a qcow2 that reads another
+ * files); the portal hands vmmd's vol.upload the read end of a pipe and
+ * writes the body into it as it comes, while vmmd's child writes it into
+ * the pool under the name given (vmmd's rules for names, never a path),
+ * runs of zeros as holes: the bytes are written to a disk once, and the
+ * portal never holds the pool's file. vmmd keeps the volume only when
+ * exactly Content-Length bytes came (a cut connection, a full disk, a
+ * crash of either leaves nothing) and refuses a qcow2 that reads another
  * file outside the pool. The name comes in the query (?name=NAME); the
  * CSRF token, since there is no form, in X-CSRF-Token.
  *
@@ -18,11 +20,13 @@
 #include <fcntl.h>
 #include <fcgiapp.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fd.h"
 #include "common/name.h"
 #include "fcgi/audit.h"
 #include "fcgi/format.h"
@@ -36,7 +40,7 @@
 #define UPLOAD_CHUNK (1 << 20)
 #define UPLOAD_SLOTS 2
 #define UPLOAD_LOCK_FILE "uploads.lock"
-#define COPY_MIN_BYTES_PER_S (20LL << 20) /* vmmd's copy is given time for at least this */
+#define UPLOAD_WAIT_MS (6 * 3600 * 1000) /* nginx cuts a stalled client long before */
 
 /*
  * One of the UPLOAD_SLOTS: an open file description lock on one byte of
@@ -69,80 +73,58 @@ static int upload_slot(const struct app *app)
 	return -EBUSY;
 }
 
-static bool all_zero(const char *buf, size_t n)
-{
-	return n == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, n - 1) == 0);
-}
+/* vmmd's vol.upload, in a thread of its own while the worker feeds the pipe. */
+struct upload_call {
+	struct vmmd_link *vmmd;
+	json_object *params; /* taken */
+	int read_end;        /* sent to vmmd, then closed */
+	int ret;
+	char code[64], err[512];
+};
 
-static int write_all(int fd, const char *buf, size_t n)
+static void *call_vmmd(void *arg)
 {
-	while (n) {
-		ssize_t w = write(fd, buf, n);
+	struct upload_call *c = arg;
+	json_object *res = NULL;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	/* vmmd answers when its copy has every byte on the disk, or failed:
+	 * a client that stalls is cut by nginx, which ends the stream */
+	c->ret = vmmd_call_fd(c->vmmd, "vol.upload", c->params, c->read_end, UPLOAD_WAIT_MS, &res,
+			      c->code, sizeof(c->code), c->err, sizeof(c->err));
+	json_object_put(res);
+	/* the last reader gone: a worker still writing hears it (EPIPE) */
+	close(c->read_end);
+	return NULL;
 }
 
 /*
- * The request's body in a nameless file of the state folder, rewound: the
- * fd, or -1 with a sentence in err (and the file gone with its fd).
+ * The request's body into the pipe's write end (closed here): 0, -EPIPE
+ * when vmmd stopped reading, or -EIO when the body ended early (with the
+ * count in *got).
  */
-static int receive_file(struct request *r, char *err, size_t errlen)
+static int pump(struct request *r, int write_end, long long *got)
 {
-	long long left = r->file_length;
-	char *buf;
-	int fd, ret = 0;
+	char *buf = malloc(UPLOAD_CHUNK);
+	int ret = 0;
 
-	fd = open(r->app->state_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "The portal cannot keep the upload: %s.", strerror(errno));
-		return -1;
-	}
-	buf = malloc(UPLOAD_CHUNK);
-	if (!buf) {
-		close(fd);
-		snprintf(err, errlen, "Out of memory.");
-		return -1;
-	}
-	while (left > 0) {
-		int want = left < UPLOAD_CHUNK ? (int)left : UPLOAD_CHUNK;
-		int n = FCGX_GetStr(buf, want, r->file_body);
+	*got = 0;
+	if (!buf)
+		ret = -ENOMEM;
+	while (ret == 0 && *got < r->file_length) {
+		long long left = r->file_length - *got;
+		int n = FCGX_GetStr(buf, left < UPLOAD_CHUNK ? (int)left : UPLOAD_CHUNK, r->file_body);
 
 		if (n <= 0) {
-			snprintf(err, errlen, "The upload ended after %lld of %lld bytes; nothing was kept.",
-				 r->file_length - left, r->file_length);
-			ret = -1;
+			ret = -EIO;
 			break;
 		}
-		/* zeros become a hole: a sparse image stays sparse on its way */
-		if (all_zero(buf, (size_t)n))
-			ret = lseek(fd, n, SEEK_CUR) < 0 ? -errno : 0;
-		else
-			ret = write_all(fd, buf, (size_t)n);
-		if (ret < 0) {
-			snprintf(err, errlen, "The portal could not keep the upload: %s; nothing was kept.",
-				 strerror(-ret));
-			break;
-		}
-		left -= n;
+		ret = write_all(write_end, buf, (size_t)n);
+		if (ret == 0)
+			*got += n;
 	}
 	free(buf);
-	if (ret == 0 && (ftruncate(fd, r->file_length) < 0 || lseek(fd, 0, SEEK_SET) < 0)) {
-		snprintf(err, errlen, "The portal could not keep the upload: %s; nothing was kept.",
-			 strerror(errno));
-		ret = -1;
-	}
-	if (ret < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	close(write_end);
+	return ret;
 }
 
 int page_volume_upload(struct request *r)
@@ -151,8 +133,10 @@ int page_volume_upload(struct request *r)
 	char back[VM_NAME_MAX + 8], object[VM_NAME_MAX + VOLUME_NAME_MAX + 2], code[64], err[512];
 	char size[32];
 	json_object *params, *res = NULL;
-	long long timeout;
-	int slot, fd, ret;
+	struct upload_call call;
+	pthread_t thread;
+	int slot, ret, pipe_fds[2];
+	long long got;
 
 	if (!vm_name_valid(r->args[0]))
 		return respond_error(r, 404, "There is no pool named %s.", r->args[0]);
@@ -185,23 +169,36 @@ int page_volume_upload(struct request *r)
 						      UPLOAD_SLOTS);
 		return respond_error(r, 500, "The portal's upload lock failed: %s.", strerror(-slot));
 	}
-	fd = receive_file(r, err, sizeof(err));
-	if (fd < 0) {
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
 		close(slot);
 		json_object_put(params);
-		audit_log(r, "upload volume", object, err);
-		return respond_redirect_error(r, back, "%s", err);
+		return respond_error(r, 500, "The portal cannot make a pipe: %s.", strerror(errno));
 	}
-	timeout = 60000 + r->file_length / COPY_MIN_BYTES_PER_S * 1000;
-	ret = vmmd_call_fd(r->vmmd, "vol.upload", params, fd, timeout > INT_MAX ? INT_MAX : (int)timeout,
-			   &res, code, sizeof(code), err, sizeof(err));
-	close(fd);
+	/* fewer wake-ups on both sides */
+	fcntl(pipe_fds[1], F_SETPIPE_SZ, UPLOAD_CHUNK);
+	json_object_object_add(params, "size", json_object_new_int64(r->file_length));
+	call = (struct upload_call){ .vmmd = r->vmmd, .params = params, .read_end = pipe_fds[0] };
+	if (pthread_create(&thread, NULL, call_vmmd, &call) != 0) {
+		close(pipe_fds[0]);
+		close(pipe_fds[1]);
+		close(slot);
+		json_object_put(params);
+		return respond_error(r, 500, "The portal cannot start the upload.");
+	}
+	ret = pump(r, pipe_fds[1], &got);
+	pthread_join(thread, NULL);
 	close(slot);
-	if (ret < 0) {
+	if (ret == -EIO)
+		snprintf(err, sizeof(err), "The upload ended after %lld of %lld bytes; nothing was kept.",
+			 got, r->file_length);
+	else if (call.ret < 0)
+		snprintf(err, sizeof(err), "%s", call.err);
+	else if (ret < 0)
+		snprintf(err, sizeof(err), "The upload failed: %s; nothing was kept.", strerror(-ret));
+	if (ret < 0 || call.ret < 0) {
 		audit_log(r, "upload volume", object, err);
 		return respond_redirect_error(r, back, "%s", err);
 	}
-	json_object_put(res);
 	audit_log(r, "upload volume", object, "ok");
 	format_kib(size, sizeof(size), r->file_length / 1024);
 	return respond_redirect(r, back, "%s was uploaded (%s).", name, size);

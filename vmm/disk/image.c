@@ -386,6 +386,57 @@ int image_copy_fd(int in, int out)
 	return r;
 }
 
+static bool all_zero(const char *buf, size_t n)
+{
+	return n == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, n - 1) == 0);
+}
+
+int image_copy_stream(int in, int out, uint64_t size)
+{
+	static const size_t chunk = 1 << 20;
+	uint64_t done = 0;
+	char *buf = malloc(chunk), extra;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (r == 0 && done < size) {
+		size_t want = size - done < chunk ? (size_t)(size - done) : chunk, got = 0;
+
+		/* a whole chunk (a pipe gives 64 KiB at a time), or what is left */
+		while (got < want) {
+			ssize_t n = read(in, buf + got, want - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				r = -errno;
+				break;
+			}
+			if (n == 0) {
+				r = -EPIPE;
+				break;
+			}
+			got += (size_t)n;
+		}
+		if (r < 0)
+			break;
+		/* zeros become a hole: a sparse image stays sparse */
+		if (all_zero(buf, got))
+			r = lseek(out, (off_t)got, SEEK_CUR) < 0 ? -errno : 0;
+		else
+			r = write_all(out, buf, got);
+		done += got;
+	}
+	free(buf);
+	/* more than was said is no upload of that size either */
+	if (r == 0 && read(in, &extra, 1) > 0)
+		r = -EPIPE;
+	if (r == 0 && (ftruncate(out, (off_t)size) < 0 || fsync(out) < 0))
+		r = -errno;
+	return r;
+}
+
 int image_copy(const char *src, const char *dst, char *err, size_t errlen)
 {
 	struct stat st;

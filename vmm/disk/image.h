@@ -38,6 +38,12 @@ int image_create_file(const char *path, char *err, size_t errlen);
 /* Copy all of in into out (holes kept for a regular in), fsync. 0 or -errno. */
 int image_copy_fd(int in, int out);
 
+/*
+ * Copy exactly size bytes of a stream (a pipe, a socket) into out, runs of
+ * zeros as holes, fsync. 0, -EPIPE when the stream ended before size
+ * bytes (or had more), or -errno.
+ */
+int image_copy_stream(int in, int out, uint64_t size);
 /* Grow an image's virtual size (never shrink). */
 int image_resize(const char *path, uint64_t size, char *err, size_t errlen);
 

@@ -489,6 +489,9 @@ static json_object *upload_done(struct vmmd *d, struct job *job, int status, boo
 	if (status != 0) {
 		unlink(job->path);
 		*is_error = true;
+		if (status == EPIPE)
+			return jsonrpc_error(NULL, "upload-cut", "the upload ended before all its bytes "
+					     "came; nothing was kept");
 		return jsonrpc_error(NULL, "io-error", "cannot upload into %s: %s", job->path,
 				     status > 0 && status < 256 ? strerror(status) : "the copy failed");
 	}
@@ -509,7 +512,10 @@ static json_object *upload_done(struct vmmd *d, struct job *job, int status, boo
 /*
  * vol.upload: a new volume with the bytes of the file the client sent with
  * the request (SCM_RIGHTS), so that only files the client itself can read
- * go in. A child process copies; the reply comes when it is done.
+ * go in. The file may be a pipe the client writes into as the bytes come
+ * (params.size: exactly that many, or nothing is kept). A child process
+ * copies; the reply comes when it is done. A qcow2 that reads another
+ * file outside the pool is removed again (upload_check).
  */
 json_object *api_vol_upload(struct api_ctx *c)
 {
@@ -517,6 +523,7 @@ json_object *api_vol_upload(struct api_ctx *c)
 	struct job *job;
 	struct stat st;
 	int out, in = *c->passed_fd;
+	int64_t size = -1;
 	pid_t pid;
 
 	if (!param_volume(c, "name", NULL, path, sizeof(path)))
@@ -527,6 +534,11 @@ json_object *api_vol_upload(struct api_ctx *c)
 	if (fstat(in, &st) < 0 || S_ISDIR(st.st_mode) ||
 	    (fcntl(in, F_GETFL) & O_ACCMODE) == O_WRONLY)
 		return api_fail(c, JSONRPC_INVALID_PARAMS, "the file sent is not readable data");
+	if (json_object_object_get_ex(c->params, "size", NULL) &&
+	    (!json_get_int64(c->params, "size", &size) || size < 0 || (uint64_t)size > IMAGE_MAX_SIZE))
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.size is not a size in bytes");
+	if (!S_ISREG(st.st_mode) && size < 0)
+		return api_fail(c, JSONRPC_INVALID_PARAMS, "a stream needs params.size, the bytes it brings");
 	job = calloc(1, sizeof(*job));
 	if (!job)
 		return api_fail(c, JSONRPC_INTERNAL, "out of memory");
@@ -538,7 +550,7 @@ json_object *api_vol_upload(struct api_ctx *c)
 	}
 	pid = fork();
 	if (pid == 0) {
-		int r = image_copy_fd(in, out);
+		int r = S_ISREG(st.st_mode) ? image_copy_fd(in, out) : image_copy_stream(in, out, size);
 
 		_exit(r < 0 ? -r : 0);
 	}
