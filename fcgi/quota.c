@@ -274,6 +274,17 @@ bool volume_is_template(sqlite3 *db, const char *pool, const char *name)
 	return yes;
 }
 
+json_object *volume_templates(sqlite3 *db, const char *pool)
+{
+	json_object *set = json_object_new_object();
+	sqlite3_stmt *st = db_query(db, "SELECT name FROM template_volumes WHERE pool = ?", "s", pool);
+
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_object_object_add(set, (const char *)sqlite3_column_text(st, 0), NULL);
+	sqlite3_finalize(st);
+	return set;
+}
+
 int volume_template_set(sqlite3 *db, const char *pool, const char *name, bool template)
 {
 	if (template)

@@ -96,6 +96,8 @@ int vm_owner_forget(sqlite3 *db, const char *uuid);
  * marked as a template (its pool and name).
  */
 bool volume_is_template(sqlite3 *db, const char *pool, const char *name);
+/* The names of a pool's template volumes, as the keys of an object. */
+json_object *volume_templates(sqlite3 *db, const char *pool);
 int volume_template_set(sqlite3 *db, const char *pool, const char *name, bool template);
 
 #endif

@@ -156,6 +156,9 @@ static int by_name(const void *a, const void *b)
 
 static void decorate_volumes(struct request *r, json_object *vols)
 {
+	/* the pool's templates in one query, not one a volume */
+	json_object *templates = volume_templates(r->db, r->args[0]);
+
 	json_object_array_sort(vols, by_name);
 	for (size_t i = 0; i < json_object_array_length(vols); i++) {
 		json_object *v = json_object_array_get_idx(vols, i), *vms = NULL;
@@ -165,9 +168,10 @@ static void decorate_volumes(struct request *r, json_object *vols)
 		json_object_object_get_ex(v, "vms", &vms);
 		json_object_object_add(v, "in_use",
 				       json_object_new_boolean(vms && json_object_array_length(vms) > 0));
-		json_object_object_add(v, "template", json_object_new_boolean(volume_is_template(
-			r->db, r->args[0], json_object_get_string(json_object_object_get(v, "name")))));
+		json_object_object_add(v, "template", json_object_new_boolean(json_object_object_get_ex(
+			templates, json_object_get_string(json_object_object_get(v, "name")), NULL)));
 	}
+	json_object_put(templates);
 }
 
 int page_pool(struct request *r)

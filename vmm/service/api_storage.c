@@ -179,80 +179,100 @@ static bool param_volume(struct api_ctx *c, const char *key, struct pool **ret_p
 	return true;
 }
 
-/* The VMs with a disk on path: [{name, running}] under "vms". */
-static void volume_users(const struct vmmd *d, const char *path, json_object *o)
+/*
+ * Every disk's file, each to the VMs with a disk on it ([{name, running}]),
+ * in one pass over the VMs: a listing of many volumes looks each up.
+ */
+static json_object *disk_users(const struct vmmd *d)
 {
-	json_object *vms = json_object_new_array();
+	json_object *map = json_object_new_object();
 
 	for (unsigned int i = 0; i < d->ndomains; i++) {
 		const struct domain *dom = d->domains[i];
 
 		for (unsigned int k = 0; k < dom->def->ndisks; k++) {
-			json_object *v;
+			const char *file = dom->def->disks[k].file;
+			json_object *vms, *v;
+			bool listed = false;
 
-			if (strcmp(dom->def->disks[k].file, path) != 0)
+			/* a VM once for a file, however many of its disks have it */
+			for (unsigned int j = 0; j < k && !listed; j++)
+				listed = strcmp(dom->def->disks[j].file, file) == 0;
+			if (listed)
 				continue;
+			if (!json_object_object_get_ex(map, file, &vms)) {
+				vms = json_object_new_array();
+				json_object_object_add(map, file, vms);
+			}
 			v = json_object_new_object();
 			json_object_object_add(v, "name", json_object_new_string(dom->def->name));
 			json_object_object_add(v, "running", json_object_new_boolean(dom->pid != 0));
 			json_object_array_add(vms, v);
-			break;
 		}
 	}
-	json_object_object_add(o, "vms", vms);
+	return map;
+}
+
+/* A volume's summary from its header (info); vms from users (disk_users), when given. */
+static json_object *volume_json(const char *path, const struct image_info *info, json_object *users)
+{
+	json_object *o = json_object_new_object(), *vms = NULL;
+	const char *name = strrchr(path, '/') + 1;
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "format", json_object_new_string(info->qcow2 ? "qcow2" : "raw"));
+	json_object_object_add(o, "capacity", json_object_new_int64(info->capacity));
+	json_object_object_add(o, "allocation", json_object_new_int64(info->allocation));
+	if (info->backing[0]) {
+		json_object_object_add(o, "backing", json_object_new_string(info->backing));
+		if (info->backing_format[0])
+			json_object_object_add(o, "backing_format",
+					       json_object_new_string(info->backing_format));
+	}
+	if (users) {
+		json_object_object_get_ex(users, path, &vms);
+		json_object_object_add(o, "vms", vms ? json_object_get(vms) : json_object_new_array());
+	}
+	return o;
 }
 
 static json_object *volume_info(struct api_ctx *c, const char *path)
 {
 	struct image_info info;
-	json_object *o;
-	const char *name = strrchr(path, '/') + 1;
+	json_object *users, *o;
 
 	if (image_probe(path, &info, c->err, sizeof(c->err)) < 0) {
 		c->code = access(path, F_OK) == 0 ? "invalid-image" : "no-volume";
 		if (strcmp(c->code, "no-volume") == 0)
-			api_fail(c, "no-volume", "no volume named '%s'", name);
+			api_fail(c, "no-volume", "no volume named '%s'", strrchr(path, '/') + 1);
 		return NULL;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(name));
-	json_object_object_add(o, "path", json_object_new_string(path));
-	json_object_object_add(o, "format", json_object_new_string(info.qcow2 ? "qcow2" : "raw"));
-	json_object_object_add(o, "capacity", json_object_new_int64(info.capacity));
-	json_object_object_add(o, "allocation", json_object_new_int64(info.allocation));
-	if (info.backing[0]) {
-		json_object_object_add(o, "backing", json_object_new_string(info.backing));
-		if (info.backing_format[0])
-			json_object_object_add(o, "backing_format",
-					       json_object_new_string(info.backing_format));
-	}
-	if (c->d)
-		volume_users(c->d, path, o);
+	users = c->d ? disk_users(c->d) : NULL;
+	o = volume_json(path, &info, users);
+	json_object_put(users);
 	return o;
 }
 
 struct list_ctx {
-	struct api_ctx *c;
 	const struct pool *pool;
+	json_object *users;
 	json_object *arr;
 };
 
-static void add_volume(void *opaque, const char *name)
+static void add_volume(void *opaque, const char *name, const struct image_info *info)
 {
 	struct list_ctx *l = opaque;
 	char path[4096];
-	json_object *o;
 
 	snprintf(path, sizeof(path), "%s/%s", l->pool->def->path, name);
-	o = volume_info(l->c, path);
-	if (o)
-		json_object_array_add(l->arr, o);
+	json_object_array_add(l->arr, volume_json(path, info, l->users));
 }
 
 json_object *api_vol_list(struct api_ctx *c)
 {
 	struct pool *pool = param_pool(c, "pool");
-	struct list_ctx l = { .c = c, .pool = pool };
+	struct list_ctx l = { .pool = pool };
 	json_object *o;
 	int r;
 
@@ -261,7 +281,9 @@ json_object *api_vol_list(struct api_ctx *c)
 	if (!pool->active)
 		return api_fail(c, "invalid-state", "the pool %s is not started", pool->def->name);
 	l.arr = json_object_new_array();
+	l.users = disk_users(c->d);
 	r = pool_volumes(pool, add_volume, &l);
+	json_object_put(l.users);
 	if (r < 0) {
 		json_object_put(l.arr);
 		return api_fail(c, "io-error", "cannot read %s: %s", pool->def->path, strerror(-r));
@@ -357,21 +379,18 @@ struct backing_search {
 	size_t wholen;
 };
 
-static void check_backing(void *opaque, const char *name)
+static void check_backing(void *opaque, const char *name, const struct image_info *info)
 {
 	struct backing_search *b = opaque;
-	struct image_info info;
-	char path[4096], full[4096 + 4096 + 2], err[256];
+	char full[4096 + 4096 + 2];
 
-	if (b->who[0] || snprintf(path, sizeof(path), "%s/%s", b->pool->def->path, name) >=
-				 (int)sizeof(path) ||
-	    image_probe(path, &info, err, sizeof(err)) < 0 || !info.backing[0])
+	if (b->who[0] || !info->backing[0])
 		return;
 	/* a relative backing file is relative to the overlay's folder */
-	if (info.backing[0] != '/')
-		snprintf(full, sizeof(full), "%s/%s", b->pool->def->path, info.backing);
+	if (info->backing[0] != '/')
+		snprintf(full, sizeof(full), "%s/%s", b->pool->def->path, info->backing);
 	else
-		snprintf(full, sizeof(full), "%s", info.backing);
+		snprintf(full, sizeof(full), "%s", info->backing);
 	if (strcmp(full, b->path) == 0)
 		snprintf(b->who, b->wholen, "%s/%s", b->pool->def->name, name);
 }

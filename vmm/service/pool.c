@@ -207,6 +207,7 @@ int pool_undefine(struct vmmd *d, struct pool *pool, const char **code, char *er
 		}
 	}
 	pool_def_free(pool->def);
+	json_object_put(pool->probes);
 	free(pool);
 	return 0;
 }
@@ -304,24 +305,84 @@ int volume_path(const struct pool *pool, const char *name, char *buf, size_t len
 }
 
 /* Each volume (a regular file, not hidden) in the pool's folder. */
-int pool_volumes(const struct pool *pool, void (*fn)(void *opaque, const char *name),
+/* What makes a file the same file with the same bytes, as far as its header goes. */
+static void file_key(const struct stat *st, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llx:%llx:%llx:%llx.%lx:%llx.%lx", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino, (unsigned long long)st->st_size,
+		 (unsigned long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+		 (unsigned long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+/* The header of name (st its stat) from the kept probes, or read and kept in next. */
+static int probe(struct pool *pool, json_object *next, const char *name, const struct stat *st,
+		 struct image_info *info)
+{
+	char key[160], path[4096], err[256];
+	json_object *kept = NULL;
+	const char *s;
+
+	file_key(st, key, sizeof(key));
+	if (pool->probes && json_object_object_get_ex(pool->probes, name, &kept) &&
+	    json_get_string(kept, "key", &s) && strcmp(s, key) == 0) {
+		int64_t v = 0;
+
+		memset(info, 0, sizeof(*info));
+		json_get_int64(kept, "capacity", &v);
+		info->capacity = (uint64_t)v;
+		info->qcow2 = json_object_get_boolean(json_object_object_get(kept, "qcow2"));
+		if (json_get_string(kept, "backing", &s))
+			snprintf(info->backing, sizeof(info->backing), "%s", s);
+		if (json_get_string(kept, "backing_format", &s))
+			snprintf(info->backing_format, sizeof(info->backing_format), "%s", s);
+		/* the space taken changes without a write to the header */
+		info->allocation = (uint64_t)st->st_blocks * 512;
+		json_object_object_add(next, name, json_object_get(kept));
+		return 0;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s", pool->def->path, name) >= (int)sizeof(path) ||
+	    image_probe(path, info, err, sizeof(err)) < 0)
+		return -1;
+	kept = json_object_new_object();
+	json_object_object_add(kept, "key", json_object_new_string(key));
+	json_object_object_add(kept, "capacity", json_object_new_int64((int64_t)info->capacity));
+	json_object_object_add(kept, "qcow2", json_object_new_boolean(info->qcow2));
+	if (info->backing[0])
+		json_object_object_add(kept, "backing", json_object_new_string(info->backing));
+	if (info->backing_format[0])
+		json_object_object_add(kept, "backing_format",
+				       json_object_new_string(info->backing_format));
+	json_object_object_add(next, name, kept);
+	return 0;
+}
+
+int pool_volumes(struct pool *pool,
+		 void (*fn)(void *opaque, const char *name, const struct image_info *info),
 		 void *opaque)
 {
+	json_object *next = json_object_new_object();
+	struct image_info info;
 	struct dirent *e;
 	DIR *dir = opendir(pool->def->path);
 	int dfd;
 
-	if (!dir)
+	if (!dir) {
+		json_object_put(next);
 		return -errno;
+	}
 	dfd = dirfd(dir);
 	while ((e = readdir(dir))) {
 		struct stat st;
 
 		if (e->d_name[0] == '.' ||
-		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    probe(pool, next, e->d_name, &st, &info) < 0)
 			continue;
-		fn(opaque, e->d_name);
+		fn(opaque, e->d_name, &info);
 	}
 	closedir(dir);
+	/* only the files there now are kept */
+	json_object_put(pool->probes);
+	pool->probes = next;
 	return 0;
 }
