@@ -531,8 +531,9 @@ static json_object *upload_done(struct vmmd *d, struct job *job, int status, boo
 /*
  * vol.upload: a new volume with the bytes of the file the client sent with
  * the request (SCM_RIGHTS), so that only files the client itself can read
- * go in. The file may be a pipe the client writes into as the bytes come
- * (params.size: exactly that many, or nothing is kept). A child process
+ * go in. The file may be a pipe the client writes into as the bytes come:
+ * with params.size exactly that many bytes, or nothing is kept; without,
+ * all there are until it closes. A child process
  * copies; the reply comes when it is done. A qcow2 that reads another
  * file outside the pool is removed again (upload_check).
  */
@@ -556,8 +557,6 @@ json_object *api_vol_upload(struct api_ctx *c)
 	if (json_object_object_get_ex(c->params, "size", NULL) &&
 	    (!json_get_int64(c->params, "size", &size) || size < 0 || (uint64_t)size > IMAGE_MAX_SIZE))
 		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.size is not a size in bytes");
-	if (!S_ISREG(st.st_mode) && size < 0)
-		return api_fail(c, JSONRPC_INVALID_PARAMS, "a stream needs params.size, the bytes it brings");
 	job = calloc(1, sizeof(*job));
 	if (!job)
 		return api_fail(c, JSONRPC_INTERNAL, "out of memory");
@@ -569,7 +568,9 @@ json_object *api_vol_upload(struct api_ctx *c)
 	}
 	pid = fork();
 	if (pid == 0) {
-		int r = S_ISREG(st.st_mode) ? image_copy_fd(in, out) : image_copy_stream(in, out, size);
+		/* a stream of a size said is that size or nothing; one without, to its end */
+		int r = !S_ISREG(st.st_mode) && size >= 0 ? image_copy_stream(in, out, size)
+							  : image_copy_fd(in, out);
 
 		_exit(r < 0 ? -r : 0);
 	}
