@@ -36,17 +36,24 @@ int quota_get(sqlite3 *db, int64_t user_id, struct quota *ret)
 	return 0;
 }
 
-int quota_lock(const struct app *app, int64_t user_id)
+int state_lock_file(const struct app *app, const char *name)
 {
-	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = user_id, .l_len = 1 };
 	char path[PATH_MAX];
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", app->state_dir, QUOTA_LOCK_FILE) >= sizeof(path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", app->state_dir, name) >= sizeof(path))
 		return -ENAMETOOLONG;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+int quota_lock(const struct app *app, int64_t user_id)
+{
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = user_id, .l_len = 1 };
+	int fd = state_lock_file(app, QUOTA_LOCK_FILE);
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* an open file description's lock: this fd's alone, not the process's */
 	while (fcntl(fd, F_OFD_SETLKW, &lk) < 0) {
 		int e = errno;

@@ -38,6 +38,11 @@ int quota_get(sqlite3 *db, int64_t user_id, struct quota *ret);
  * too, and a crash lets go): the fd to give quota_unlock, or -errno.
  */
 int quota_lock(const struct app *app, int64_t user_id);
+/*
+ * A lock file of the state folder, opened (made when missing) for byte
+ * locks of open file descriptions: the fd, or -errno.
+ */
+int state_lock_file(const struct app *app, const char *name);
 void quota_unlock(int fd);
 
 /*

@@ -31,6 +31,7 @@
 #include "fcgi/audit.h"
 #include "fcgi/format.h"
 #include "fcgi/pages.h"
+#include "fcgi/quota.h"
 #include "fcgi/response.h"
 #include "fcgi/vmlist.h"
 #include "fcgi/vmmd.h"
@@ -49,14 +50,10 @@
  */
 static int upload_slot(const struct app *app)
 {
-	char path[PATH_MAX];
-	int fd;
+	int fd = state_lock_file(app, UPLOAD_LOCK_FILE);
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", app->state_dir, UPLOAD_LOCK_FILE) >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	for (int i = 0; i < UPLOAD_SLOTS; i++) {
 		struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = i, .l_len = 1 };
 
