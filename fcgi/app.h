@@ -37,6 +37,7 @@ struct worker_keep {
 	struct vmmd_link vmmd; /* its connection to vmmd, with vmmd's last list of VMs */
 	struct buf page;       /* the answer's body: a large page is not allocated anew each time */
 	struct fragment rows;  /* the instances list's rows, with what they were made from */
+	struct fragment api_list; /* the API's list of VMs, likewise */
 };
 
 /* A VM's rights for the user of a request (an admin has them all). */
@@ -49,6 +50,7 @@ struct request {
 	sqlite3 *db;            /* this worker's connection */
 	struct vmmd_link *vmmd; /* this worker's connection to vmmd */
 	struct fragment *rows;  /* this worker's instances rows (fcgi/pages/vms.c) */
+	struct fragment *api_list; /* and its API list of VMs */
 	time_t now;
 
 	/* what nginx passed, checked where it is read */

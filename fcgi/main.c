@@ -50,6 +50,7 @@ static void *worker_main(void *arg)
 		.vmmd = { .socket = w->app->vmmd_socket, .timeout_ms = w->app->vmmd_timeout_ms, .fd = -1 },
 		.page = BUF_INIT(PAGE_MAX),
 		.rows = { .html = BUF_INIT(PAGE_MAX) },
+		.api_list = { .html = BUF_INIT(PAGE_MAX) },
 	};
 	FCGX_Request fcgx;
 	char err[256];
@@ -69,6 +70,7 @@ static void *worker_main(void *arg)
 	}
 	buf_free(&keep.page);
 	fragment_free(&keep.rows);
+	fragment_free(&keep.api_list);
 	vmmd_link_free(&keep.vmmd);
 	FCGX_Free(&fcgx, 1);
 	db_close(keep.db);

@@ -161,6 +161,7 @@ void request_serve(const struct app *app, struct worker_keep *keep, FCGX_Request
 		.db = keep->db,
 		.vmmd = &keep->vmmd,
 		.rows = &keep->rows,
+		.api_list = &keep->api_list,
 		.now = time(NULL),
 	};
 	const char *query, *cookie, *https, *xrw;

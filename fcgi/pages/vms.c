@@ -300,12 +300,20 @@ out:
 	return kept;
 }
 
-/* The API's list: each VM the caller sees, after the same filters and sort as the page's. */
+/*
+ * The API's list: each VM the caller sees, after the same filters and sort
+ * as the page's; its text kept like the page's rows, for the same inputs.
+ */
 static int vms_api(struct request *r, const struct sort *s)
 {
 	static const char *const keys[] = { "name", "uuid", "title", "state", "responding", "vcpus",
 					    "memory_kib", "autostart", "addresses", "tags", "can" };
 	json_object *domains, *mine, *all, *list, *tags, *out, *vms;
+	struct buf key = BUF_INIT(PAGE_MAX), text = BUF_INIT(PAGE_MAX);
+	const struct buf *kept = NULL;
+	int64_t counts[FRAGMENT_COUNTS] = { 0 };
+	const char *json;
+	size_t len;
 
 	if (vmlist_inputs(r, &domains, &mine) < 0)
 		return -1;
@@ -315,6 +323,12 @@ static int vms_api(struct request *r, const struct sort *s)
 		json_object_put(domains);
 		return respond_error(r, 500, "The portal's database failed.");
 	}
+	if (domains == r->vmmd->domains) {
+		rows_key(r, mine, tags, s, &key);
+		kept = fragment_find(r->api_list, &key);
+	}
+	if (kept)
+		goto out;
 	all = vmlist_decorated(domains, mine);
 	add_tags(all, tags);
 	list = filtered(r, all, s);
@@ -330,12 +344,29 @@ static int vms_api(struct request *r, const struct sort *s)
 	out = json_object_new_object();
 	json_object_object_add(out, "total", json_object_new_int64((int64_t)json_object_array_length(all)));
 	json_object_object_add(out, "vms", vms);
+	json = json_object_to_json_string_length(out, JSON_C_TO_STRING_PLAIN, &len);
+	buf_append(&text, json, len);
+	json_object_put(out);
 	json_object_put(list);
 	json_object_put(all);
+	if (text.error) {
+		respond_error(r, 500, "The list of VMs could not be made.");
+		goto fail;
+	}
+	fragment_keep(r->api_list, domains == r->vmmd->domains ? &key : NULL, &text, counts);
+	kept = &r->api_list->html;
+out:
+	buf_reset(&r->body);
+	buf_append(&r->body, kept->data ? kept->data : "", kept->len);
+	r->status = 200;
+	r->content_type = "application/json";
+fail:
+	buf_free(&key);
+	buf_free(&text);
 	json_object_put(tags);
 	json_object_put(mine);
 	json_object_put(domains);
-	return respond_json(r, 200, out);
+	return kept ? r->body.error : -1;
 }
 
 int page_vms(struct request *r)

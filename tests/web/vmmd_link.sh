@@ -76,3 +76,46 @@ test_the_rows_a_worker_keeps_follow_every_change_and_every_user() {
 	JAR=carol web /instances >/dev/null
 	[ -n "$(row k1)" ] && [ -z "$(row k3)" ] || fail "carol's list after the admin's views is not hers"
 }
+
+# names_in_api: the names in the API's list in body.html, in order.
+names_in_api() { json '" ".join(v["name"] for v in d["vms"])'; }
+
+# The API's list of VMs is kept per worker as the page's rows are: with one
+# worker, every change and every token's own rights show at once.
+test_the_api_list_a_worker_keeps_follows_every_change_and_every_user() {
+	PORTAL_THREADS=1 start_portal
+	define a1 echo
+	define a2 echo
+	login_admin
+	make_user carol
+	set_rights carol a1
+	JAR=carol login carol carol-password-123
+	local admin carol i
+	admin=$(make_token jar admin-list)
+	carol=$(make_token carol carol-list)
+	for i in 1 2; do
+		[ "$(api "$admin" GET /instances)" = 200 ] || fail "view $i: the admin's list answered $(cat body.html)"
+		[ "$(names_in_api)" = "a1 a2" ] || fail "view $i: the admin's list is $(names_in_api)"
+		api "$carol" GET /instances >/dev/null
+		[ "$(names_in_api)" = "a1" ] || fail "view $i: carol's list is $(names_in_api), not hers"
+		[ "$(json 'd["total"]')" = 1 ] || fail "view $i: carol's total is $(json 'd["total"]')"
+		[ "$(json 'd["vms"][0]["can"]["power"]')" = False ] || fail "view $i: carol may power a1"
+	done
+	set_rights carol a1 power
+	api "$carol" GET /instances >/dev/null
+	[ "$(json 'd["vms"][0]["can"]["power"]')" = True ] || fail "carol's new right does not show"
+	api "$admin" GET /instances >/dev/null
+	[ "$(post /instance/a2/tags "tags=kept")" = 303 ] || fail "tagging a2"
+	api "$admin" GET /instances >/dev/null
+	[ "$(json 'd["vms"][1]["tags"]')" = "['kept']" ] || fail "a2's new tag does not show: $(cat body.html)"
+	ctl autostart a1 >/dev/null || fail "vmmctl autostart failed"
+	api "$admin" GET /instances >/dev/null
+	[ "$(json 'd["vms"][0]["autostart"]')" = True ] || fail "a1's autostart does not show"
+	define a3 echo
+	api "$admin" GET '/instances?sort=name&order=desc' >/dev/null
+	[ "$(names_in_api)" = "a3 a2 a1" ] || fail "the descending list is $(names_in_api)"
+	api "$admin" GET '/instances?q=a3' >/dev/null
+	[ "$(names_in_api)" = "a3" ] || fail "the search for a3 gave $(names_in_api)"
+	api "$carol" GET /instances >/dev/null
+	[ "$(names_in_api)" = "a1" ] || fail "carol's list after the admin's is $(names_in_api)"
+}
