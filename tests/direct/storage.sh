@@ -224,6 +224,78 @@ test_clone_copies_writable_disks_with_new_uuid_and_mac() {
 	! ctl dominfo web3 2>/dev/null || fail "a failed clone was defined"
 }
 
+# stop_copying_child: vmmd's child that copies, stopped (SIGSTOP) once it is
+# there; its pid.
+stop_copying_child() {
+	local i child
+	for i in $(seq $(scaled 1000)); do
+		child=$(pgrep -P "$VMMD_PID" | head -1)
+		if [ -n "$child" ]; then
+			kill -STOP "$child"
+			echo "$child"
+			return 0
+		fi
+		sleep 0.01
+	done
+	return 1
+}
+
+# Copies of volumes and of VMs' disks may take minutes: vmmd's children make
+# them, and vmmd answers everyone meanwhile. (It once copied in its loop.)
+test_copies_run_beside_the_service() {
+	local cl child
+	start_vmmd
+	define_pool images "$PWD/images"
+	ctl pool-start images >/dev/null
+	yes webkvm | head -c 512M >images/big.img
+	ctl vol-clone big.img copy.img --pool images >clone.out 2>&1 &
+	cl=$!
+	child=$(stop_copying_child) || fail "no child of vmmd copies the volume: $(cat clone.out)"
+	timeout $(scaled 2) "$VMMCTL" pool-list >/dev/null || fail "vmmd did not answer during a copy"
+	kill -0 "$cl" 2>/dev/null || fail "the clone answered before its copy was done: $(cat clone.out)"
+	kill -CONT "$child"
+	wait "$cl" || { cat clone.out; fail "the volume's clone failed"; }
+	cmp images/big.img images/copy.img || fail "the volume's copy differs"
+	# a copy that dies leaves no volume
+	ctl vol-clone big.img dead.img --pool images >clone.out 2>&1 &
+	cl=$!
+	child=$(stop_copying_child) || fail "no child of vmmd copies the volume"
+	kill -9 "$child"
+	! wait "$cl" || fail "a clone whose copy died succeeded"
+	grep -q "cannot copy into $PWD/images/dead.img" clone.out || fail "$(cat clone.out)"
+	[ ! -e images/dead.img ] || fail "a failed copy left its file"
+
+	# a VM's clone: the VM may not start nor go while its disks are copied
+	ctl vol-create images seed.img 1M >/dev/null
+	ctl vol-create images web.qcow2 1G --format qcow2 >/dev/null
+	qemu-io -f qcow2 -c 'write -P 0x3c 0 512M' images/web.qcow2 >/dev/null
+	vm_with_disks_xml web >web.xml
+	ctl define web.xml >/dev/null
+	ctl clone web web2 >clone.out 2>&1 &
+	cl=$!
+	child=$(stop_copying_child) || fail "no child of vmmd copies the VM's disks: $(cat clone.out)"
+	timeout $(scaled 2) "$VMMCTL" list --all >/dev/null || fail "vmmd did not answer during a VM's copy"
+	! ctl start web 2>err || fail "a VM started while its disks were copied"
+	grep -q "the disks of web are being copied for a clone" err || fail "$(cat err)"
+	! ctl undefine web 2>err || fail "a VM went while its disks were copied"
+	grep -q "being copied for a clone" err || fail "$(cat err)"
+	! ctl dominfo web2 >/dev/null 2>&1 || fail "the clone was defined before its disks were copied"
+	kill -CONT "$child"
+	wait "$cl" || { cat clone.out; fail "the VM's clone failed"; }
+	grep -q "Clone 'web2' created" clone.out || fail "$(cat clone.out)"
+	qemu-img compare images/web.qcow2 images/web2.qcow2 >/dev/null || fail "the VM's copy differs"
+	# a VM's copy that dies leaves no files and no clone, and the VM free again
+	ctl clone web web3 >clone.out 2>&1 &
+	cl=$!
+	child=$(stop_copying_child) || fail "no child of vmmd copies the VM's disks"
+	kill -9 "$child"
+	! wait "$cl" || fail "a clone whose copy died succeeded"
+	grep -q "cannot copy the disks of web" clone.out || fail "$(cat clone.out)"
+	[ ! -e images/web3.qcow2 ] || fail "a failed clone left its copy"
+	! ctl dominfo web3 >/dev/null 2>&1 || fail "a failed clone was defined"
+	ctl undefine web >/dev/null || fail "the VM is still held after its clone failed"
+}
+
 test_attach_and_detach_disk_change_the_definition() {
 	need_kvm
 	start_vmmd

@@ -437,29 +437,23 @@ int image_copy_stream(int in, int out, uint64_t size)
 	return r;
 }
 
-int image_copy(const char *src, const char *dst, char *err, size_t errlen)
+int image_copy_open(const char *src, const char *dst, int *in, int *out, char *err, size_t errlen)
 {
 	struct stat st;
-	int in, out, r;
 
-	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (in < 0)
+	*in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (*in < 0)
 		return error_set(err, errlen, -errno, "cannot open %s: %s", src, strerror(errno));
-	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(in);
+	if (fstat(*in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(*in);
 		return error_set(err, errlen, -EINVAL, "%s is not a regular file", src);
 	}
-	out = image_create_file(dst, err, errlen);
-	if (out < 0) {
-		close(in);
-		return out;
-	}
-	r = image_copy_fd(in, out);
-	close(in);
-	close(out);
-	if (r < 0) {
-		unlink(dst);
-		return error_set(err, errlen, r, "cannot copy %s to %s: %s", src, dst, strerror(-r));
+	*out = image_create_file(dst, err, errlen);
+	if (*out < 0) {
+		int r = *out;
+
+		close(*in);
+		return r;
 	}
 	return 0;
 }

@@ -31,8 +31,11 @@ int image_create_raw(const char *path, uint64_t size, char *err, size_t errlen);
 int image_create_qcow2(const char *path, uint64_t size, const char *backing,
 		       const char *backing_format, char *err, size_t errlen);
 
-/* Copy src to a new file dst, keeping holes. */
-int image_copy(const char *src, const char *dst, char *err, size_t errlen);
+/*
+ * The two ends of a copy: src opened (a regular file, not a symbolic link)
+ * and the new file dst made. 0, or -errno with err and nothing left open.
+ */
+int image_copy_open(const char *src, const char *dst, int *in, int *out, char *err, size_t errlen);
 /* A new, empty file (never an existing one): fd, or -errno with err. */
 int image_create_file(const char *path, char *err, size_t errlen);
 /* Copy all of in into out (holes kept for a regular in), fsync. 0 or -errno. */

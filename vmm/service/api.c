@@ -30,6 +30,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,7 +41,34 @@
 
 #include "common/log.h"
 #include "common/mac.h"
+#include "common/util.h"
 #include "vmm/service/api.h"
+
+int api_job(struct api_ctx *c, struct job *job, int (*work)(void *arg), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(work(arg));
+	if (pid < 0) {
+		api_fail(c, "io-error", "cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	job->pidfd = (struct watch){ .kind = FD_JOB, .fd = syscall(SYS_pidfd_open, pid, 0), .owner = job };
+	if (job->pidfd.fd < 0 || vmmd_watch(c->d, &job->pidfd) < 0) {
+		api_fail(c, "io-error", "cannot watch the child: %s", strerror(errno));
+		if (job->pidfd.fd >= 0)
+			close(job->pidfd.fd);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	job->q = c->later;
+	job->next = c->d->jobs;
+	c->d->jobs = job;
+	c->deferred = true;
+	return 0;
+}
 
 json_object *api_fail(struct api_ctx *c, const char *code, const char *fmt, ...)
 {
@@ -195,10 +225,7 @@ struct hash_sink {
 
 static void hash_bytes(struct hash_sink *s, const void *p, size_t n)
 {
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		s->h = (s->h ^ b[i]) * 0x100000001b3ULL;
+	s->h = fnv1a(s->h, p, n);
 }
 
 static void hash_str(struct summary_sink *s, const char *key, const char *v)
@@ -258,7 +285,7 @@ static json_object *api_later(struct api_ctx *c)
  */
 static json_object *api_list(struct api_ctx *c)
 {
-	struct hash_sink hs = { { hash_str, hash_num, hash_flag, hash_strs }, 0xcbf29ce484222325ULL };
+	struct hash_sink hs = { { hash_str, hash_num, hash_flag, hash_strs }, FNV1A_INIT };
 	struct summary_ctx x = { .d = c->d, .now = vmmd_now_ms() };
 	json_object *arr, *o = json_object_new_object();
 	const char *unless = NULL;
@@ -302,13 +329,23 @@ static json_object *api_define(struct api_ctx *c)
 }
 
 /* params.remove_storage: also delete its disks that are volumes of started pools. */
+/* A VM whose disks are being copied for a clone must not write to them, nor go. */
+static bool copies_under_way(struct api_ctx *c, const struct domain *dom)
+{
+	if (!dom || !dom->copying)
+		return false;
+	api_fail(c, "invalid-state", "the disks of %s are being copied for a clone; wait until "
+		 "that is done", dom->def->name);
+	return true;
+}
+
 static json_object *api_undefine(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
 	json_object *o, *removed, *kept;
 	bool remove = false;
 
-	if (!dom)
+	if (!dom || copies_under_way(c, dom))
 		return NULL;
 	if (json_object_object_get_ex(c->params, "remove_storage", NULL) &&
 	    !json_get_bool(c->params, "remove_storage", &remove))
@@ -330,22 +367,65 @@ static json_object *api_undefine(struct api_ctx *c)
 	return o;
 }
 
-/* params: new_name; overlay (true: each writable disk a qcow2 over the original). */
+static json_object *clone_done(struct vmmd *d, struct job *job, int status, bool *is_error)
+{
+	struct domain *clone;
+	const char *code = NULL;
+	char err[1024];
+
+	if (domain_clone_define(d, job->data, status, &clone, &code, err, sizeof(err)) < 0) {
+		*is_error = true;
+		return jsonrpc_error(NULL, code ? code : "internal-error", "%s", err);
+	}
+	return api_domain_summary(d, clone);
+}
+
+static void clone_release(struct vmmd *d, struct job *job)
+{
+	(void)d;
+	domain_clone_free(job->data);
+}
+
+/*
+ * params: new_name; overlay (true: each writable disk a qcow2 over the
+ * original). Copies are made by a child, and the reply comes when the
+ * clone is defined.
+ */
 static json_object *api_clone(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c), *clone;
 	const char *new_name = dom ? api_string(c, "new_name") : NULL;
+	struct domain_clone *cl;
 	bool overlay = false;
+	struct job *job;
 
 	if (!new_name)
 		return NULL;
 	if (json_object_object_get_ex(c->params, "overlay", NULL) &&
 	    !json_get_bool(c->params, "overlay", &overlay))
 		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.overlay is not true or false");
-	if (domain_clone(c->d, dom, new_name, overlay, c->uid, &clone, &c->code, c->err,
-			 sizeof(c->err)) < 0)
+	if (domain_clone_prepare(c->d, dom, new_name, overlay, c->uid, &cl, &c->code, c->err,
+				 sizeof(c->err)) < 0)
 		return NULL;
-	return api_domain_summary(c->d, clone);
+	if (!domain_clone_copies(cl)) {
+		if (domain_clone_define(c->d, cl, 0, &clone, &c->code, c->err, sizeof(c->err)) < 0)
+			return NULL;
+		return api_domain_summary(c->d, clone);
+	}
+	job = calloc(1, sizeof(*job));
+	if (!job) {
+		domain_clone_free(cl);
+		return api_fail(c, JSONRPC_INTERNAL, "out of memory");
+	}
+	snprintf(job->path, sizeof(job->path), "the clone %s", new_name);
+	job->finish = clone_done;
+	job->release = clone_release;
+	job->data = cl;
+	if (api_job(c, job, domain_clone_copy, cl) < 0) {
+		domain_clone_free(cl);
+		free(job);
+	}
+	return NULL;
 }
 
 /* params: file, target; format (raw, qcow2), readonly, serial, cache (none, writeback). */
@@ -548,7 +628,8 @@ static json_object *api_start(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
 
-	if (!dom || domain_start(c->d, dom, c->uid, c->later, &c->code, c->err, sizeof(c->err)) < 0)
+	if (!dom || copies_under_way(c, dom) ||
+	    domain_start(c->d, dom, c->uid, c->later, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
 	return api_later(c);
 }
@@ -606,6 +687,8 @@ static json_object *api_suspend(struct api_ctx *c)
 
 static json_object *api_resume(struct api_ctx *c)
 {
+	if (copies_under_way(c, param_domain(c)))
+		return NULL;
 	return control_and_update(c, "vm.resume");
 }
 

@@ -6,15 +6,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/wait.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/util.h"
 #include "vmm/disk/image.h"
 #include "vmm/service/api.h"
 
@@ -258,22 +257,50 @@ struct list_ctx {
 	const struct pool *pool;
 	json_object *users;
 	json_object *arr;
+	uint64_t etag;      /* FNV-1a over every field listed */
 };
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return fnv1a(h, s, strlen(s) + 1);
+}
 
 static void add_volume(void *opaque, const char *name, const struct image_info *info)
 {
 	struct list_ctx *l = opaque;
+	json_object *o, *vms;
 	char path[4096];
+	uint64_t n[3] = { info->qcow2, info->capacity, info->allocation };
 
 	snprintf(path, sizeof(path), "%s/%s", l->pool->def->path, name);
-	json_object_array_add(l->arr, volume_json(path, info, l->users));
+	o = volume_json(path, info, l->users);
+	json_object_array_add(l->arr, o);
+	l->etag = fnv1a(hash_str(l->etag, name), n, sizeof(n));
+	l->etag = hash_str(hash_str(l->etag, info->backing), info->backing_format);
+	vms = json_object_object_get(o, "vms");
+	for (size_t i = 0; i < json_object_array_length(vms); i++) {
+		json_object *vm = json_object_array_get_idx(vms, i);
+		uint8_t running = json_object_get_boolean(json_object_object_get(vm, "running"));
+
+		l->etag = fnv1a(hash_str(l->etag, json_object_get_string(json_object_object_get(vm, "name"))),
+				&running, 1);
+	}
+	l->etag = fnv1a(l->etag, "", 1); /* where one volume ends */
 }
 
+/*
+ * {"volumes": [...], "etag": E}, E a fingerprint of every field listed; for
+ * params.unless = E, {"etag": E, "unchanged": true} and no list (as
+ * domain.list does), so that a page viewed again costs neither side the
+ * list's text.
+ */
 json_object *api_vol_list(struct api_ctx *c)
 {
 	struct pool *pool = param_pool(c, "pool");
-	struct list_ctx l = { .pool = pool };
+	struct list_ctx l = { .pool = pool, .etag = FNV1A_INIT };
+	const char *unless = NULL;
 	json_object *o;
+	char etag[17];
 	int r;
 
 	if (!pool)
@@ -288,7 +315,15 @@ json_object *api_vol_list(struct api_ctx *c)
 		json_object_put(l.arr);
 		return api_fail(c, "io-error", "cannot read %s: %s", pool->def->path, strerror(-r));
 	}
+	snprintf(etag, sizeof(etag), "%016" PRIx64, l.etag);
 	o = json_object_new_object();
+	json_object_object_add(o, "etag", json_object_new_string(etag));
+	json_get_string(c->params, "unless", &unless);
+	if (unless && !strcmp(unless, etag)) {
+		json_object_put(l.arr);
+		json_object_object_add(o, "unchanged", json_object_new_boolean(true));
+		return o;
+	}
 	json_object_object_add(o, "volumes", l.arr);
 	return o;
 }
@@ -330,16 +365,81 @@ json_object *api_vol_create(struct api_ctx *c)
 	return volume_info(c, path);
 }
 
-/* vol.clone: params.name is the source, params.new_name the copy; params.overlay makes a qcow2 on it. */
+/* A copy that a child makes (vol.clone, vol.upload): from in to out. */
+struct volume_copy {
+	int in, out;
+	int64_t size;       /* a stream's size said, or -1 */
+	bool stream;        /* in is a pipe or a socket, not a file */
+};
+
+static int volume_copy_work(void *arg)
+{
+	struct volume_copy *v = arg;
+	/* a stream of a size said is that size or nothing; one without, to its end */
+	int r = v->stream && v->size >= 0 ? image_copy_stream(v->in, v->out, v->size)
+					  : image_copy_fd(v->in, v->out);
+
+	return r < 0 ? -r : 0;
+}
+
+/* A copy's job that ends with finish; 0, or -1 with the error set and path removed. */
+static int volume_copy_start(struct api_ctx *c, const char *path, struct volume_copy *v,
+			     json_object *(*finish)(struct vmmd *, struct job *, int, bool *))
+{
+	struct job *job = calloc(1, sizeof(*job));
+	int r;
+
+	if (!job) {
+		api_fail(c, JSONRPC_INTERNAL, "out of memory");
+		r = -1;
+	} else {
+		snprintf(job->path, sizeof(job->path), "%s", path);
+		job->finish = finish;
+		r = api_job(c, job, volume_copy_work, v);
+		if (r < 0)
+			free(job);
+	}
+	close(v->out);
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
+/* The volume a copy made, or the reason there is none (and no file). */
+static json_object *copy_made(struct vmmd *d, struct job *job, int status, bool *is_error)
+{
+	struct api_ctx c = { .d = d };
+	json_object *res;
+
+	if (status != 0) {
+		unlink(job->path);
+		*is_error = true;
+		return jsonrpc_error(NULL, "io-error", "cannot copy into %s: %s", job->path,
+				     status > 0 && status < 256 ? strerror(status) : "the copy failed");
+	}
+	res = volume_info(&c, job->path);
+	if (!res) {
+		unlink(job->path);
+		*is_error = true;
+		return jsonrpc_error(NULL, c.code ? c.code : "io-error", "%s", c.err);
+	}
+	return res;
+}
+
+/*
+ * vol.clone: params.name is the source, params.new_name the copy; params.overlay
+ * makes a qcow2 on it. A copy is made by a child (it may take minutes), and
+ * the reply comes when it is done.
+ */
 json_object *api_vol_clone(struct api_ctx *c)
 {
 	char src[4096], dst[4096];
+	struct volume_copy v = { .size = -1 };
 	struct image_info info;
-	struct pool *pool;
 	bool overlay = false;
 	int r;
 
-	if (!param_volume(c, "name", &pool, src, sizeof(src)) ||
+	if (!param_volume(c, "name", NULL, src, sizeof(src)) ||
 	    !param_volume(c, "new_name", NULL, dst, sizeof(dst)))
 		return NULL;
 	if (json_object_object_get_ex(c->params, "overlay", NULL) &&
@@ -351,12 +451,16 @@ json_object *api_vol_clone(struct api_ctx *c)
 	}
 	r = overlay ? image_create_qcow2(dst, info.capacity, src, info.qcow2 ? "qcow2" : "raw",
 					 c->err, sizeof(c->err))
-		    : image_copy(src, dst, c->err, sizeof(c->err));
+		    : image_copy_open(src, dst, &v.in, &v.out, c->err, sizeof(c->err));
 	if (r < 0) {
 		c->code = r == -EEXIST ? "volume-exists" : "io-error";
 		return NULL;
 	}
-	return volume_info(c, dst);
+	if (overlay)
+		return volume_info(c, dst);
+	volume_copy_start(c, dst, &v, copy_made);
+	close(v.in);
+	return NULL;
 }
 
 /* Is path a disk of a VM that runs? */
@@ -502,30 +606,20 @@ static int upload_check(const char *path, char *err, size_t errlen)
 
 static json_object *upload_done(struct vmmd *d, struct job *job, int status, bool *is_error)
 {
-	struct api_ctx c = { .d = d };
-	json_object *res;
+	char err[1024];
 
-	if (status != 0) {
+	if (status == EPIPE) {
 		unlink(job->path);
 		*is_error = true;
-		if (status == EPIPE)
-			return jsonrpc_error(NULL, "upload-cut", "the upload ended before all its bytes "
-					     "came; nothing was kept");
-		return jsonrpc_error(NULL, "io-error", "cannot upload into %s: %s", job->path,
-				     status > 0 && status < 256 ? strerror(status) : "the copy failed");
+		return jsonrpc_error(NULL, "upload-cut", "the upload ended before all its bytes "
+				     "came; nothing was kept");
 	}
-	if (upload_check(job->path, c.err, sizeof(c.err)) < 0) {
+	if (status == 0 && upload_check(job->path, err, sizeof(err)) < 0) {
 		unlink(job->path);
 		*is_error = true;
-		return jsonrpc_error(NULL, "invalid-image", "%s; nothing was kept", c.err);
+		return jsonrpc_error(NULL, "invalid-image", "%s; nothing was kept", err);
 	}
-	res = volume_info(&c, job->path);
-	if (!res) {
-		unlink(job->path);
-		*is_error = true;
-		return jsonrpc_error(NULL, c.code ? c.code : "io-error", "%s", c.err);
-	}
-	return res;
+	return copy_made(d, job, status, is_error);
 }
 
 /*
@@ -539,68 +633,28 @@ static json_object *upload_done(struct vmmd *d, struct job *job, int status, boo
  */
 json_object *api_vol_upload(struct api_ctx *c)
 {
+	struct volume_copy v = { .in = *c->passed_fd, .size = -1 };
 	char path[4096];
-	struct job *job;
 	struct stat st;
-	int out, in = *c->passed_fd;
-	int64_t size = -1;
-	pid_t pid;
 
 	if (!param_volume(c, "name", NULL, path, sizeof(path)))
 		return NULL;
-	if (in < 0)
+	if (v.in < 0)
 		return api_fail(c, JSONRPC_INVALID_PARAMS,
 				"vol.upload needs the file sent with the request (SCM_RIGHTS)");
-	if (fstat(in, &st) < 0 || S_ISDIR(st.st_mode) ||
-	    (fcntl(in, F_GETFL) & O_ACCMODE) == O_WRONLY)
+	if (fstat(v.in, &st) < 0 || S_ISDIR(st.st_mode) ||
+	    (fcntl(v.in, F_GETFL) & O_ACCMODE) == O_WRONLY)
 		return api_fail(c, JSONRPC_INVALID_PARAMS, "the file sent is not readable data");
 	if (json_object_object_get_ex(c->params, "size", NULL) &&
-	    (!json_get_int64(c->params, "size", &size) || size < 0 || (uint64_t)size > IMAGE_MAX_SIZE))
+	    (!json_get_int64(c->params, "size", &v.size) || v.size < 0 ||
+	     (uint64_t)v.size > IMAGE_MAX_SIZE))
 		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.size is not a size in bytes");
-	job = calloc(1, sizeof(*job));
-	if (!job)
-		return api_fail(c, JSONRPC_INTERNAL, "out of memory");
-	out = image_create_file(path, c->err, sizeof(c->err));
-	if (out < 0) {
-		free(job);
-		c->code = out == -EEXIST ? "volume-exists" : "io-error";
+	v.stream = !S_ISREG(st.st_mode);
+	v.out = image_create_file(path, c->err, sizeof(c->err));
+	if (v.out < 0) {
+		c->code = v.out == -EEXIST ? "volume-exists" : "io-error";
 		return NULL;
 	}
-	pid = fork();
-	if (pid == 0) {
-		/* a stream of a size said is that size or nothing; one without, to its end */
-		int r = !S_ISREG(st.st_mode) && size >= 0 ? image_copy_stream(in, out, size)
-							  : image_copy_fd(in, out);
-
-		_exit(r < 0 ? -r : 0);
-	}
-	close(out);
-	if (pid < 0) {
-		unlink(path);
-		free(job);
-		return api_fail(c, "io-error", "cannot fork: %s", strerror(errno));
-	}
-	job->pidfd = (struct watch){ .kind = FD_JOB, .fd = syscall(SYS_pidfd_open, pid, 0), .owner = job };
-	if (job->pidfd.fd < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		unlink(path);
-		free(job);
-		return api_fail(c, "io-error", "cannot watch the copy: %s", strerror(errno));
-	}
-	if (vmmd_watch(c->d, &job->pidfd) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		close(job->pidfd.fd);
-		unlink(path);
-		free(job);
-		return api_fail(c, "io-error", "cannot watch the copy: %s", strerror(errno));
-	}
-	snprintf(job->path, sizeof(job->path), "%s", path);
-	job->finish = upload_done;
-	job->q = c->later;
-	job->next = c->d->jobs;
-	c->d->jobs = job;
-	c->deferred = true;
+	volume_copy_start(c, path, &v, upload_done);
 	return NULL;
 }

@@ -411,6 +411,8 @@ void jobs_release(struct vmmd *d)
 		struct job *j = d->jobs;
 
 		d->jobs = j->next;
+		if (j->release)
+			j->release(d, j);
 		vmmd_unwatch(d, &j->pidfd);
 		deferred_free(j->q);
 		free(j);

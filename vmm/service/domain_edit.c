@@ -101,14 +101,57 @@ static int make_overlay(xmlNodePtr disk, const char *backing, const char *path, 
 	return 0;
 }
 
-int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, bool overlay,
-		 uid_t uid, struct domain **ret, const char **code, char *err, size_t errlen)
+struct domain_clone {
+	struct domain *source;         /* its copying counts this clone */
+	xmlDocPtr doc;                 /* the clone's definition */
+	uid_t uid;
+	unsigned int nmade, ncopies;
+	char made[DOMAIN_MAX_DISKS][4096];  /* the files made for it */
+	int in[DOMAIN_MAX_DISKS], out[DOMAIN_MAX_DISKS]; /* each copy's ends */
+};
+
+void domain_clone_free(struct domain_clone *cl)
 {
-	char made[DOMAIN_MAX_DISKS][4096];
-	unsigned int nmade = 0, ndisk = 0;
+	if (!cl)
+		return;
+	for (unsigned int i = 0; i < cl->ncopies; i++) {
+		close(cl->in[i]);
+		close(cl->out[i]);
+	}
+	while (cl->nmade)
+		unlink(cl->made[--cl->nmade]);
+	if (cl->doc)
+		xmlFreeDoc(cl->doc);
+	if (cl->source)
+		cl->source->copying--;
+	free(cl);
+}
+
+bool domain_clone_copies(const struct domain_clone *cl)
+{
+	return cl->ncopies > 0;
+}
+
+int domain_clone_copy(void *arg)
+{
+	struct domain_clone *cl = arg;
+
+	for (unsigned int i = 0; i < cl->ncopies; i++) {
+		int r = image_copy_fd(cl->in[i], cl->out[i]);
+
+		if (r < 0)
+			return -r;
+	}
+	return 0;
+}
+
+int domain_clone_prepare(struct vmmd *d, struct domain *dom, const char *new_name, bool overlay,
+			 uid_t uid, struct domain_clone **ret, const char **code, char *err,
+			 size_t errlen)
+{
+	struct domain_clone *cl;
 	xmlNodePtr root, n, devices;
-	xmlDocPtr doc;
-	int r = -1;
+	unsigned int ndisk = 0;
 
 	if (dom->pid && dom->state != DOMAIN_PAUSED) {
 		*code = "invalid-state";
@@ -129,10 +172,16 @@ int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, bool 
 	/* before anything is copied: a copy of a host file would be one too */
 	if (hostfile_check_domain(d, dom->def, uid, code, err, errlen) < 0)
 		return -1;
-	doc = copy_doc(dom, code, err, errlen);
-	if (!doc)
-		return -1;
-	root = xmlDocGetRootElement(doc);
+	cl = calloc(1, sizeof(*cl));
+	if (!cl)
+		goto nomem;
+	cl->uid = uid;
+	cl->source = dom;
+	dom->copying++;
+	cl->doc = copy_doc(dom, code, err, errlen);
+	if (!cl->doc)
+		goto fail;
+	root = xmlDocGetRootElement(cl->doc);
 	xmlNodeSetContent(xml_child(root, "name"), (const xmlChar *)new_name);
 	n = xml_child(root, "uuid");
 	if (n) {
@@ -158,35 +207,52 @@ int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, bool 
 			xmlNodePtr source = xml_child(n, "source");
 			const char *file = xml_attr(source, "file");
 			const char *target = xml_attr(xml_child(n, "target"), "dev");
+			char *path = cl->made[cl->nmade];
 
 			if (!file || !target || xml_child(n, "readonly"))
 				continue; /* shared, as virt-clone shares read-only disks */
-			clone_path(file, new_name, ndisk++, target, overlay, made[nmade],
-				   sizeof(made[0]));
-			if ((overlay ? make_overlay(n, file, made[nmade], err, errlen)
-				     : image_copy(file, made[nmade], err, errlen)) < 0) {
+			clone_path(file, new_name, ndisk++, target, overlay, path, sizeof(cl->made[0]));
+			if (overlay ? make_overlay(n, file, path, err, errlen)
+				    : image_copy_open(file, path, &cl->in[cl->ncopies],
+						      &cl->out[cl->ncopies], err, errlen)) {
 				*code = "io-error";
 				goto fail;
 			}
-			nmade++;
-			if (!xmlSetProp(source, (const xmlChar *)"file", (const xmlChar *)made[nmade - 1]))
+			cl->nmade++;
+			if (!overlay)
+				cl->ncopies++;
+			if (!xmlSetProp(source, (const xmlChar *)"file", (const xmlChar *)path))
 				goto nomem;
 		}
 	}
-	r = define_doc(d, doc, uid, ret, code, err, errlen);
-	doc = NULL;
-	if (r == 0)
-		return 0;
-	goto fail;
+	*ret = cl;
+	return 0;
 nomem:
 	*code = "internal-error";
 	error_set(err, errlen, -ENOMEM, "out of memory");
 fail:
-	if (doc)
-		xmlFreeDoc(doc);
-	while (nmade)
-		unlink(made[--nmade]);
+	domain_clone_free(cl);
 	return -1;
+}
+
+int domain_clone_define(struct vmmd *d, struct domain_clone *cl, int status, struct domain **ret,
+			const char **code, char *err, size_t errlen)
+{
+	int r;
+
+	if (status != 0) {
+		*code = "io-error";
+		error_set(err, errlen, -status, "cannot copy the disks of %s: %s",
+			  cl->source->def->name, status < 256 ? strerror(status) : "the copy failed");
+		domain_clone_free(cl);
+		return -1;
+	}
+	r = define_doc(d, cl->doc, cl->uid, ret, code, err, errlen);
+	cl->doc = NULL;
+	if (r == 0)
+		cl->nmade = 0; /* the clone's now */
+	domain_clone_free(cl);
+	return r;
 }
 
 int domain_attach_disk(struct vmmd *d, struct domain *dom, const struct domain_disk *disk,

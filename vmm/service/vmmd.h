@@ -107,6 +107,8 @@ struct domain {
 	struct deferred *end_qs;   /* destroy requests that wait for the process to end */
 	int64_t end_deadline_ms;   /* when they give up; 0 when none wait */
 
+	unsigned int copying;      /* clones whose copies of its disks are under way */
+
 	struct exchange *exchanges; /* requests to its vmm under way */
 	unsigned int nexchanges;
 	bool unanswered;           /* its vmm let the last request time out, and none since answered */
@@ -285,9 +287,25 @@ int hostfile_check_pool(const struct vmmd *d, const char *path, uid_t uid, const
 bool hostfile_is_volume(const struct vmmd *d, const char *path);
 
 /* domain_edit.c: definition changes, each checked and stored as a define is. */
-/* overlay: each writable disk becomes a qcow2 over the original, rather than a copy */
-int domain_clone(struct vmmd *d, struct domain *dom, const char *new_name, bool overlay,
-		 uid_t uid, struct domain **ret, const char **code, char *err, size_t errlen);
+/*
+ * A clone of dom as new_name for caller uid, made in steps so that the
+ * copies of its disks can run in a child: domain_clone_prepare makes each
+ * overlay (overlay: each writable disk a qcow2 over the original, rather
+ * than a copy) and each copy's empty file; domain_clone_copy copies (0 or
+ * an errno); domain_clone_define defines the clone when status is 0 and
+ * frees it. While copies are under way dom counts them in copying, and
+ * may not start, resume or go. Until defined, a failure removes the files
+ * made. prepare: 0 with *ret, or -1 with an error code and message.
+ */
+struct domain_clone;
+int domain_clone_prepare(struct vmmd *d, struct domain *dom, const char *new_name, bool overlay,
+			 uid_t uid, struct domain_clone **ret, const char **code, char *err,
+			 size_t errlen);
+bool domain_clone_copies(const struct domain_clone *cl); /* is there a disk to copy? */
+int domain_clone_copy(void *cl);
+int domain_clone_define(struct vmmd *d, struct domain_clone *cl, int status, struct domain **ret,
+			const char **code, char *err, size_t errlen);
+void domain_clone_free(struct domain_clone *cl); /* its files removed */
 int domain_attach_disk(struct vmmd *d, struct domain *dom, const struct domain_disk *disk,
 		       uid_t uid, const char **code, char *err, size_t errlen);
 int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, uid_t uid,
@@ -390,6 +408,8 @@ struct job {
 	struct deferred *q;        /* the request it answers */
 	json_object *(*finish)(struct vmmd *d, struct job *job, int status, bool *is_error);
 	char path[4096];           /* what the job makes */
+	void *data;                /* the method's, freed by finish or release */
+	void (*release)(struct vmmd *d, struct job *job); /* when vmmd ends before the job */
 	struct job *next;          /* in d->jobs */
 };
 
