@@ -38,6 +38,7 @@ struct worker_keep {
 	struct buf page;       /* the answer's body: a large page is not allocated anew each time */
 	struct fragment rows;  /* the instances list's rows, with what they were made from */
 	struct fragment api_list; /* the API's list of VMs, likewise */
+	struct fragment volumes;  /* a pool page's volumes, likewise */
 };
 
 /* A VM's rights for the user of a request (an admin has them all). */
@@ -51,6 +52,7 @@ struct request {
 	struct vmmd_link *vmmd; /* this worker's connection to vmmd */
 	struct fragment *rows;  /* this worker's instances rows (fcgi/pages/vms.c) */
 	struct fragment *api_list; /* and its API list of VMs */
+	struct fragment *volumes;  /* and a pool page's volumes (fcgi/pages/storage.c) */
 	time_t now;
 
 	/* what nginx passed, checked where it is read */

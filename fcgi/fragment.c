@@ -17,13 +17,13 @@ void fragment_keep(struct fragment *f, const struct buf *key, struct buf *html,
 	buf_free(&f->html);
 	f->html = *html;
 	*html = (struct buf)BUF_INIT(html->max);
+	memcpy(f->counts, counts, sizeof(f->counts));
 	if (!key || key->error)
 		return;
 	f->key.max = key->max;
 	buf_reset(&f->key);
 	if (buf_append(&f->key, key->data ? key->data : "", key->len) < 0)
 		return;
-	memcpy(f->counts, counts, sizeof(f->counts));
 	f->valid = true;
 }
 

@@ -51,6 +51,7 @@ static void *worker_main(void *arg)
 		.page = BUF_INIT(PAGE_MAX),
 		.rows = { .html = BUF_INIT(PAGE_MAX) },
 		.api_list = { .html = BUF_INIT(PAGE_MAX) },
+		.volumes = { .html = BUF_INIT(PAGE_MAX) },
 	};
 	FCGX_Request fcgx;
 	char err[256];
@@ -71,6 +72,7 @@ static void *worker_main(void *arg)
 	buf_free(&keep.page);
 	fragment_free(&keep.rows);
 	fragment_free(&keep.api_list);
+	fragment_free(&keep.volumes);
 	vmmd_link_free(&keep.vmmd);
 	FCGX_Free(&fcgx, 1);
 	db_close(keep.db);

@@ -162,6 +162,7 @@ void request_serve(const struct app *app, struct worker_keep *keep, FCGX_Request
 		.vmmd = &keep->vmmd,
 		.rows = &keep->rows,
 		.api_list = &keep->api_list,
+		.volumes = &keep->volumes,
 		.now = time(NULL),
 	};
 	const char *query, *cookie, *https, *xrw;

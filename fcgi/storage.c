@@ -18,22 +18,17 @@ json_object *all_volumes(struct request *r)
 		return out;
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		json_object *pool = json_object_array_get_idx(list, i), *vols = NULL, *vl;
+		json_object *pool = json_object_array_get_idx(list, i), *vols;
 		const char *pname = "", *state = "";
 
 		json_get_string(pool, "name", &pname);
 		json_get_string(pool, "state", &state);
 		if (strcmp(state, "active"))
 			continue;
-		{
-			json_object *p = json_object_new_object();
-
-			json_object_object_add(p, "pool", json_object_new_string(pname));
-			vmmd_call(r->vmmd, "vol.list", p, &vols, code, sizeof(code), err, sizeof(err));
-		}
-		if (vols && json_object_object_get_ex(vols, "volumes", &vl))
-			for (size_t k = 0; k < json_object_array_length(vl); k++) {
-				json_object *v = json_object_array_get_idx(vl, k), *o = json_object_new_object();
+		vols = vmmd_volumes(r->vmmd, pname, NULL, code, sizeof(code), err, sizeof(err));
+		if (vols)
+			for (size_t k = 0; k < json_object_array_length(vols); k++) {
+				json_object *v = json_object_array_get_idx(vols, k), *o = json_object_new_object();
 				const char *vname = "", *path = "", *format = "raw";
 				char label[300];
 

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +22,10 @@ void vmmd_link_free(struct vmmd_link *l)
 	vmmd_link_close(l);
 	json_object_put(l->domains);
 	l->domains = NULL;
+	for (unsigned int i = 0; i < VMMD_KEPT_POOLS; i++) {
+		json_object_put(l->volumes[i].list);
+		l->volumes[i].list = NULL;
+	}
 }
 
 /* Nothing to read and not closed: a kept connection still usable. */
@@ -111,49 +116,97 @@ int vmmd_call_vm(struct vmmd_link *l, const char *method, const char *name, json
 	return vmmd_call(l, method, vmmd_name_params(name), ret, code, codelen, err, errlen);
 }
 
-json_object *vmmd_domains(struct vmmd_link *l, char *err, size_t errlen)
+/*
+ * A list call that the link keeps: method with params (taken, or NULL),
+ * its answer's list under field; *kept (with its etag in etag, etaglen
+ * bytes) is sent as "unless" and given again when vmmd says it is
+ * unchanged. A new reference, or NULL with code and err.
+ */
+static json_object *kept_list(struct vmmd_link *l, const char *method, json_object *params,
+			      const char *field, json_object **kept, char *etag_kept, size_t etaglen,
+			      char *code, size_t codelen, char *err, size_t errlen)
 {
-	json_object *params = NULL, *ret, *domains;
+	json_object *ret, *list;
 	const char *etag = NULL;
 	bool unchanged = false;
-	char code[64];
 
-	if (l->domains) {
-		params = json_object_new_object();
-		json_object_object_add(params, "unless", json_object_new_string(l->domains_etag));
+	if (*kept) {
+		if (!params)
+			params = json_object_new_object();
+		json_object_object_add(params, "unless", json_object_new_string(etag_kept));
 	}
-	if (vmmd_call(l, "domain.list", params, &ret, code, sizeof(code), err, errlen) < 0)
+	if (vmmd_call(l, method, params, &ret, code, codelen, err, errlen) < 0)
 		return NULL;
 	json_get_string(ret, "etag", &etag);
 	json_get_bool(ret, "unchanged", &unchanged);
 	if (unchanged) {
-		if (l->domains && etag && !strcmp(etag, l->domains_etag)) {
+		if (*kept && etag && !strcmp(etag, etag_kept)) {
 			json_object_put(ret);
-			return json_object_get(l->domains);
+			return json_object_get(*kept);
 		}
 		json_object_put(ret);
 		/* the next call asks for the whole list */
-		json_object_put(l->domains);
-		l->domains = NULL;
+		json_object_put(*kept);
+		*kept = NULL;
+		snprintf(code, codelen, "protocol-error");
 		error_set(err, errlen, -EPROTO, "the VM service called a list unchanged that this link does not hold");
 		return NULL;
 	}
-	if (!json_object_object_get_ex(ret, "domains", &domains) ||
-	    !json_object_is_type(domains, json_type_array)) {
+	if (!json_object_object_get_ex(ret, field, &list) || !json_object_is_type(list, json_type_array)) {
 		json_object_put(ret);
-		error_set(err, errlen, -EPROTO, "the VM service's answer has no list of VMs");
+		snprintf(code, codelen, "protocol-error");
+		error_set(err, errlen, -EPROTO, "the VM service's answer has no list");
 		return NULL;
 	}
-	json_object_put(l->domains);
-	l->domains = NULL;
+	json_object_put(*kept);
+	*kept = NULL;
 	/* an answer without an etag (or a long one) is used once, not kept */
-	if (etag && strlen(etag) < sizeof(l->domains_etag)) {
-		l->domains = json_object_get(domains);
-		strcpy(l->domains_etag, etag);
+	if (etag && strlen(etag) < etaglen) {
+		*kept = json_object_get(list);
+		strcpy(etag_kept, etag);
 	}
-	json_object_get(domains);
+	json_object_get(list);
 	json_object_put(ret);
-	return domains;
+	return list;
+}
+
+json_object *vmmd_domains(struct vmmd_link *l, char *err, size_t errlen)
+{
+	char code[64];
+
+	return kept_list(l, "domain.list", NULL, "domains", &l->domains, l->domains_etag,
+			 sizeof(l->domains_etag), code, sizeof(code), err, errlen);
+}
+
+json_object *vmmd_volumes(struct vmmd_link *l, const char *pool, const char **etag_ret, char *code,
+			  size_t codelen, char *err, size_t errlen)
+{
+	struct vmmd_kept *k = NULL;
+	json_object *params = json_object_new_object(), *list;
+
+	json_object_object_add(params, "pool", json_object_new_string(pool));
+	if (etag_ret)
+		*etag_ret = NULL;
+	if (strlen(pool) >= sizeof(l->volumes[0].key)) {
+		json_object_put(params);
+		snprintf(code, codelen, "no-pool");
+		error_set(err, errlen, -EINVAL, "no pool has so long a name");
+		return NULL;
+	}
+	for (unsigned int i = 0; i < VMMD_KEPT_POOLS && !k; i++)
+		if (l->volumes[i].list && !strcmp(l->volumes[i].key, pool))
+			k = &l->volumes[i];
+	if (!k) {
+		k = &l->volumes[l->next_volumes++ % VMMD_KEPT_POOLS];
+		json_object_put(k->list);
+		k->list = NULL;
+		strcpy(k->key, pool);
+	}
+	list = kept_list(l, "vol.list", params, "volumes", &k->list, k->etag, sizeof(k->etag), code,
+			 codelen, err, errlen);
+	if (list && etag_ret && list == k->list)
+		*etag_ret = k->etag;
+	return list;
 }
 
 json_object *vmmd_name_params(const char *name)

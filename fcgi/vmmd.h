@@ -11,6 +11,15 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+/* A list read from vmmd, kept with its etag (see vmmd_domains). */
+struct vmmd_kept {
+	json_object *list;
+	char etag[24];
+	char key[72];    /* what it is the list of: a pool's name */
+};
+
+#define VMMD_KEPT_POOLS 4
+
 struct vmmd_link {
 	const char *socket;
 	int timeout_ms;  /* for reads; calls that wait on a VM get vmmd's deadline and more */
@@ -18,6 +27,9 @@ struct vmmd_link {
 	/* the last domain.list read on this link, and vmmd's etag for it */
 	json_object *domains;
 	char domains_etag[24];
+	/* the last vol.list of the pools last listed on it */
+	struct vmmd_kept volumes[VMMD_KEPT_POOLS];
+	unsigned int next_volumes;
 };
 
 void vmmd_link_close(struct vmmd_link *l);
@@ -49,5 +61,12 @@ int vmmd_call_vm(struct vmmd_link *l, const char *method, const char *name, json
  * nothing else. NULL with a sentence in err.
  */
 json_object *vmmd_domains(struct vmmd_link *l, char *err, size_t errlen);
+/*
+ * A started pool's volumes (vol.list's "volumes") likewise, kept for the
+ * last few pools; *etag_ret, when given, is the kept list's etag (or NULL
+ * for a list not kept). NULL with vmmd's code and its sentence.
+ */
+json_object *vmmd_volumes(struct vmmd_link *l, const char *pool, const char **etag_ret, char *code,
+			  size_t codelen, char *err, size_t errlen);
 
 #endif

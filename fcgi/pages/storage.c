@@ -14,12 +14,14 @@
  *   outside its pool roots, a volume that exists, a delete or resize
  *   under a running VM, a shrink. Its sentence is what the page shows.
  */
+#include <errno.h>
 #include <libxml/tree.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/error.h"
 #include "common/jsonrpc.h"
 #include "common/name.h"
 #include "fcgi/audit.h"
@@ -28,6 +30,7 @@
 #include "fcgi/pages.h"
 #include "fcgi/quota.h"
 #include "fcgi/response.h"
+#include "fcgi/template.h"
 #include "fcgi/vmlist.h"
 #include "fcgi/vmmd.h"
 
@@ -154,11 +157,8 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x ? x : "", y ? y : "");
 }
 
-static void decorate_volumes(struct request *r, json_object *vols)
+static void decorate_volumes(json_object *vols, json_object *templates)
 {
-	/* the pool's templates in one query, not one a volume */
-	json_object *templates = volume_templates(r->db, r->args[0]);
-
 	json_object_array_sort(vols, by_name);
 	for (size_t i = 0; i < json_object_array_length(vols); i++) {
 		json_object *v = json_object_array_get_idx(vols, i), *vms = NULL;
@@ -171,12 +171,74 @@ static void decorate_volumes(struct request *r, json_object *vols)
 		json_object_object_add(v, "template", json_object_new_boolean(json_object_object_get_ex(
 			templates, json_object_get_string(json_object_object_get(v, "name")), NULL)));
 	}
+}
+
+/*
+ * The pool page's rows of volumes and its choice of them, in f's html (the
+ * rows the first counts[0] bytes). A worker keeps them with what they were
+ * made from (the pool, vmmd's etag for its list, the pool's templates and
+ * the session's CSRF token, which the rows' forms carry) and makes them
+ * again only when one of those changed. 0, or -1 with err.
+ */
+static int volume_rows(struct request *r, char *err, size_t errlen)
+{
+	struct buf key = BUF_INIT(PAGE_MAX), html = BUF_INIT(PAGE_MAX);
+	json_object *vols, *templates, *ctx, *pool;
+	const char *etag = NULL, *tpl_text;
+	int64_t counts[FRAGMENT_COUNTS] = { 0 };
+	char code[64];
+	size_t len;
+	int ret = -1;
+
+	vols = vmmd_volumes(r->vmmd, r->args[0], &etag, code, sizeof(code), err, errlen);
+	if (!vols)
+		return -1;
+	/* the pool's templates in one query, not one a volume */
+	templates = volume_templates(r->db, r->args[0]);
+	tpl_text = json_object_to_json_string_length(templates, JSON_C_TO_STRING_PLAIN, &len);
+	if (etag) {
+		const char *parts[] = { r->args[0], etag, r->session.csrf };
+
+		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+			buf_puts(&key, parts[i]);
+			buf_putc(&key, '\0');
+		}
+		buf_append(&key, tpl_text, len);
+		if (fragment_find(r->volumes, &key)) {
+			ret = 0;
+			goto out;
+		}
+	}
+	decorate_volumes(vols, templates);
+	ctx = json_object_new_object();
+	pool = json_object_new_object();
+	json_object_object_add(pool, "name", json_object_new_string(r->args[0]));
+	json_object_object_add(ctx, "pool", pool);
+	json_object_object_add(ctx, "csrf", json_object_new_string(r->session.csrf));
+	json_object_object_add(ctx, "volumes", json_object_get(vols));
+	if (tpl_render(r->app->templates, "volume_rows", ctx, &html) == 0) {
+		counts[0] = (int64_t)html.len;
+		counts[1] = (int64_t)json_object_array_length(vols);
+		if (tpl_render(r->app->templates, "volume_options", ctx, &html) == 0 && !html.error)
+			ret = 0;
+	}
+	json_object_put(ctx);
+	if (ret < 0) {
+		error_set(err, errlen, -ENOMEM, "the list of volumes could not be made");
+		goto out;
+	}
+	fragment_keep(r->volumes, etag ? &key : NULL, &html, counts);
+out:
+	buf_free(&key);
+	buf_free(&html);
 	json_object_put(templates);
+	json_object_put(vols);
+	return ret;
 }
 
 int page_pool(struct request *r)
 {
-	json_object *pool = NULL, *res = NULL, *vols, *ctx;
+	json_object *pool = NULL, *ctx;
 	char code[64], err[512] = "";
 
 	if (!vm_name_valid(r->args[0]))
@@ -189,19 +251,35 @@ int page_pool(struct request *r)
 	decorate_pool(pool);
 	ctx = json_object_new_object();
 	json_object_object_add(ctx, "pool", pool);
-	if (json_object_get_boolean(json_object_object_get(pool, "active"))) {
-		json_object *p = json_object_new_object();
+	if (json_object_get_boolean(json_object_object_get(pool, "active")) && r->api) {
+		/* the API's answer: the volumes themselves */
+		json_object *vols = vmmd_volumes(r->vmmd, r->args[0], NULL, code, sizeof(code), err,
+						 sizeof(err));
 
-		json_object_object_add(p, "pool", json_object_new_string(r->args[0]));
-		if (vmmd_call(r->vmmd, "vol.list", p, &res, code, sizeof(code), err, sizeof(err)) == 0 &&
-		    json_object_object_get_ex(res, "volumes", &vols)) {
-			decorate_volumes(r, vols);
-			json_object_object_add(ctx, "volumes", json_object_get(vols));
+		if (vols) {
+			json_object *templates = volume_templates(r->db, r->args[0]);
+
+			decorate_volumes(vols, templates);
+			json_object_put(templates);
+			json_object_object_add(ctx, "volumes", vols);
 			json_object_object_add(ctx, "has_volumes", json_object_new_boolean(1));
 		} else {
 			json_object_object_add(ctx, "volumes_error", json_object_new_string(err));
 		}
-		json_object_put(res);
+	} else if (json_object_get_boolean(json_object_object_get(pool, "active"))) {
+		if (volume_rows(r, err, sizeof(err)) == 0) {
+			const struct buf *h = &r->volumes->html;
+			int rows_len = (int)r->volumes->counts[0];
+
+			json_object_object_add(ctx, "volume_rows",
+					       json_object_new_string_len(h->data ? h->data : "", rows_len));
+			json_object_object_add(ctx, "volume_options",
+					       json_object_new_string_len(h->data ? h->data + rows_len : "",
+									  (int)h->len - rows_len));
+			json_object_object_add(ctx, "has_volumes", json_object_new_boolean(1));
+		} else {
+			json_object_object_add(ctx, "volumes_error", json_object_new_string(err));
+		}
 	}
 	json_object_object_add(ctx, "nav_storage", json_object_new_boolean(1));
 	return respond_page(r, "pool", r->args[0], ctx);

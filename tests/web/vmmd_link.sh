@@ -119,3 +119,55 @@ test_the_api_list_a_worker_keeps_follows_every_change_and_every_user() {
 	api "$carol" GET /instances >/dev/null
 	[ "$(names_in_api)" = "a1" ] || fail "carol's list after the admin's is $(names_in_api)"
 }
+
+# vol_row NAME: the pool page's row of volume NAME in body.html.
+vol_row() { awk -v v="data-volume=\"$1\"" 'index($0, v) { on = 1 } on { print } on && /<\/tr>/ { exit }' body.html; }
+
+# A pool page's volumes are kept per worker too (vmmd's etag for the pool's
+# list, the pool's templates, the session's CSRF token): with one worker,
+# every change shows at once, each session's forms carry its own token, and
+# the kept rows of one pool never show on another's page.
+test_the_volumes_a_worker_keeps_follow_every_change_and_every_session() {
+	PORTAL_THREADS=1 start_portal
+	setup_pool
+	mkdir -p other
+	printf "<pool type='dir'><name>q</name><target><path>%s</path></target></pool>" "$PWD/other" >q.xml
+	ctl pool-define q.xml >/dev/null
+	ctl pool-start q >/dev/null
+	login_admin
+	local i t
+	for i in 1 2; do
+		web /pool/p >/dev/null
+		[ -n "$(vol_row guest.bzImage)" ] || fail "view $i: the pool page lacks guest.bzImage"
+		grep -q '<option value="guest.bzImage">' body.html || fail "view $i: no choice of guest.bzImage"
+	done
+	web /pool/q >/dev/null
+	[ -z "$(vol_row guest.bzImage)" ] || fail "the pool q shows p's volumes"
+	ctl vol-create p v1.img 1M >/dev/null
+	web /pool/p >/dev/null
+	[ -n "$(vol_row v1.img)" ] || fail "a volume made by vmmctl does not show"
+	grep -q '<option value="v1.img">' body.html || fail "no choice of v1.img"
+	truncate -s 3M pool/v1.img
+	web /pool/p >/dev/null
+	vol_row v1.img | grep -q '<td>3 MiB</td>' || fail "v1.img grown on the disk does not show: $(vol_row v1.img)"
+	[ "$(post /pool/p/volume/template volume=v1.img enable=on)" = 303 ] || fail "marking a template failed"
+	web /pool/p >/dev/null
+	vol_row v1.img | grep -q '>template</span>' || fail "the template mark does not show"
+	define user1 echo "<disk type='file' device='disk'><source file='$PWD/pool/v1.img'/><target dev='vda' bus='virtio'/></disk>"
+	web /pool/p >/dev/null
+	vol_row v1.img | grep -q 'href="/instance/user1"' || fail "the VM on v1.img does not show: $(vol_row v1.img)"
+	ctl vol-delete v1.img --pool p >/dev/null || fail "vmmctl vol-delete failed"
+	web /pool/p >/dev/null
+	[ -z "$(vol_row v1.img)" ] || fail "a deleted volume still shows"
+	# a second session's forms carry its own token, and it works
+	make_user bob admin
+	JAR=bob login bob bob-password-123
+	JAR=bob web /pool/p >/dev/null
+	t=$(vol_row guest.bzImage | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n1)
+	[ -n "$t" ] || fail "bob's rows carry no token"
+	JAR=jar web /pool/p >/dev/null
+	[ "$(vol_row guest.bzImage | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n1)" != "$t" ] ||
+		fail "the admin's rows carry bob's token"
+	[ "$(JAR=bob web -H "Origin: $URL" --data-urlencode "csrf=$t" --data-urlencode volume=guest.bzImage \
+		--data-urlencode enable=on /pool/p/volume/template)" = 303 ] || fail "bob's form from his rows was refused"
+}
