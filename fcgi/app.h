@@ -89,6 +89,9 @@ struct request {
 	struct vm_rights rights;
 
 	/* the answer */
+	int refusal_status;         /* the API's for a refusal not of the caller's input, or 0 */
+	const char *refusal_code;   /* and its code */
+	char refusal_reason[48];    /* vmmd's code, when vmmd refused */
 	int status;
 	const char *content_type;
 	struct buf headers;     /* extra header lines, each ending in \r\n */

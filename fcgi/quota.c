@@ -10,6 +10,7 @@
 #include "common/jsonrpc.h"
 #include "fcgi/db.h"
 #include "fcgi/quota.h"
+#include "fcgi/response.h"
 #include "fcgi/rights.h"
 #include "fcgi/storage.h"
 #include "fcgi/vmmd.h"
@@ -208,7 +209,10 @@ int quota_check(struct request *r, int64_t user_id, const char *uuid,
 	after.vcpus += vm_after->vcpus;
 	after.memory_mib += vm_after->memory_mib;
 	after.disk_bytes += vm_after->disk_bytes;
-	return quota_allows(&q, &before, &after, why, len) ? 0 : -1;
+	if (quota_allows(&q, &before, &after, why, len))
+		return 0;
+	respond_refusal_kind(r, 403, "quota-exceeded");
+	return -1;
 }
 
 int quota_lock_vm(struct request *r, int64_t *owner, struct quota_use *use, char *err, size_t errlen)

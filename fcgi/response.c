@@ -83,9 +83,12 @@ static int redirect(struct request *r, const char *path, bool error, const char 
 		if (fmt)
 			vsnprintf(msg, sizeof(msg), fmt, ap);
 		if (error) {
-			json_object_object_add(o, "code", json_object_new_string("refused"));
+			json_object_object_add(o, "code", json_object_new_string(
+				r->refusal_status ? r->refusal_code : "refused"));
 			json_object_object_add(o, "message", json_object_new_string(msg));
-			return respond_json(r, 400, o);
+			if (r->refusal_reason[0])
+				json_object_object_add(o, "reason", json_object_new_string(r->refusal_reason));
+			return respond_json(r, r->refusal_status ? r->refusal_status : 400, o);
 		}
 		json_object_object_add(o, "ok", json_object_new_boolean(1));
 		json_object_object_add(o, "message", json_object_new_string(msg));
@@ -124,6 +127,35 @@ int respond_redirect(struct request *r, const char *path, const char *flash, ...
 	ret = redirect(r, path, false, flash, ap);
 	va_end(ap);
 	return ret;
+}
+
+void respond_refusal_kind(struct request *r, int status, const char *code)
+{
+	r->refusal_status = status;
+	r->refusal_code = code;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+int respond_vmmd_refused(struct request *r, const char *path, const char *code, const char *err)
+{
+	if (!code[0])
+		respond_refusal_kind(r, 502, "vm-service-unavailable");
+	else if (!strncmp(code, "no-", 3))
+		respond_refusal_kind(r, 404, "not-found");
+	else if (!strcmp(code, "invalid-state") || has_suffix(code, "-exists"))
+		respond_refusal_kind(r, 409, "conflict");
+	else if (!strncmp(code, "invalid-", 8) || !strcmp(code, "upload-cut"))
+		respond_refusal_kind(r, 400, "refused");
+	else
+		respond_refusal_kind(r, 500, "vm-service-error");
+	snprintf(r->refusal_reason, sizeof(r->refusal_reason), "%s", code);
+	return respond_redirect_error(r, path, "%s", err);
 }
 
 int respond_redirect_error(struct request *r, const char *path, const char *fmt, ...)

@@ -17,6 +17,21 @@ int respond_page(struct request *r, const char *name, const char *title, json_ob
 int respond_redirect(struct request *r, const char *path, const char *flash, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The same with a message shown as an error. */
+/*
+ * The API's status and code for the next respond_redirect_error, when what
+ * is refused is not the caller's input (that is 400 "refused"): a quota
+ * (403 "quota-exceeded"), or, by respond_vmmd_refused, what vmmd refused.
+ */
+void respond_refusal_kind(struct request *r, int status, const char *code);
+/*
+ * respond_redirect_error with vmmd's sentence err for what it refused
+ * (code, vmmd_call's; "" when vmmd was not reached). The API answers:
+ * 404 "not-found" (no such VM, pool, volume, network), 409 "conflict" (in
+ * use, in the wrong state, the name taken), 400 "refused" (the request's
+ * values), 502 "vm-service-unavailable", or 500 "vm-service-error", with
+ * vmmd's code as "reason".
+ */
+int respond_vmmd_refused(struct request *r, const char *path, const char *code, const char *err);
 int respond_redirect_error(struct request *r, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Background polling, or a .json address: errors are answered as {"error": "..."}. */

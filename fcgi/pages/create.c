@@ -129,6 +129,7 @@ static int create_vm(struct request *r)
 	/* a definition under a taken name would replace that VM's */
 	if (vmmd_call_vm(r->vmmd, "domain.info", name, &res, code, sizeof(code), err, sizeof(err)) == 0) {
 		json_object_put(res);
+		respond_refusal_kind(r, 409, "conflict");
 		return respond_redirect_error(r, "/create", "A VM named %s exists already.", name);
 	}
 	res = NULL;
@@ -253,7 +254,7 @@ static int create_vm(struct request *r)
 
 		vol_call(r, "vol.delete", pool, disk_name, NULL, ignored, sizeof(ignored));
 		audit_log(r, "create", name, err);
-		return respond_redirect_error(r, "/create", "%s", err);
+		return respond_vmmd_refused(r, "/create", code, err);
 	}
 	{
 		const char *uuid = NULL;

@@ -63,6 +63,7 @@ int page_flavor_create(struct request *r)
 	if (db_exec(r->db, "INSERT INTO flavors (name, vcpus, memory_mib, disk_gib) VALUES (?, ?, ?, ?)",
 		    "siii", name, (int64_t)vcpus, (int64_t)memory, (int64_t)disk) < 0) {
 		audit_log(r, "create flavor", name, "exists");
+		respond_refusal_kind(r, 409, "conflict");
 		return respond_redirect_error(r, "/flavors", "A flavor named %s exists already.", name);
 	}
 	audit_log(r, "create flavor", name, "ok");

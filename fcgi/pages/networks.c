@@ -123,7 +123,7 @@ int page_network_create(struct request *r)
 	free(xml);
 	if (vmmd_call(r->vmmd, "net.define", params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		audit_log(r, "create network", name, err);
-		return respond_redirect_error(r, "/networks", "%s", err);
+		return respond_vmmd_refused(r, "/networks", code, err);
 	}
 	json_object_put(res);
 	audit_log(r, "create network", name, "ok");
@@ -199,8 +199,8 @@ static int network_action(struct request *r, const char *action, const char *met
 	snprintf(back, sizeof(back), "/network/%s", r->args[0]);
 	if (vmmd_call(r->vmmd, method, params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		audit_log(r, action, r->args[0], err);
-		return respond_redirect_error(r, strcmp(code, "no-network") ? back : "/networks",
-					      "%s", err);
+		return respond_vmmd_refused(r, strcmp(code, "no-network") ? back : "/networks", code,
+					    err);
 	}
 	json_object_put(res);
 	audit_log(r, action, r->args[0], "ok");

@@ -142,7 +142,7 @@ int page_pool_create(struct request *r)
 	free(xml);
 	if (vmmd_call(r->vmmd, "pool.define", params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		audit_log(r, "create pool", name, err);
-		return respond_redirect_error(r, "/storage", "%s", err);
+		return respond_vmmd_refused(r, "/storage", code, err);
 	}
 	json_object_put(res);
 	audit_log(r, "create pool", name, "ok");
@@ -307,7 +307,7 @@ static int pool_call(struct request *r, const char *action, const char *method,
 	snprintf(back, sizeof(back), "/pool/%s", r->args[0]);
 	if (vmmd_call(r->vmmd, method, params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		audit_log(r, action, object, err);
-		respond_redirect_error(r, strcmp(code, "no-pool") ? back : "/storage", "%s", err);
+		respond_vmmd_refused(r, strcmp(code, "no-pool") ? back : "/storage", code, err);
 		return -1;
 	}
 	json_object_put(res);

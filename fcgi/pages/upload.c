@@ -148,19 +148,25 @@ int page_volume_upload(struct request *r)
 	params = json_object_new_object();
 	json_object_object_add(params, "pool", json_object_new_string(r->args[0]));
 	json_object_object_add(params, "name", json_object_new_string(name));
-	if (vmmd_call(r->vmmd, "vol.info", json_object_get(params), &res, code, sizeof(code), err,
-		      sizeof(err)) == 0 || strcmp(code, "no-volume")) {
+	ret = vmmd_call(r->vmmd, "vol.info", json_object_get(params), &res, code, sizeof(code), err,
+			sizeof(err));
+	if (ret == 0 || strcmp(code, "no-volume")) {
 		json_object_put(params);
 		json_object_put(res);
-		if (!code[0])
-			snprintf(err, sizeof(err), "The pool %s has a volume named %s already.", r->args[0], name);
+		if (ret < 0) {
+			audit_log(r, "upload volume", object, err);
+			return respond_vmmd_refused(r, back, code, err);
+		}
+		snprintf(err, sizeof(err), "The pool %s has a volume named %s already.", r->args[0], name);
 		audit_log(r, "upload volume", object, err);
+		respond_refusal_kind(r, 409, "conflict");
 		return respond_redirect_error(r, back, "%s", err);
 	}
 	slot = upload_slot(r->app);
 	if (slot < 0) {
 		json_object_put(params);
 		audit_log(r, "upload volume", object, "refused: busy");
+		respond_refusal_kind(r, 503, "busy");
 		if (slot == -EBUSY)
 			return respond_redirect_error(r, back, "%d uploads are running; try again when one is done.",
 						      UPLOAD_SLOTS);
@@ -194,6 +200,8 @@ int page_volume_upload(struct request *r)
 		snprintf(err, sizeof(err), "The upload failed: %s; nothing was kept.", strerror(-ret));
 	if (ret < 0 || call.ret < 0) {
 		audit_log(r, "upload volume", object, err);
+		if (ret != -EIO && call.ret < 0)
+			return respond_vmmd_refused(r, back, call.code, err);
 		return respond_redirect_error(r, back, "%s", err);
 	}
 	audit_log(r, "upload volume", object, "ok");

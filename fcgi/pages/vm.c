@@ -30,6 +30,9 @@ int page_vm(struct request *r)
 	json_object_object_add(ctx, "may_clone", json_object_new_boolean(
 		r->session.admin ||
 		(r->session.may_create && vm_owner(r->db, r->vm_uuid) == r->session.user_id)));
+	/* what page_vm_delete lets through with the disks (templates aside) */
+	json_object_object_add(ctx, "may_delete_disks", json_object_new_boolean(
+		r->session.admin || vm_owner(r->db, r->vm_uuid) == r->session.user_id));
 	{
 		json_object *tags = tags_of(r->db, r->vm_uuid);
 		struct buf joined = BUF_INIT(1024);
@@ -167,7 +170,7 @@ int page_vm_power(struct request *r)
 		if (vmmd_call_vm(r->vmmd, actions[i].method, r->args[0], &res, code, sizeof(code), err,
 				 sizeof(err)) < 0) {
 			audit_log(r, action, r->args[0], err);
-			return respond_redirect_error(r, back, "%s", err);
+			return respond_vmmd_refused(r, back, code, err);
 		}
 		json_object_put(res);
 		audit_log(r, action, r->args[0], "ok");

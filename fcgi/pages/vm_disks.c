@@ -127,7 +127,7 @@ int page_vm_disk_attach(struct request *r)
 	quota_unlock(lock);
 	if (ret < 0) {
 		audit_log(r, "attach disk", r->args[0], err);
-		return respond_redirect_error(r, back, "%s", err);
+		return respond_vmmd_refused(r, back, code, err);
 	}
 	json_object_put(res);
 	audit_log(r, "attach disk", r->args[0], "ok");
@@ -150,7 +150,7 @@ int page_vm_disk_detach(struct request *r)
 	if (vmmd_call(r->vmmd, "domain.detach_disk", params, &res, code, sizeof(code), err,
 		      sizeof(err)) < 0) {
 		audit_log(r, "detach disk", r->args[0], err);
-		return respond_redirect_error(r, back, "%s", err);
+		return respond_vmmd_refused(r, back, code, err);
 	}
 	json_object_put(res);
 	audit_log(r, "detach disk", r->args[0], "ok");

@@ -132,7 +132,7 @@ static int iface_call(struct request *r, const char *method, const char *action,
 	json_object_object_add(params, "name", json_object_new_string(r->args[0]));
 	if (vmmd_call(r->vmmd, method, params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		audit_log(r, action, r->args[0], err);
-		return respond_redirect_error(r, back, "%s", err);
+		return respond_vmmd_refused(r, back, code, err);
 	}
 	json_object_put(res);
 	audit_log(r, action, r->args[0], "ok");

@@ -166,3 +166,48 @@ test_the_api_covers_each_group_of_pages() {
 	sqlite3 portal/portal.db .dump | grep -q "${t#wkt_}" && fail "the token is in the database"
 	return 0
 }
+
+# A refusal says of what kind it is: the caller's values (400 refused), no
+# such thing (404), in use or taken (409 conflict, with vmmd's code as the
+# reason), a quota (403 quota-exceeded), the VM service away (502).
+test_api_refusals_say_what_kind_they_are() {
+	mkdir -p pools/images
+	cp "$TESTGUEST" pools/images/guest.bzImage
+	VMMD_ARGS="--pool-root $PWD/pools" start_portal
+	login_admin
+	make_user u
+	local t ut
+	t=$(make_token jar kinds)
+	[ "$(api "$t" POST /storage name=images "path=$PWD/pools/images" start=on)" = 200 ] || fail "storage: $(cat body.html)"
+	[ "$(api "$t" POST /pool/images/volume/create name=base.qcow2 format=qcow2 size=1 unit=GiB)" = 200 ] || fail "volume"
+	[ "$(api "$t" POST /pool/images/volume/create name=base.qcow2 format=qcow2 size=1 unit=GiB)" = 409 ] &&
+		[ "$(json "d['code']")" = conflict ] && [ "$(json "d['reason']")" = volume-exists ] ||
+		fail "a taken volume name: $(cat body.html)"
+	[ "$(api "$t" POST /pool/images/volume/clone volume=base.qcow2 new_name=over.qcow2 overlay=on)" = 200 ] ||
+		fail "overlay: $(cat body.html)"
+	[ "$(api "$t" POST /pool/images/volume/delete volume=base.qcow2)" = 409 ] &&
+		[ "$(json "d['code']")" = conflict ] && [ "$(json "d['reason']")" = invalid-state ] &&
+		json "d['message']" | grep -q 'backing file' || fail "a base's delete: $(cat body.html)"
+	[ "$(api "$t" POST /pool/images/volume/create name=../x format=raw size=1 unit=MiB)" = 400 ] &&
+		[ "$(json "d['code']")" = refused ] || fail "a bad name: $(cat body.html)"
+	[ "$(api "$t" POST /pool/images/volume/delete volume=gone.img)" = 404 ] &&
+		[ "$(json "d['code']")" = not-found ] && [ "$(json "d['reason']")" = no-volume ] ||
+		fail "no such volume: $(cat body.html)"
+	[ "$(api "$t" POST /flavors name=tiny vcpus=1 memory=64 disk=1)" = 200 ] || fail "flavor"
+	[ "$(api "$t" POST /flavors name=tiny vcpus=1 memory=64 disk=1)" = 409 ] &&
+		[ "$(json "d['code']")" = conflict ] || fail "a taken flavor name: $(cat body.html)"
+	# a quota
+	[ "$(api "$t" POST /pool/images/volume/template volume=guest.bzImage enable=on)" = 200 ] || fail "template"
+	web /user/u >/dev/null
+	[ "$(post /user/u/quota may_create=on vms=0)" = 303 ] || fail "u's quota"
+	JAR=u login u u-password-123
+	ut=$(make_token u mine)
+	[ "$(api "$ut" POST /create name=q1 flavor=1 pool=images kernel=images/guest.bzImage)" = 403 ] &&
+		[ "$(json "d['code']")" = quota-exceeded ] && json "d['message']" | grep -q 'quota of 0 VMs' ||
+		fail "a quota: $(cat body.html)"
+	# the VM service away
+	kill -9 "$VMMD_PID"
+	wait "$VMMD_PID" 2>/dev/null || true
+	[ "$(api "$t" POST /pool/images/stop)" = 502 ] && [ "$(json "d['code']")" = vm-service-unavailable ] ||
+		fail "vmmd away: $(cat body.html)"
+}
