@@ -11,6 +11,7 @@
 #include "fcgi/pages.h"
 #include "fcgi/quota.h"
 #include "fcgi/response.h"
+#include "fcgi/storage.h"
 #include "fcgi/tags.h"
 #include "fcgi/vmlist.h"
 #include "fcgi/vmmd.h"
@@ -35,7 +36,7 @@ static int vmmd_change(struct request *r, const char *action, const char *method
 
 	if (vmmd_call(r->vmmd, method, params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		audit_log(r, action, r->args[0], err);
-		respond_redirect_error(r, back, "%s", err);
+		respond_vmmd_refused(r, back, code, err);
 		return -1;
 	}
 	json_object_put(res);
@@ -240,10 +241,48 @@ void vm_forget(sqlite3 *db, const char *uuid)
 	vm_owner_forget(db, uuid);
 }
 
+/*
+ * May this user delete the VM's disks with it? An admin may; a user only
+ * those of a VM they made, and none that is a template (vmmd itself keeps
+ * any disk another VM has or a volume is built on). NULL, or why not.
+ */
+static const char *disks_refused(struct request *r, char *why, size_t len)
+{
+	json_object *volumes;
+
+	if (r->session.admin)
+		return NULL;
+	if (vm_owner(r->db, r->vm_uuid) != r->session.user_id)
+		return "Only an administrator, or the user who made the VM, deletes its disks with it.";
+	volumes = all_volumes(r);
+	why[0] = '\0';
+	for (size_t i = 0; i < json_object_array_length(volumes) && !why[0]; i++) {
+		json_object *v = json_object_array_get_idx(volumes, i), *vms = NULL;
+		const char *pool = "", *name = "";
+
+		json_get_string(v, "pool", &pool);
+		json_get_string(v, "name", &name);
+		json_object_object_get_ex(v, "vms", &vms);
+		for (size_t k = 0; k < json_object_array_length(vms); k++) {
+			const char *vm = "";
+
+			json_get_string(json_object_array_get_idx(vms, k), "name", &vm);
+			if (!strcmp(vm, r->args[0]) && volume_is_template(r->db, pool, name)) {
+				snprintf(why, len, "The disk %s/%s is a template; delete the VM without "
+					 "its disks, or ask an administrator.", pool, name);
+				break;
+			}
+		}
+	}
+	json_object_put(volumes);
+	return why[0] ? why : NULL;
+}
+
 int page_vm_delete(struct request *r)
 {
-	char back[VM_NAME_MAX + 16];
-	json_object *params = vmmd_name_params(r->args[0]);
+	char back[VM_NAME_MAX + 16], code[64], err[512], why[300], kept[512] = "";
+	json_object *params = vmmd_name_params(r->args[0]), *res = NULL, *list;
+	const char *refused;
 	bool storage;
 
 	back_to(r, back, sizeof(back));
@@ -251,18 +290,33 @@ int page_vm_delete(struct request *r)
 		json_object_put(params);
 		return respond_redirect_error(r, back, "Say whether the disks go too.");
 	}
-	/* a VM's disks can be shared (read-only disks of clones, backing files):
-	 * only an admin, who sees every VM, deletes them with it */
-	if (storage && !r->session.admin) {
+	refused = storage ? disks_refused(r, why, sizeof(why)) : NULL;
+	if (refused) {
 		json_object_put(params);
 		audit_log(r, "delete", r->args[0], "refused: disks");
-		return respond_redirect_error(r, back, "Only an administrator deletes a VM's disks with it.");
+		return respond_redirect_error(r, back, "%s", refused);
 	}
 	json_object_object_add(params, "remove_storage", json_object_new_boolean(storage));
-	if (vmmd_change(r, "delete", "domain.undefine", params, back) < 0)
-		return -1;
+	if (vmmd_call(r->vmmd, "domain.undefine", params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
+		audit_log(r, "delete", r->args[0], err);
+		return respond_vmmd_refused(r, back, code, err);
+	}
+	audit_log(r, "delete", r->args[0], "ok");
 	/* a VM defined again from saved XML with this uuid gets no old rights or tags */
 	vm_forget(r->db, r->vm_uuid);
-	return respond_redirect(r, "/instances", "%s was deleted%s.", r->args[0],
-				storage ? " with its disks" : "");
+	/* the disks vmmd kept, by name, and why (another VM has it, a volume is built on it) */
+	if (json_object_object_get_ex(res, "kept", &list)) {
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			const char *file = json_object_get_string(json_object_array_get_idx(list, i));
+			const char *base = strrchr(file, '/'), *reason = NULL;
+			size_t n = strlen(kept);
+
+			json_get_string(json_object_object_get(res, "why"), file, &reason);
+			snprintf(kept + n, sizeof(kept) - n, "%s%s %s", n ? "; " : "",
+				 base ? base + 1 : file, reason ? reason : "stays");
+		}
+	}
+	json_object_put(res);
+	return respond_redirect(r, "/instances", "%s was deleted%s%s%s.", r->args[0],
+				storage ? " with its disks" : "", kept[0] ? ". Kept: " : "", kept);
 }

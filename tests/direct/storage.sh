@@ -339,6 +339,24 @@ test_undefine_remove_all_storage_deletes_pool_volumes_only() {
 	grep -q "Volume '$PWD/images/gone.qcow2' removed" out || { cat out; fail "not removed"; }
 	grep -q "$PWD/outside.img' is not a volume of a started pool; kept" out || fail "not reported kept"
 	[ ! -e images/gone.qcow2 ] && [ -e outside.img ] && [ -e images/seed.img ] || fail "the wrong files went"
+
+	# a disk another VM has, and the base of an overlay, stay, each with why
+	ctl vol-create images shared.qcow2 16M --format qcow2 >/dev/null
+	ctl vol-create images base.qcow2 16M --format qcow2 >/dev/null
+	ctl vol-clone base.qcow2 over.qcow2 --pool images --overlay >/dev/null
+	vm_with_disks_xml one | sed "s|$PWD/images/one.qcow2|$PWD/images/shared.qcow2|" >one.xml
+	vm_with_disks_xml two | sed "s|$PWD/images/two.qcow2|$PWD/images/shared.qcow2|" >two.xml
+	vm_with_disks_xml three | sed "s|$PWD/images/three.qcow2|$PWD/images/base.qcow2|" >three.xml
+	for v in one two three; do ctl define $v.xml >/dev/null; done
+	ctl undefine one --remove-all-storage >out
+	grep -q "'$PWD/images/shared.qcow2' is a disk of the VM two too; kept" out || { cat out; fail "the shared disk was not reported kept"; }
+	ctl undefine three --remove-all-storage >out
+	grep -q "'$PWD/images/base.qcow2' is the backing file of the volume images/over.qcow2; kept" out ||
+		{ cat out; fail "the overlay's base was not reported kept"; }
+	[ -e images/shared.qcow2 ] && [ -e images/base.qcow2 ] || fail "a disk others need went"
+	! ctl dominfo one >/dev/null 2>&1 && ! ctl dominfo three >/dev/null 2>&1 || fail "the VMs stayed"
+	ctl undefine two --remove-all-storage >out
+	[ ! -e images/shared.qcow2 ] || { cat out; fail "the last VM's disk stayed"; }
 }
 
 test_vm_on_a_network_that_is_not_defined_does_not_start() {

@@ -137,9 +137,13 @@ static int cmd_undefine(struct ctl *c, const struct args *a)
 			printf("Volume '%s' removed.\n",
 			       json_object_get_string(json_object_array_get_idx(arr, i)));
 	if (a->remove_all_storage && json_object_object_get_ex(res, "kept", &arr))
-		for (size_t i = 0; i < json_object_array_length(arr); i++)
-			printf("Storage '%s' is not a volume of a started pool; kept.\n",
-			       json_object_get_string(json_object_array_get_idx(arr, i)));
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			const char *file = json_object_get_string(json_object_array_get_idx(arr, i));
+			const char *why = json_object_get_string(
+				json_object_object_get(json_object_object_get(res, "why"), file));
+
+			printf("Storage '%s' %s; kept.\n", file, why ? why : "stays");
+		}
 	printf("Domain '%s' has been undefined\n\n", a->pos[0]);
 	json_object_put(res);
 	return 0;

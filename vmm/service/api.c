@@ -342,7 +342,7 @@ static bool copies_under_way(struct api_ctx *c, const struct domain *dom)
 static json_object *api_undefine(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
-	json_object *o, *removed, *kept;
+	json_object *o, *doomed, *removed, *kept, *why;
 	bool remove = false;
 
 	if (!dom || copies_under_way(c, dom))
@@ -354,16 +354,35 @@ static json_object *api_undefine(struct api_ctx *c)
 		return api_fail(c, "invalid-state", "%s is %s; destroy it first", dom->def->name,
 				domain_state_name(dom->state));
 	o = json_object_new_object();
+	doomed = json_object_new_array();
 	removed = json_object_new_array();
 	kept = json_object_new_array();
+	why = json_object_new_object();
 	if (remove)
-		domain_remove_storage(c->d, dom, removed, kept);
+		domain_storage_to_remove(c->d, dom, doomed, kept, why);
 	json_object_object_add(o, "removed", removed);
 	json_object_object_add(o, "kept", kept);
+	json_object_object_add(o, "why", why);
+	/* the definition first: a VM that stays keeps its disks */
 	if (domain_undefine(c->d, dom, &c->code, c->err, sizeof(c->err)) < 0) {
+		json_object_put(doomed);
 		json_object_put(o);
 		return NULL;
 	}
+	for (size_t i = 0; i < json_object_array_length(doomed); i++) {
+		json_object *f = json_object_array_get_idx(doomed, i);
+
+		if (unlink(json_object_get_string(f)) == 0) {
+			json_object_array_add(removed, json_object_get(f));
+		} else {
+			char text[300];
+
+			snprintf(text, sizeof(text), "cannot be removed: %s", strerror(errno));
+			json_object_array_add(kept, json_object_get(f));
+			json_object_object_add(why, json_object_get_string(f), json_object_new_string(text));
+		}
+	}
+	json_object_put(doomed);
 	return o;
 }
 

@@ -499,8 +499,7 @@ static void check_backing(void *opaque, const char *name, const struct image_inf
 		snprintf(b->who, b->wholen, "%s/%s", b->pool->def->name, name);
 }
 
-/* Is path the backing file of a volume of a started pool? That volume's "POOL/NAME" in who. */
-static bool is_backing_file(struct vmmd *d, const char *path, char *who, size_t wholen)
+bool volume_is_backing_file(struct vmmd *d, const char *path, char *who, size_t wholen)
 {
 	struct backing_search b = { .path = path, .who = who, .wholen = wholen };
 
@@ -529,7 +528,7 @@ json_object *api_vol_delete(struct api_ctx *c)
 	if (vm)
 		return api_fail(c, "invalid-state", "the running VM %s uses %s", vm, path);
 	/* the overlays on it would lose every block they did not write themselves */
-	if (is_backing_file(c->d, path, overlay, sizeof(overlay)))
+	if (volume_is_backing_file(c->d, path, overlay, sizeof(overlay)))
 		return api_fail(c, "invalid-state", "%s is the backing file of the volume %s",
 				strrchr(path, '/') + 1, overlay);
 	if (unlink(path) < 0)

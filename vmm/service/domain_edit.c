@@ -487,16 +487,45 @@ static bool in_started_pool(struct vmmd *d, const char *path)
 	return false;
 }
 
-int domain_remove_storage(struct vmmd *d, struct domain *dom, json_object *removed,
-			  json_object *kept)
+/* Why file, a disk of dom, stays when dom goes with its storage (in why), or NULL. */
+static const char *keep_reason(struct vmmd *d, const struct domain *dom, const char *file,
+			       char *why, size_t len)
+{
+	char who[600];
+
+	if (!in_started_pool(d, file))
+		return "is not a volume of a started pool";
+	for (unsigned int i = 0; i < d->ndomains; i++) {
+		const struct domain *other = d->domains[i];
+
+		for (unsigned int k = 0; other != dom && k < other->def->ndisks; k++) {
+			if (strcmp(other->def->disks[k].file, file) == 0) {
+				snprintf(why, len, "is a disk of the VM %s too", other->def->name);
+				return why;
+			}
+		}
+	}
+	/* the overlays on it would lose every block they did not write themselves */
+	if (volume_is_backing_file(d, file, who, sizeof(who))) {
+		snprintf(why, len, "is the backing file of the volume %s", who);
+		return why;
+	}
+	return NULL;
+}
+
+void domain_storage_to_remove(struct vmmd *d, const struct domain *dom, json_object *doomed,
+			      json_object *kept, json_object *why)
 {
 	for (unsigned int i = 0; i < dom->def->ndisks; i++) {
-		const char *file = dom->def->disks[i].file;
+		const char *file = dom->def->disks[i].file, *reason;
+		char text[700];
 
-		if (in_started_pool(d, file) && unlink(file) == 0)
-			json_object_array_add(removed, json_object_new_string(file));
-		else
+		reason = keep_reason(d, dom, file, text, sizeof(text));
+		if (reason) {
 			json_object_array_add(kept, json_object_new_string(file));
+			json_object_object_add(why, file, json_object_new_string(reason));
+		} else {
+			json_object_array_add(doomed, json_object_new_string(file));
+		}
 	}
-	return 0;
 }

@@ -318,9 +318,16 @@ int domain_detach_iface(struct vmmd *d, struct domain *dom, const uint8_t mac[6]
 /* Keep <link state='up|down'/> in the definition (the running VM is told by the caller). */
 int domain_set_iface_link(struct vmmd *d, struct domain *dom, const uint8_t mac[6], bool up,
 			  uid_t uid, const char **code, char *err, size_t errlen);
-/* Delete the disks that are volumes of started pools; list what went and what stayed. */
-int domain_remove_storage(struct vmmd *d, struct domain *dom, json_object *removed,
-			  json_object *kept);
+/*
+ * Which of dom's disks go with it: those that are volumes of started pools
+ * and are its alone (no other VM's disk, no volume's backing file), added
+ * to doomed; the others to kept, each one's reason in why ({file: sentence}).
+ */
+void domain_storage_to_remove(struct vmmd *d, const struct domain *dom, json_object *doomed,
+			      json_object *kept, json_object *why);
+
+/* api_storage.c: is path the backing file of a volume of a started pool? That volume's "POOL/NAME" in who. */
+bool volume_is_backing_file(struct vmmd *d, const char *path, char *who, size_t wholen);
 
 /* pool.c: storage pools; functions that fail give a code and a sentence. */
 int pools_load(struct vmmd *d);
