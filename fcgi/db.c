@@ -104,6 +104,10 @@ static const char *const migrations[] = {
 	"  pool TEXT NOT NULL,"
 	"  name TEXT NOT NULL,"
 	"  PRIMARY KEY (pool, name));",
+	/* 7: a template mark holds for one file (vmmd's volume id: device,
+	 * inode, birth time), not for whatever file has the name later; a
+	 * mark made before it holds for none, and is made again */
+	"ALTER TABLE template_volumes ADD COLUMN file_id TEXT NOT NULL DEFAULT '';",
 };
 
 int db_schema_version(void)

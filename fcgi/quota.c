@@ -275,11 +275,11 @@ int vm_owner_forget(sqlite3 *db, const char *uuid)
 	return db_exec(db, "DELETE FROM vm_owners WHERE vm_uuid = ?", "s", uuid);
 }
 
-bool volume_is_template(sqlite3 *db, const char *pool, const char *name)
+bool volume_is_template(sqlite3 *db, const char *pool, const char *name, const char *id)
 {
-	sqlite3_stmt *st = db_query(db, "SELECT 1 FROM template_volumes WHERE pool = ? AND name = ?",
-				    "ss", pool, name);
-	bool yes = st && sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_stmt *st = db_query(db, "SELECT 1 FROM template_volumes WHERE pool = ? AND name = ? "
+				    "AND file_id = ?", "sss", pool, name, id ? id : "");
+	bool yes = id && id[0] && st && sqlite3_step(st) == SQLITE_ROW;
 
 	sqlite3_finalize(st);
 	return yes;
@@ -288,18 +288,32 @@ bool volume_is_template(sqlite3 *db, const char *pool, const char *name)
 json_object *volume_templates(sqlite3 *db, const char *pool)
 {
 	json_object *set = json_object_new_object();
-	sqlite3_stmt *st = db_query(db, "SELECT name FROM template_volumes WHERE pool = ?", "s", pool);
+	sqlite3_stmt *st = db_query(db, "SELECT name, file_id FROM template_volumes WHERE pool = ?",
+				    "s", pool);
 
 	while (st && sqlite3_step(st) == SQLITE_ROW)
-		json_object_object_add(set, (const char *)sqlite3_column_text(st, 0), NULL);
+		json_object_object_add(set, (const char *)sqlite3_column_text(st, 0),
+				       json_object_new_string((const char *)sqlite3_column_text(st, 1)));
 	sqlite3_finalize(st);
 	return set;
 }
 
-int volume_template_set(sqlite3 *db, const char *pool, const char *name, bool template)
+bool volume_in_templates(json_object *templates, json_object *volume)
+{
+	json_object *id = NULL;
+	const char *vid = json_object_get_string(json_object_object_get(volume, "id"));
+
+	return vid && vid[0] &&
+	       json_object_object_get_ex(templates,
+					 json_object_get_string(json_object_object_get(volume, "name")), &id) &&
+	       !strcmp(json_object_get_string(id), vid);
+}
+
+int volume_template_set(sqlite3 *db, const char *pool, const char *name, const char *id,
+			bool template)
 {
 	if (template)
-		return db_exec(db, "INSERT OR IGNORE INTO template_volumes (pool, name) VALUES (?, ?)",
-			       "ss", pool, name);
+		return db_exec(db, "INSERT OR REPLACE INTO template_volumes (pool, name, file_id) "
+			       "VALUES (?, ?, ?)", "sss", pool, name, id);
 	return db_exec(db, "DELETE FROM template_volumes WHERE pool = ? AND name = ?", "ss", pool, name);
 }

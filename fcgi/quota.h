@@ -98,11 +98,15 @@ int vm_owner_forget(sqlite3 *db, const char *uuid);
 
 /*
  * What a user with the right to create may build on: a volume an admin
- * marked as a template (its pool and name).
+ * marked as a template, by its pool and name, and its file by vmmd's id
+ * ("id" of a volume), so that a file made later under the name is none.
  */
-bool volume_is_template(sqlite3 *db, const char *pool, const char *name);
-/* The names of a pool's template volumes, as the keys of an object. */
+bool volume_is_template(sqlite3 *db, const char *pool, const char *name, const char *id);
+/* A pool's template marks: {name: id}. */
 json_object *volume_templates(sqlite3 *db, const char *pool);
-int volume_template_set(sqlite3 *db, const char *pool, const char *name, bool template);
+/* Is a volume of vmmd's list (name, id) marked in templates (volume_templates')? */
+bool volume_in_templates(json_object *templates, json_object *volume);
+int volume_template_set(sqlite3 *db, const char *pool, const char *name, const char *id,
+			bool template);
 
 #endif

@@ -38,6 +38,7 @@ json_object *all_volumes(struct request *r)
 				snprintf(label, sizeof(label), "%s/%s", pname, vname);
 				json_object_object_add(o, "pool", json_object_new_string(pname));
 				json_object_object_add(o, "name", json_object_new_string(vname));
+				json_object_object_add(o, "id", json_object_get(json_object_object_get(v, "id")));
 				json_object_object_add(o, "path", json_object_new_string(path));
 				json_object_object_add(o, "format", json_object_new_string(format));
 				json_object_object_add(o, "label", json_object_new_string(label));

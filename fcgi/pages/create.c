@@ -39,7 +39,8 @@ static json_object *buildable_volumes(struct request *r)
 
 		json_get_string(v, "pool", &pool);
 		json_get_string(v, "name", &name);
-		if (volume_is_template(r->db, pool, name))
+		if (volume_is_template(r->db, pool, name,
+				       json_object_get_string(json_object_object_get(v, "id"))))
 			json_object_array_add(out, json_object_get(v));
 	}
 	json_object_put(all);

@@ -168,8 +168,8 @@ static void decorate_volumes(json_object *vols, json_object *templates)
 		json_object_object_get_ex(v, "vms", &vms);
 		json_object_object_add(v, "in_use",
 				       json_object_new_boolean(vms && json_object_array_length(vms) > 0));
-		json_object_object_add(v, "template", json_object_new_boolean(json_object_object_get_ex(
-			templates, json_object_get_string(json_object_object_get(v, "name")), NULL)));
+		json_object_object_add(v, "template",
+				       json_object_new_boolean(volume_in_templates(templates, v)));
 	}
 }
 
@@ -516,7 +516,7 @@ int page_volume_delete(struct request *r)
 	if (pool_call(r, "delete volume", "vol.delete", volume_params(r, name), object) < 0)
 		return -1;
 	/* a volume made later under this name is no template until marked */
-	volume_template_set(r->db, r->args[0], name, false);
+	volume_template_set(r->db, r->args[0], name, NULL, false);
 	return back_to_pool(r, "The volume %s was deleted.", name);
 }
 
@@ -527,6 +527,7 @@ int page_volume_template(struct request *r)
 	char object[VM_NAME_MAX + VOLUME_NAME_MAX + 2], code[64], err[512];
 	json_object *res = NULL;
 	bool enable;
+	int ret;
 
 	if (pool_name_refused(r) || !(name = chosen_volume_name(r)))
 		return -1;
@@ -539,8 +540,10 @@ int page_volume_template(struct request *r)
 		audit_log(r, "template volume", object, err);
 		return refuse_to_pool(r, err);
 	}
+	ret = volume_template_set(r->db, r->args[0], name,
+				  json_object_get_string(json_object_object_get(res, "id")), enable);
 	json_object_put(res);
-	if (volume_template_set(r->db, r->args[0], name, enable) < 0)
+	if (ret < 0)
 		return respond_error(r, 500, "The portal's database failed.");
 	audit_log(r, "template volume", object, enable ? "ok: on" : "ok: off");
 	return back_to_pool(r, "%s is %s a template users may build VMs on.", name, enable ? "now" : "no longer");

@@ -267,7 +267,9 @@ static const char *disks_refused(struct request *r, char *why, size_t len)
 			const char *vm = "";
 
 			json_get_string(json_object_array_get_idx(vms, k), "name", &vm);
-			if (!strcmp(vm, r->args[0]) && volume_is_template(r->db, pool, name)) {
+			if (!strcmp(vm, r->args[0]) &&
+			    volume_is_template(r->db, pool, name,
+					       json_object_get_string(json_object_object_get(v, "id")))) {
 				snprintf(why, len, "The disk %s/%s is a template; delete the VM without "
 					 "its disks, or ask an administrator.", pool, name);
 				break;

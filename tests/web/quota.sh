@@ -268,3 +268,26 @@ test_a_user_deletes_the_disks_of_the_vms_they_made() {
 	JAR=w flash_of /instance/b | grep -q "Only an administrator, or the user who made the VM" ||
 		fail "no refusal for w: $(JAR=w flash_of /instance/b)"
 }
+
+# A template mark holds for the file an admin marked: a file made later
+# under its name (the volume deleted outside the portal, with vmmctl) is no
+# template, on the pool page, the create page or the create form.
+test_a_template_mark_holds_for_its_file_not_its_name() {
+	setup_self_service
+	cp pool/guest.bzImage other.bzImage
+	JAR=u web /create >/dev/null
+	grep -q '<option value="p/guest.bzImage">' body.html || fail "the template is not offered"
+	ctl vol-delete guest.bzImage --pool p >/dev/null || fail "vmmctl vol-delete failed"
+	ctl vol-upload guest.bzImage other.bzImage --pool p >/dev/null || fail "vmmctl vol-upload failed"
+	web /pool/p >/dev/null
+	[ -n "$(grep 'data-volume="guest.bzImage"' body.html)" ] || fail "the new file is not listed"
+	grep -A1 'data-volume="guest.bzImage"' body.html | grep -q '>template<' && fail "the new file is marked a template"
+	JAR=u web /create >/dev/null
+	grep -q '<option value="p/guest.bzImage">' body.html && fail "the new file is offered as a template"
+	ucreate a | grep -q "Choose the kernel" || fail "the new file was taken as a template kernel"
+	made a && fail "a VM was made on it"
+	# marked again, it is one
+	web /pool/p >/dev/null
+	[ "$(post /pool/p/volume/template volume=guest.bzImage enable=on)" = 303 ] || fail "marking it again failed"
+	ucreate a | grep -q "a was created" || fail "the file marked again is no template"
+}

@@ -212,13 +212,38 @@ static json_object *disk_users(const struct vmmd *d)
 	return map;
 }
 
+/*
+ * Which file a volume is, beyond its name: device, inode and birth time.
+ * A file deleted and made again under its name is another volume (the
+ * portal's template marks hold for one file, not for a name).
+ */
+static void volume_id(const char *path, char *id, size_t len)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_BTIME, &stx) < 0) {
+		snprintf(id, len, "-");
+		return;
+	}
+	if (stx.stx_mask & STATX_BTIME)
+		snprintf(id, len, "%x:%x:%" PRIx64 ":%" PRId64 ".%09u", stx.stx_dev_major,
+			 stx.stx_dev_minor, (uint64_t)stx.stx_ino, (int64_t)stx.stx_btime.tv_sec,
+			 stx.stx_btime.tv_nsec);
+	else
+		snprintf(id, len, "%x:%x:%" PRIx64, stx.stx_dev_major, stx.stx_dev_minor,
+			 (uint64_t)stx.stx_ino);
+}
+
 /* A volume's summary from its header (info); vms from users (disk_users), when given. */
 static json_object *volume_json(const char *path, const struct image_info *info, json_object *users)
 {
 	json_object *o = json_object_new_object(), *vms = NULL;
 	const char *name = strrchr(path, '/') + 1;
+	char id[80];
 
+	volume_id(path, id, sizeof(id));
 	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "path", json_object_new_string(path));
 	json_object_object_add(o, "format", json_object_new_string(info->qcow2 ? "qcow2" : "raw"));
 	json_object_object_add(o, "capacity", json_object_new_int64(info->capacity));
@@ -276,6 +301,7 @@ static void add_volume(void *opaque, const char *name, const struct image_info *
 	o = volume_json(path, info, l->users);
 	json_object_array_add(l->arr, o);
 	l->etag = fnv1a(hash_str(l->etag, name), n, sizeof(n));
+	l->etag = hash_str(l->etag, json_object_get_string(json_object_object_get(o, "id")));
 	l->etag = hash_str(hash_str(l->etag, info->backing), info->backing_format);
 	vms = json_object_object_get(o, "vms");
 	for (size_t i = 0; i < json_object_array_length(vms); i++) {
