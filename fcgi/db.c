@@ -104,10 +104,15 @@ static const char *const migrations[] = {
 	"  pool TEXT NOT NULL,"
 	"  name TEXT NOT NULL,"
 	"  PRIMARY KEY (pool, name));",
-	/* 7: a template mark holds for one file (vmmd's volume id: device,
-	 * inode, birth time), not for whatever file has the name later; a
+	/* 7: a template mark holds for one file (vmmd's volume id: inode and
+	 * birth time), not for whatever file has the name later; a
 	 * mark made before it holds for none, and is made again */
-	"ALTER TABLE template_volumes ADD COLUMN file_id TEXT NOT NULL DEFAULT '';",
+	"ALTER TABLE template_volumes ADD COLUMN file_id TEXT NOT NULL DEFAULT '';"
+	/* and the disks made for a VM a user made, which that user may delete with it */
+	"CREATE TABLE vm_made_disks ("
+	"  vm_uuid TEXT NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  PRIMARY KEY (vm_uuid, path));",
 };
 
 int db_schema_version(void)

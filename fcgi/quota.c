@@ -9,6 +9,7 @@
 
 #include "common/jsonrpc.h"
 #include "fcgi/db.h"
+#include "fcgi/domxml.h"
 #include "fcgi/quota.h"
 #include "fcgi/response.h"
 #include "fcgi/rights.h"
@@ -240,14 +241,45 @@ int quota_lock_vm(struct request *r, int64_t *owner, struct quota_use *use, char
 	return lock;
 }
 
-void quota_give_vm(struct request *r, const char *uuid)
+void quota_give_vm(struct request *r, const char *uuid, const char *name)
 {
+	json_object *xml = NULL, *disks;
+	char code[64], err[256];
+
 	if (r->session.admin || !uuid)
 		return;
 	vm_owner_set(r->db, uuid, r->session.user_id);
 	rights_set(r->db, r->session.user_id, uuid,
 		   &(struct vm_rights){ .view = true, .power = true, .change = true, .remove = true,
 					 .console = true });
+	if (vmmd_call_vm(r->vmmd, "domain.dumpxml", name, &xml, code, sizeof(code), err,
+			 sizeof(err)) < 0)
+		return;
+	disks = domxml_disks(json_object_get_string(json_object_object_get(xml, "xml")));
+	for (size_t i = 0; i < json_object_array_length(disks); i++) {
+		json_object *d = json_object_array_get_idx(disks, i);
+		bool readonly = false;
+		const char *file = NULL;
+
+		json_get_bool(d, "readonly", &readonly);
+		json_get_string(d, "file", &file);
+		if (file && !readonly)
+			db_exec(r->db, "INSERT OR IGNORE INTO vm_made_disks (vm_uuid, path) VALUES (?, ?)",
+				"ss", uuid, file);
+	}
+	json_object_put(disks);
+	json_object_put(xml);
+}
+
+json_object *vm_made_disks(sqlite3 *db, const char *uuid)
+{
+	json_object *out = json_object_new_array();
+	sqlite3_stmt *st = db_query(db, "SELECT path FROM vm_made_disks WHERE vm_uuid = ?", "s", uuid);
+
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_object_array_add(out, json_object_new_string((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	return out;
 }
 
 int64_t vm_owner(sqlite3 *db, const char *uuid)
@@ -272,6 +304,7 @@ int vm_owner_set(sqlite3 *db, const char *uuid, int64_t user_id)
 
 int vm_owner_forget(sqlite3 *db, const char *uuid)
 {
+	db_exec(db, "DELETE FROM vm_made_disks WHERE vm_uuid = ?", "s", uuid);
 	return db_exec(db, "DELETE FROM vm_owners WHERE vm_uuid = ?", "s", uuid);
 }
 
@@ -279,7 +312,8 @@ bool volume_is_template(sqlite3 *db, const char *pool, const char *name, const c
 {
 	sqlite3_stmt *st = db_query(db, "SELECT 1 FROM template_volumes WHERE pool = ? AND name = ? "
 				    "AND file_id = ?", "sss", pool, name, id ? id : "");
-	bool yes = id && id[0] && st && sqlite3_step(st) == SQLITE_ROW;
+	/* "-": vmmd could not tell which file it is, so it is none marked */
+	bool yes = id && id[0] && strcmp(id, "-") && st && sqlite3_step(st) == SQLITE_ROW;
 
 	sqlite3_finalize(st);
 	return yes;
@@ -303,7 +337,7 @@ bool volume_in_templates(json_object *templates, json_object *volume)
 	json_object *id = NULL;
 	const char *vid = json_object_get_string(json_object_object_get(volume, "id"));
 
-	return vid && vid[0] &&
+	return vid && vid[0] && strcmp(vid, "-") &&
 	       json_object_object_get_ex(templates,
 					 json_object_get_string(json_object_object_get(volume, "name")), &id) &&
 	       !strcmp(json_object_get_string(id), vid);

@@ -87,9 +87,12 @@ int quota_lock_vm(struct request *r, int64_t *owner, struct quota_use *use, char
 
 /*
  * A VM a user made (not an admin) is theirs: it counts against their
- * quotas, and they have every right on it.
+ * quotas, they have every right on it, and its writable disks (made for
+ * it, by create or clone) are theirs to delete with it.
  */
-void quota_give_vm(struct request *r, const char *uuid);
+void quota_give_vm(struct request *r, const char *uuid, const char *name);
+/* The files made for a user's VM uuid (an array of paths). */
+json_object *vm_made_disks(sqlite3 *db, const char *uuid);
 
 /* The user who owns the VM (made it in the portal), or 0: none; -EIO. */
 int64_t vm_owner(sqlite3 *db, const char *uuid);

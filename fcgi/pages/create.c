@@ -261,7 +261,7 @@ static int create_vm(struct request *r)
 		const char *uuid = NULL;
 
 		json_get_string(res, "uuid", &uuid);
-		quota_give_vm(r, uuid);
+		quota_give_vm(r, uuid, name);
 	}
 	json_object_put(res);
 	audit_log(r, "create", name, "ok");

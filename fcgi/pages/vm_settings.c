@@ -218,14 +218,12 @@ int page_vm_clone(struct request *r)
 		audit_log(r, "clone", r->args[0], err);
 		return respond_redirect_error(r, back, "%s", err);
 	}
-	json_object_put(res);
-	res = NULL;
-	if (!r->session.admin &&
-	    vmmd_call_vm(r->vmmd, "domain.info", new_name, &res, code, sizeof(code), err, sizeof(err)) == 0) {
+	{
+		/* the clone vmmd made (never another VM by its name) */
 		const char *uuid = NULL;
 
 		json_get_string(res, "uuid", &uuid);
-		quota_give_vm(r, uuid);
+		quota_give_vm(r, uuid, new_name);
 	}
 	json_object_put(res);
 	quota_unlock(lock);
@@ -242,49 +240,52 @@ void vm_forget(sqlite3 *db, const char *uuid)
 }
 
 /*
- * May this user delete the VM's disks with it? An admin may; a user only
- * those of a VM they made, and none that is a template (vmmd itself keeps
- * any disk another VM has or a volume is built on). NULL, or why not.
+ * The VM's disks this user may delete with it: every one for an admin
+ * (NULL); for the user who made the VM, the disks made for it (by create
+ * or clone) that are no template, as an array of paths (vmmd's "files"),
+ * a volume vmmd cannot list now being kept; for anyone else none (NULL
+ * with *refused).
  */
-static const char *disks_refused(struct request *r, char *why, size_t len)
+static json_object *disks_to_remove(struct request *r, const char **refused)
 {
-	json_object *volumes;
+	json_object *volumes, *made, *files;
 
+	*refused = NULL;
 	if (r->session.admin)
 		return NULL;
-	if (vm_owner(r->db, r->vm_uuid) != r->session.user_id)
-		return "Only an administrator, or the user who made the VM, deletes its disks with it.";
+	if (vm_owner(r->db, r->vm_uuid) != r->session.user_id) {
+		*refused = "Only an administrator, or the user who made the VM, deletes its disks with it.";
+		return NULL;
+	}
+	made = vm_made_disks(r->db, r->vm_uuid);
 	volumes = all_volumes(r);
-	why[0] = '\0';
-	for (size_t i = 0; i < json_object_array_length(volumes) && !why[0]; i++) {
-		json_object *v = json_object_array_get_idx(volumes, i), *vms = NULL;
-		const char *pool = "", *name = "";
+	files = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(volumes); i++) {
+		json_object *v = json_object_array_get_idx(volumes, i);
+		const char *pool = "", *name = "", *path = "";
 
 		json_get_string(v, "pool", &pool);
 		json_get_string(v, "name", &name);
-		json_object_object_get_ex(v, "vms", &vms);
-		for (size_t k = 0; k < json_object_array_length(vms); k++) {
-			const char *vm = "";
-
-			json_get_string(json_object_array_get_idx(vms, k), "name", &vm);
-			if (!strcmp(vm, r->args[0]) &&
-			    volume_is_template(r->db, pool, name,
-					       json_object_get_string(json_object_object_get(v, "id")))) {
-				snprintf(why, len, "The disk %s/%s is a template; delete the VM without "
-					 "its disks, or ask an administrator.", pool, name);
-				break;
-			}
+		json_get_string(v, "path", &path);
+		for (size_t k = 0; k < json_object_array_length(made); k++) {
+			if (strcmp(json_object_get_string(json_object_array_get_idx(made, k)), path))
+				continue;
+			if (!volume_is_template(r->db, pool, name,
+						json_object_get_string(json_object_object_get(v, "id"))))
+				json_object_array_add(files, json_object_new_string(path));
+			break;
 		}
 	}
 	json_object_put(volumes);
-	return why[0] ? why : NULL;
+	json_object_put(made);
+	return files;
 }
 
 int page_vm_delete(struct request *r)
 {
-	char back[VM_NAME_MAX + 16], code[64], err[512], why[300], kept[512] = "";
-	json_object *params = vmmd_name_params(r->args[0]), *res = NULL, *list;
-	const char *refused;
+	char back[VM_NAME_MAX + 16], code[64], err[512], kept[512] = "";
+	json_object *params = vmmd_name_params(r->args[0]), *res = NULL, *list, *files = NULL;
+	const char *refused = NULL;
 	bool storage;
 
 	back_to(r, back, sizeof(back));
@@ -292,13 +293,17 @@ int page_vm_delete(struct request *r)
 		json_object_put(params);
 		return respond_redirect_error(r, back, "Say whether the disks go too.");
 	}
-	refused = storage ? disks_refused(r, why, sizeof(why)) : NULL;
+	if (storage)
+		files = disks_to_remove(r, &refused);
 	if (refused) {
 		json_object_put(params);
 		audit_log(r, "delete", r->args[0], "refused: disks");
+		respond_refusal_kind(r, 403, "forbidden");
 		return respond_redirect_error(r, back, "%s", refused);
 	}
 	json_object_object_add(params, "remove_storage", json_object_new_boolean(storage));
+	if (files)
+		json_object_object_add(params, "files", files);
 	if (vmmd_call(r->vmmd, "domain.undefine", params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		audit_log(r, "delete", r->args[0], err);
 		return respond_vmmd_refused(r, back, code, err);
@@ -306,19 +311,23 @@ int page_vm_delete(struct request *r)
 	audit_log(r, "delete", r->args[0], "ok");
 	/* a VM defined again from saved XML with this uuid gets no old rights or tags */
 	vm_forget(r->db, r->vm_uuid);
-	/* the disks vmmd kept, by name, and why (another VM has it, a volume is built on it) */
+	/* the disks vmmd kept, by name; why (another VM has it, ...) only to an
+	 * admin, who may see the VMs and volumes it names */
 	if (json_object_object_get_ex(res, "kept", &list)) {
 		for (size_t i = 0; i < json_object_array_length(list); i++) {
 			const char *file = json_object_get_string(json_object_array_get_idx(list, i));
 			const char *base = strrchr(file, '/'), *reason = NULL;
 			size_t n = strlen(kept);
 
-			json_get_string(json_object_object_get(res, "why"), file, &reason);
-			snprintf(kept + n, sizeof(kept) - n, "%s%s %s", n ? "; " : "",
-				 base ? base + 1 : file, reason ? reason : "stays");
+			if (r->session.admin)
+				json_get_string(json_object_object_get(res, "why"), file, &reason);
+			snprintf(kept + n, sizeof(kept) - n, "%s%s%s%s", n ? "; " : "",
+				 base ? base + 1 : file, reason ? " " : "", reason ? reason : "");
 		}
 	}
 	json_object_put(res);
-	return respond_redirect(r, "/instances", "%s was deleted%s%s%s.", r->args[0],
-				storage ? " with its disks" : "", kept[0] ? ". Kept: " : "", kept);
+	return respond_redirect(r, "/instances", "%s was deleted%s%s%s%s.", r->args[0],
+				storage ? " with its disks" : "", kept[0] ? ". Kept: " : "", kept,
+				kept[0] && !r->session.admin ? " (not made for it, a template, or needed "
+							      "by others)" : "");
 }

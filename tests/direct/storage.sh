@@ -240,6 +240,17 @@ stop_copying_child() {
 	return 1
 }
 
+# copy_dies VMMCTL-ARGS...: a clone whose copying child is killed fails (its
+# output in clone.out).
+copy_dies() {
+	local cl child
+	ctl "$@" >clone.out 2>&1 &
+	cl=$!
+	child=$(stop_copying_child) || fail "no child of vmmd copies for $*: $(cat clone.out)"
+	kill -9 "$child"
+	! wait "$cl" || fail "$* succeeded though its copy died"
+}
+
 # Copies of volumes and of VMs' disks may take minutes: vmmd's children make
 # them, and vmmd answers everyone meanwhile. (It once copied in its loop.)
 test_copies_run_beside_the_service() {
@@ -247,26 +258,33 @@ test_copies_run_beside_the_service() {
 	start_vmmd
 	define_pool images "$PWD/images"
 	ctl pool-start images >/dev/null
+	ctl vol-create images seed.img 1M >/dev/null
 	yes webkvm | head -c 512M >images/big.img
 	ctl vol-clone big.img copy.img --pool images >clone.out 2>&1 &
 	cl=$!
 	child=$(stop_copying_child) || fail "no child of vmmd copies the volume: $(cat clone.out)"
 	timeout $(scaled 2) "$VMMCTL" pool-list >/dev/null || fail "vmmd did not answer during a copy"
 	kill -0 "$cl" 2>/dev/null || fail "the clone answered before its copy was done: $(cat clone.out)"
+	# neither end changes meanwhile, nor does a VM on either start
+	! ctl vol-resize copy.img 2G --pool images 2>err || fail "the copy was resized while made"
+	grep -q "is being copied" err || fail "$(cat err)"
+	! ctl vol-delete big.img --pool images 2>err || fail "the source was deleted while copied"
+	vm_with_disks_xml onbig | sed "s|$PWD/images/onbig.qcow2|$PWD/images/big.img|" >onbig.xml
+	ctl define onbig.xml >/dev/null || fail "cannot define onbig"
+	! ctl start onbig 2>err || fail "a VM on a volume being copied started"
+	grep -q "the disk $PWD/images/big.img of onbig is being copied" err || fail "$(cat err)"
+	ctl undefine onbig >/dev/null
+	# the child holds none of vmmd's sockets
+	ls -l /proc/"$child"/fd | grep -q socket && fail "the copying child holds sockets: $(ls -l /proc/$child/fd)"
 	kill -CONT "$child"
 	wait "$cl" || { cat clone.out; fail "the volume's clone failed"; }
 	cmp images/big.img images/copy.img || fail "the volume's copy differs"
 	# a copy that dies leaves no volume
-	ctl vol-clone big.img dead.img --pool images >clone.out 2>&1 &
-	cl=$!
-	child=$(stop_copying_child) || fail "no child of vmmd copies the volume"
-	kill -9 "$child"
-	! wait "$cl" || fail "a clone whose copy died succeeded"
+	copy_dies vol-clone big.img dead.img --pool images
 	grep -q "cannot copy into $PWD/images/dead.img" clone.out || fail "$(cat clone.out)"
 	[ ! -e images/dead.img ] || fail "a failed copy left its file"
 
 	# a VM's clone: the VM may not start nor go while its disks are copied
-	ctl vol-create images seed.img 1M >/dev/null
 	ctl vol-create images web.qcow2 1G --format qcow2 >/dev/null
 	qemu-io -f qcow2 -c 'write -P 0x3c 0 512M' images/web.qcow2 >/dev/null
 	vm_with_disks_xml web >web.xml
@@ -284,16 +302,33 @@ test_copies_run_beside_the_service() {
 	wait "$cl" || { cat clone.out; fail "the VM's clone failed"; }
 	grep -q "Clone 'web2' created" clone.out || fail "$(cat clone.out)"
 	qemu-img compare images/web.qcow2 images/web2.qcow2 >/dev/null || fail "the VM's copy differs"
-	# a VM's copy that dies leaves no files and no clone, and the VM free again
-	ctl clone web web3 >clone.out 2>&1 &
+	# a VM made under the clone's name while the copy ran keeps its definition
+	ctl clone web taken >clone.out 2>&1 &
 	cl=$!
 	child=$(stop_copying_child) || fail "no child of vmmd copies the VM's disks"
-	kill -9 "$child"
-	! wait "$cl" || fail "a clone whose copy died succeeded"
+	vm_with_disks_xml taken | sed "s|<name>taken</name>|<name>taken</name><title>mine</title>|" >taken.xml
+	ctl define taken.xml >/dev/null || fail "cannot define taken meanwhile"
+	kill -CONT "$child"
+	! wait "$cl" || fail "the clone replaced a VM made meanwhile"
+	grep -q "a VM named taken was made while the disks were copied" clone.out || fail "$(cat clone.out)"
+	ctl dumpxml taken | grep -q '<title>mine</title>' || fail "taken's definition changed"
+	[ ! -e images/taken.qcow2 ] || fail "the refused clone left its copy"
+	# a VM's copy that dies leaves no files and no clone, and the VM free again
+	copy_dies clone web web3
 	grep -q "cannot copy the disks of web" clone.out || fail "$(cat clone.out)"
 	[ ! -e images/web3.qcow2 ] || fail "a failed clone left its copy"
 	! ctl dominfo web3 >/dev/null 2>&1 || fail "a failed clone was defined"
 	ctl undefine web >/dev/null || fail "the VM is still held after its clone failed"
+
+	# vmmd stopped during a copy: the child goes with it, and so does the half copy
+	ctl vol-clone big.img late.img --pool images >clone.out 2>&1 &
+	cl=$!
+	child=$(stop_copying_child) || fail "no child of vmmd copies the volume"
+	kill -TERM "$VMMD_PID"
+	wait "$VMMD_PID" 2>/dev/null || true
+	wait "$cl" 2>/dev/null || true
+	! kill -0 "$child" 2>/dev/null || fail "the copying child outlived vmmd"
+	[ ! -e images/late.img ] || fail "vmmd left a half copy"
 }
 
 test_attach_and_detach_disk_change_the_definition() {
@@ -357,6 +392,14 @@ test_undefine_remove_all_storage_deletes_pool_volumes_only() {
 	! ctl dominfo one >/dev/null 2>&1 && ! ctl dominfo three >/dev/null 2>&1 || fail "the VMs stayed"
 	ctl undefine two --remove-all-storage >out
 	[ ! -e images/shared.qcow2 ] || { cat out; fail "the last VM's disk stayed"; }
+	# nor a file that is another VM's kernel
+	cp "$TESTGUEST" images/kern.img
+	vm_with_disks_xml five | sed "s|<kernel>[^<]*</kernel>|<kernel>$PWD/images/kern.img</kernel>|" >five.xml
+	vm_with_disks_xml six | sed "s|$PWD/images/six.qcow2|$PWD/images/kern.img|" >six.xml
+	ctl define five.xml >/dev/null && ctl define six.xml >/dev/null || fail "cannot define five and six"
+	ctl undefine six --remove-all-storage >out
+	grep -q "'$PWD/images/kern.img' is the kernel or initrd of the VM five; kept" out || { cat out; fail "another VM's kernel was not kept"; }
+	[ -e images/kern.img ] || fail "another VM's kernel went"
 }
 
 test_vm_on_a_network_that_is_not_defined_does_not_start() {

@@ -44,12 +44,42 @@
 #include "common/util.h"
 #include "vmm/service/api.h"
 
-int api_job(struct api_ctx *c, struct job *job, int (*work)(void *arg), void *arg)
+/* In a job's child: every descriptor closed but the nkeep in keep, no signal blocked. */
+static void job_child_setup(const int *keep, unsigned int nkeep)
+{
+	int fds[64];
+	unsigned int n = 0, low = 3;
+	sigset_t none;
+
+	for (unsigned int i = 0; i < nkeep && n < ARRAY_SIZE(fds); i++) {
+		unsigned int k = n++;
+
+		/* in order, for the ranges between them */
+		for (; k > 0 && fds[k - 1] > keep[i]; k--)
+			fds[k] = fds[k - 1];
+		fds[k] = keep[i];
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (fds[i] < (int)low)
+			continue;
+		if (fds[i] > (int)low)
+			close_range(low, fds[i] - 1, 0);
+		low = fds[i] + 1;
+	}
+	close_range(low, ~0U, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int api_job(struct api_ctx *c, struct job *job, int (*work)(void *arg), void *arg,
+	    const int *keep, unsigned int nkeep)
 {
 	pid_t pid = fork();
 
-	if (pid == 0)
+	if (pid == 0) {
+		job_child_setup(keep, nkeep);
 		_exit(work(arg));
+	}
 	if (pid < 0) {
 		api_fail(c, "io-error", "cannot fork: %s", strerror(errno));
 		return -1;
@@ -342,7 +372,7 @@ static bool copies_under_way(struct api_ctx *c, const struct domain *dom)
 static json_object *api_undefine(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
-	json_object *o, *doomed, *removed, *kept, *why;
+	json_object *o, *doomed, *removed, *kept, *why, *only = NULL;
 	bool remove = false;
 
 	if (!dom || copies_under_way(c, dom))
@@ -350,6 +380,15 @@ static json_object *api_undefine(struct api_ctx *c)
 	if (json_object_object_get_ex(c->params, "remove_storage", NULL) &&
 	    !json_get_bool(c->params, "remove_storage", &remove))
 		return api_fail(c, JSONRPC_INVALID_PARAMS, "params.remove_storage is not true or false");
+	/* params.files: remove only these of its disks */
+	if (json_object_object_get_ex(c->params, "files", &only)) {
+		bool strings = json_object_is_type(only, json_type_array);
+
+		for (size_t i = 0; strings && i < json_object_array_length(only); i++)
+			strings = json_object_is_type(json_object_array_get_idx(only, i), json_type_string);
+		if (!strings)
+			return api_fail(c, JSONRPC_INVALID_PARAMS, "params.files is not a list of paths");
+	}
 	if (dom->pid)
 		return api_fail(c, "invalid-state", "%s is %s; destroy it first", dom->def->name,
 				domain_state_name(dom->state));
@@ -359,7 +398,7 @@ static json_object *api_undefine(struct api_ctx *c)
 	kept = json_object_new_array();
 	why = json_object_new_object();
 	if (remove)
-		domain_storage_to_remove(c->d, dom, doomed, kept, why);
+		domain_storage_to_remove(c->d, dom, only, doomed, kept, why);
 	json_object_object_add(o, "removed", removed);
 	json_object_object_add(o, "kept", kept);
 	json_object_object_add(o, "why", why);
@@ -414,6 +453,7 @@ static json_object *api_clone(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c), *clone;
 	const char *new_name = dom ? api_string(c, "new_name") : NULL;
+	int fds[2 * DOMAIN_MAX_DISKS];
 	struct domain_clone *cl;
 	bool overlay = false;
 	struct job *job;
@@ -440,10 +480,12 @@ static json_object *api_clone(struct api_ctx *c)
 	job->finish = clone_done;
 	job->release = clone_release;
 	job->data = cl;
-	if (api_job(c, job, domain_clone_copy, cl) < 0) {
+	if (api_job(c, job, domain_clone_copy, cl, fds, domain_clone_files(cl, fds)) < 0) {
 		domain_clone_free(cl);
 		free(job);
+		return NULL;
 	}
+	domain_clone_close_files(cl);
 	return NULL;
 }
 
@@ -647,8 +689,7 @@ static json_object *api_start(struct api_ctx *c)
 {
 	struct domain *dom = param_domain(c);
 
-	if (!dom || copies_under_way(c, dom) ||
-	    domain_start(c->d, dom, c->uid, c->later, &c->code, c->err, sizeof(c->err)) < 0)
+	if (!dom || domain_start(c->d, dom, c->uid, c->later, &c->code, c->err, sizeof(c->err)) < 0)
 		return NULL;
 	return api_later(c);
 }

@@ -26,11 +26,13 @@ typedef json_object *(*api_fn)(struct api_ctx *c);
 /*
  * Answer the call later: work(arg) runs in a child process (its return, 0
  * or an errno, is the status), and when it ends job->finish makes the
- * reply. The caller fills in the job's path, finish and data. 0, with the
- * job taken and the call deferred; or -1 with the error set and the job
- * still the caller's.
+ * reply. The caller fills in the job's path, finish and data. The child
+ * keeps only the file descriptors in keep (nkeep of them; no client, no
+ * listener, no VM's), and signals reach it. 0, with the job taken and the
+ * call deferred; or -1 with the error set and the job still the caller's.
  */
-int api_job(struct api_ctx *c, struct job *job, int (*work)(void *arg), void *arg);
+int api_job(struct api_ctx *c, struct job *job, int (*work)(void *arg), void *arg,
+	    const int *keep, unsigned int nkeep);
 
 /* Set the error and return NULL. */
 json_object *api_fail(struct api_ctx *c, const char *code, const char *fmt, ...)

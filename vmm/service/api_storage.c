@@ -213,9 +213,10 @@ static json_object *disk_users(const struct vmmd *d)
 }
 
 /*
- * Which file a volume is, beyond its name: device, inode and birth time.
- * A file deleted and made again under its name is another volume (the
- * portal's template marks hold for one file, not for a name).
+ * Which file a volume is, beyond its pool and name: inode and birth time
+ * (not the device, whose number may change at the next boot). A file
+ * deleted and made again under its name is another volume (the portal's
+ * template marks hold for one file, not for a name). "-" when unknown.
  */
 static void volume_id(const char *path, char *id, size_t len)
 {
@@ -226,12 +227,10 @@ static void volume_id(const char *path, char *id, size_t len)
 		return;
 	}
 	if (stx.stx_mask & STATX_BTIME)
-		snprintf(id, len, "%x:%x:%" PRIx64 ":%" PRId64 ".%09u", stx.stx_dev_major,
-			 stx.stx_dev_minor, (uint64_t)stx.stx_ino, (int64_t)stx.stx_btime.tv_sec,
-			 stx.stx_btime.tv_nsec);
+		snprintf(id, len, "%" PRIx64 ":%" PRId64 ".%09u", (uint64_t)stx.stx_ino,
+			 (int64_t)stx.stx_btime.tv_sec, stx.stx_btime.tv_nsec);
 	else
-		snprintf(id, len, "%x:%x:%" PRIx64, stx.stx_dev_major, stx.stx_dev_minor,
-			 (uint64_t)stx.stx_ino);
+		snprintf(id, len, "%" PRIx64, (uint64_t)stx.stx_ino);
 }
 
 /* A volume's summary from its header (info); vms from users (disk_users), when given. */
@@ -408,8 +407,19 @@ static int volume_copy_work(void *arg)
 	return r < 0 ? -r : 0;
 }
 
-/* A copy's job that ends with finish; 0, or -1 with the error set and path removed. */
-static int volume_copy_start(struct api_ctx *c, const char *path, struct volume_copy *v,
+/* vmmd ends before the copy (its child killed): the half-made volume goes. */
+static void volume_copy_release(struct vmmd *d, struct job *job)
+{
+	(void)d;
+	unlink(job->path);
+}
+
+/*
+ * A copy's job from source (a volume, or NULL for a stream) to path that
+ * ends with finish; 0, or -1 with the error set and path removed.
+ */
+static int volume_copy_start(struct api_ctx *c, const char *source, const char *path,
+			     struct volume_copy *v,
 			     json_object *(*finish)(struct vmmd *, struct job *, int, bool *))
 {
 	struct job *job = calloc(1, sizeof(*job));
@@ -419,9 +429,13 @@ static int volume_copy_start(struct api_ctx *c, const char *path, struct volume_
 		api_fail(c, JSONRPC_INTERNAL, "out of memory");
 		r = -1;
 	} else {
+		int keep[2] = { v->in, v->out };
+
 		snprintf(job->path, sizeof(job->path), "%s", path);
+		snprintf(job->source, sizeof(job->source), "%s", source ? source : "");
 		job->finish = finish;
-		r = api_job(c, job, volume_copy_work, v);
+		job->release = volume_copy_release;
+		r = api_job(c, job, volume_copy_work, v, keep, 2);
 		if (r < 0)
 			free(job);
 	}
@@ -441,7 +455,7 @@ static json_object *copy_made(struct vmmd *d, struct job *job, int status, bool 
 		unlink(job->path);
 		*is_error = true;
 		return jsonrpc_error(NULL, "io-error", "cannot copy into %s: %s", job->path,
-				     status > 0 && status < 256 ? strerror(status) : "the copy failed");
+				     status < 255 ? strerror(status) : "the copy was stopped");
 	}
 	res = volume_info(&c, job->path);
 	if (!res) {
@@ -484,7 +498,7 @@ json_object *api_vol_clone(struct api_ctx *c)
 	}
 	if (overlay)
 		return volume_info(c, dst);
-	volume_copy_start(c, dst, &v, copy_made);
+	volume_copy_start(c, src, dst, &v, copy_made);
 	close(v.in);
 	return NULL;
 }
@@ -553,6 +567,8 @@ json_object *api_vol_delete(struct api_ctx *c)
 	vm = used_by_running_vm(c->d, path);
 	if (vm)
 		return api_fail(c, "invalid-state", "the running VM %s uses %s", vm, path);
+	if (job_on_file(c->d, path))
+		return api_fail(c, "invalid-state", "%s is being copied; wait until that is done", path);
 	/* the overlays on it would lose every block they did not write themselves */
 	if (volume_is_backing_file(c->d, path, overlay, sizeof(overlay)))
 		return api_fail(c, "invalid-state", "%s is the backing file of the volume %s",
@@ -584,6 +600,8 @@ json_object *api_vol_resize(struct api_ctx *c)
 	vm = used_by_running_vm(c->d, path);
 	if (vm)
 		return api_fail(c, "invalid-state", "the running VM %s uses %s", vm, path);
+	if (job_on_file(c->d, path))
+		return api_fail(c, "invalid-state", "%s is being copied; wait until that is done", path);
 	if (image_resize(path, size, c->err, sizeof(c->err)) < 0) {
 		c->code = "invalid-params";
 		return NULL;
@@ -680,6 +698,6 @@ json_object *api_vol_upload(struct api_ctx *c)
 		c->code = v.out == -EEXIST ? "volume-exists" : "io-error";
 		return NULL;
 	}
-	volume_copy_start(c, path, &v, upload_done);
+	volume_copy_start(c, NULL, path, &v, upload_done);
 	return NULL;
 }

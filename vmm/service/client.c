@@ -29,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -405,12 +407,23 @@ void job_done(struct vmmd *d, struct job *job)
 	free(job);
 }
 
+bool job_on_file(const struct vmmd *d, const char *path)
+{
+	for (const struct job *j = d->jobs; j; j = j->next)
+		if (!strcmp(j->path, path) || !strcmp(j->source, path))
+			return true;
+	return false;
+}
+
 void jobs_release(struct vmmd *d)
 {
 	while (d->jobs) {
 		struct job *j = d->jobs;
 
 		d->jobs = j->next;
+		/* its work is given up: the child must not go on writing */
+		syscall(SYS_pidfd_send_signal, j->pidfd.fd, SIGKILL, NULL, 0);
+		waitid(P_PIDFD, j->pidfd.fd, &(siginfo_t){ 0 }, WEXITED);
 		if (j->release)
 			j->release(d, j);
 		vmmd_unwatch(d, &j->pidfd);

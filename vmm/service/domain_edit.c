@@ -103,6 +103,7 @@ static int make_overlay(xmlNodePtr disk, const char *backing, const char *path, 
 
 struct domain_clone {
 	struct domain *source;         /* its copying counts this clone */
+	char name[DOMAIN_NAME_MAX + 1]; /* the clone's */
 	xmlDocPtr doc;                 /* the clone's definition */
 	uid_t uid;
 	unsigned int nmade, ncopies;
@@ -110,14 +111,31 @@ struct domain_clone {
 	int in[DOMAIN_MAX_DISKS], out[DOMAIN_MAX_DISKS]; /* each copy's ends */
 };
 
+unsigned int domain_clone_files(const struct domain_clone *cl, int *fds)
+{
+	for (unsigned int i = 0; i < cl->ncopies; i++) {
+		fds[2 * i] = cl->in[i];
+		fds[2 * i + 1] = cl->out[i];
+	}
+	return 2 * cl->ncopies;
+}
+
+void domain_clone_close_files(struct domain_clone *cl)
+{
+	for (unsigned int i = 0; i < cl->ncopies; i++) {
+		if (cl->in[i] >= 0)
+			close(cl->in[i]);
+		if (cl->out[i] >= 0)
+			close(cl->out[i]);
+		cl->in[i] = cl->out[i] = -1;
+	}
+}
+
 void domain_clone_free(struct domain_clone *cl)
 {
 	if (!cl)
 		return;
-	for (unsigned int i = 0; i < cl->ncopies; i++) {
-		close(cl->in[i]);
-		close(cl->out[i]);
-	}
+	domain_clone_close_files(cl);
 	while (cl->nmade)
 		unlink(cl->made[--cl->nmade]);
 	if (cl->doc)
@@ -176,6 +194,7 @@ int domain_clone_prepare(struct vmmd *d, struct domain *dom, const char *new_nam
 	if (!cl)
 		goto nomem;
 	cl->uid = uid;
+	snprintf(cl->name, sizeof(cl->name), "%s", new_name);
 	cl->source = dom;
 	dom->copying++;
 	cl->doc = copy_doc(dom, code, err, errlen);
@@ -242,8 +261,16 @@ int domain_clone_define(struct vmmd *d, struct domain_clone *cl, int status, str
 
 	if (status != 0) {
 		*code = "io-error";
-		error_set(err, errlen, -status, "cannot copy the disks of %s: %s",
-			  cl->source->def->name, status < 256 ? strerror(status) : "the copy failed");
+		error_set(err, errlen, -EIO, "cannot copy the disks of %s: %s", cl->source->def->name,
+			  status < 255 ? strerror(status) : "the copy was stopped");
+		domain_clone_free(cl);
+		return -1;
+	}
+	/* the name was free when the copy began; a VM made since keeps it */
+	if (domain_find(d, cl->name)) {
+		*code = "domain-exists";
+		error_set(err, errlen, -EEXIST, "a VM named %s was made while the disks were copied",
+			  cl->name);
 		domain_clone_free(cl);
 		return -1;
 	}
@@ -504,6 +531,11 @@ static const char *keep_reason(struct vmmd *d, const struct domain *dom, const c
 				return why;
 			}
 		}
+		if (other != dom && ((other->def->kernel && !strcmp(other->def->kernel, file)) ||
+				     (other->def->initrd && !strcmp(other->def->initrd, file)))) {
+			snprintf(why, len, "is the kernel or initrd of the VM %s", other->def->name);
+			return why;
+		}
 	}
 	/* the overlays on it would lose every block they did not write themselves */
 	if (volume_is_backing_file(d, file, who, sizeof(who))) {
@@ -513,14 +545,29 @@ static const char *keep_reason(struct vmmd *d, const struct domain *dom, const c
 	return NULL;
 }
 
-void domain_storage_to_remove(struct vmmd *d, const struct domain *dom, json_object *doomed,
-			      json_object *kept, json_object *why)
+/* Is file one of only's strings (only NULL: every file is)? */
+static bool among(json_object *only, const char *file)
+{
+	if (!only)
+		return true;
+	for (size_t i = 0; i < json_object_array_length(only); i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(only, i)), file))
+			return true;
+	return false;
+}
+
+void domain_storage_to_remove(struct vmmd *d, const struct domain *dom, json_object *only,
+			      json_object *doomed, json_object *kept, json_object *why)
 {
 	for (unsigned int i = 0; i < dom->def->ndisks; i++) {
 		const char *file = dom->def->disks[i].file, *reason;
 		char text[700];
 
-		reason = keep_reason(d, dom, file, text, sizeof(text));
+		/* the same file twice is one disk */
+		if (among(doomed, file) || json_object_object_get_ex(why, file, NULL))
+			continue;
+		reason = among(only, file) ? keep_reason(d, dom, file, text, sizeof(text))
+					   : "is not among the files to remove";
 		if (reason) {
 			json_object_array_add(kept, json_object_new_string(file));
 			json_object_object_add(why, file, json_object_new_string(reason));

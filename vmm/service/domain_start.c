@@ -230,6 +230,21 @@ int domain_start(struct vmmd *d, struct domain *dom, uid_t uid, struct deferred 
 			  dom->starting ? "starting" : domain_state_name(dom->state));
 		return -1;
 	}
+	/* a copy under way (for a clone of it, or of a volume it has) must not see it write */
+	if (dom->copying) {
+		*code = "invalid-state";
+		error_set(err, errlen, -EBUSY, "the disks of %s are being copied for a clone; wait "
+			  "until that is done", dom->def->name);
+		return -1;
+	}
+	for (unsigned int i = 0; i < dom->def->ndisks; i++) {
+		if (job_on_file(d, dom->def->disks[i].file)) {
+			*code = "invalid-state";
+			error_set(err, errlen, -EBUSY, "the disk %s of %s is being copied; wait until "
+				  "that is done", dom->def->disks[i].file, dom->def->name);
+			return -1;
+		}
+	}
 	if (hostfile_check_domain(d, dom->def, uid, code, err, errlen) < 0)
 		return -1;
 	*code = "start-failed";

@@ -306,6 +306,10 @@ int domain_clone_copy(void *cl);
 int domain_clone_define(struct vmmd *d, struct domain_clone *cl, int status, struct domain **ret,
 			const char **code, char *err, size_t errlen);
 void domain_clone_free(struct domain_clone *cl); /* its files removed */
+/* The copies' descriptors (in fds, room for 2 * DOMAIN_MAX_DISKS): their number. */
+unsigned int domain_clone_files(const struct domain_clone *cl, int *fds);
+/* Close them (in vmmd, once the child that copies has them). */
+void domain_clone_close_files(struct domain_clone *cl);
 int domain_attach_disk(struct vmmd *d, struct domain *dom, const struct domain_disk *disk,
 		       uid_t uid, const char **code, char *err, size_t errlen);
 int domain_detach_disk(struct vmmd *d, struct domain *dom, const char *target, uid_t uid,
@@ -319,12 +323,13 @@ int domain_detach_iface(struct vmmd *d, struct domain *dom, const uint8_t mac[6]
 int domain_set_iface_link(struct vmmd *d, struct domain *dom, const uint8_t mac[6], bool up,
 			  uid_t uid, const char **code, char *err, size_t errlen);
 /*
- * Which of dom's disks go with it: those that are volumes of started pools
- * and are its alone (no other VM's disk, no volume's backing file), added
- * to doomed; the others to kept, each one's reason in why ({file: sentence}).
+ * Which of dom's disks go with it: those (among only, an array of paths,
+ * when not NULL) that are volumes of started pools and are its alone (no
+ * other VM's disk, kernel or initrd, no volume's backing file), added to
+ * doomed; the others to kept, each one's reason in why ({file: sentence}).
  */
-void domain_storage_to_remove(struct vmmd *d, const struct domain *dom, json_object *doomed,
-			      json_object *kept, json_object *why);
+void domain_storage_to_remove(struct vmmd *d, const struct domain *dom, json_object *only,
+			      json_object *doomed, json_object *kept, json_object *why);
 
 /* api_storage.c: is path the backing file of a volume of a started pool? That volume's "POOL/NAME" in who. */
 bool volume_is_backing_file(struct vmmd *d, const char *path, char *who, size_t wholen);
@@ -415,6 +420,7 @@ struct job {
 	struct deferred *q;        /* the request it answers */
 	json_object *(*finish)(struct vmmd *d, struct job *job, int status, bool *is_error);
 	char path[4096];           /* what the job makes */
+	char source[4096];         /* the file a copy reads, or "" */
 	void *data;                /* the method's, freed by finish or release */
 	void (*release)(struct vmmd *d, struct job *job); /* when vmmd ends before the job */
 	struct job *next;          /* in d->jobs */
@@ -450,7 +456,10 @@ void vmmd_answer_error(struct vmmd *d, struct deferred *q, const char *code, con
 /* Free q unanswered (vmmd ends); NULL is fine. */
 void deferred_free(struct deferred *q);
 void job_done(struct vmmd *d, struct job *job);
+/* vmmd ends: each job's child is killed and its work given up. */
 void jobs_release(struct vmmd *d);
+/* Does a job's child write path, or copy it (so it must not change meanwhile)? */
+bool job_on_file(const struct vmmd *d, const char *path);
 
 /* stats.c */
 /* Ask each running VM for its counters (answered later) and read the host's. */
