@@ -54,7 +54,9 @@ static int deadline_ms(const struct vmmd_link *l, const char *method)
 		{ "domain.start", 65000 },     { "domain.shutdown", 15000 }, { "domain.reboot", 15000 },
 		{ "domain.reset", 15000 },     { "domain.suspend", 15000 },  { "domain.resume", 15000 },
 		{ "domain.destroy", 15000 },   { "domain.stats", 15000 },    { "domain.set_link", 15000 },
-		{ "domain.clone", 300000 },    { "vol.clone", 300000 },      { "vol.create", 300000 },
+		/* copies (a child of vmmd's makes them): the worker waits for the clone,
+		 * so that its owner and disks are written down when it is made */
+		{ "domain.clone", 3600000 },   { "vol.clone", 3600000 },     { "vol.create", 300000 },
 		{ "vol.resize", 300000 },      { "vol.upload", 300000 },
 	};
 

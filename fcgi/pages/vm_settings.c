@@ -216,7 +216,7 @@ int page_vm_clone(struct request *r)
 	if (vmmd_call(r->vmmd, "domain.clone", params, &res, code, sizeof(code), err, sizeof(err)) < 0) {
 		quota_unlock(lock);
 		audit_log(r, "clone", r->args[0], err);
-		return respond_redirect_error(r, back, "%s", err);
+		return respond_vmmd_refused(r, back, code, err);
 	}
 	{
 		/* the clone vmmd made (never another VM by its name) */
