@@ -212,35 +212,14 @@ static json_object *disk_users(const struct vmmd *d)
 	return map;
 }
 
-/*
- * Which file a volume is, beyond its pool and name: inode and birth time
- * (not the device, whose number may change at the next boot). A file
- * deleted and made again under its name is another volume (the portal's
- * template marks hold for one file, not for a name). "-" when unknown.
- */
-static void volume_id(const char *path, char *id, size_t len)
-{
-	struct statx stx;
 
-	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_BTIME, &stx) < 0) {
-		snprintf(id, len, "-");
-		return;
-	}
-	if (stx.stx_mask & STATX_BTIME)
-		snprintf(id, len, "%" PRIx64 ":%" PRId64 ".%09u", (uint64_t)stx.stx_ino,
-			 (int64_t)stx.stx_btime.tv_sec, stx.stx_btime.tv_nsec);
-	else
-		snprintf(id, len, "%" PRIx64, (uint64_t)stx.stx_ino);
-}
-
-/* A volume's summary from its header (info); vms from users (disk_users), when given. */
-static json_object *volume_json(const char *path, const struct image_info *info, json_object *users)
+/* A volume's summary from its id and header (info); vms from users (disk_users), when given. */
+static json_object *volume_json(const char *path, const char *id, const struct image_info *info,
+				json_object *users)
 {
 	json_object *o = json_object_new_object(), *vms = NULL;
 	const char *name = strrchr(path, '/') + 1;
-	char id[80];
 
-	volume_id(path, id, sizeof(id));
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "path", json_object_new_string(path));
@@ -263,6 +242,7 @@ static json_object *volume_json(const char *path, const struct image_info *info,
 static json_object *volume_info(struct api_ctx *c, const char *path)
 {
 	struct image_info info;
+	char id[POOL_FILE_ID_MAX];
 	json_object *users, *o;
 
 	if (image_probe(path, &info, c->err, sizeof(c->err)) < 0) {
@@ -272,7 +252,8 @@ static json_object *volume_info(struct api_ctx *c, const char *path)
 		return NULL;
 	}
 	users = c->d ? disk_users(c->d) : NULL;
-	o = volume_json(path, &info, users);
+	pool_file_id(path, id, sizeof(id));
+	o = volume_json(path, id, &info, users);
 	json_object_put(users);
 	return o;
 }
@@ -289,7 +270,8 @@ static uint64_t hash_str(uint64_t h, const char *s)
 	return fnv1a(h, s, strlen(s) + 1);
 }
 
-static void add_volume(void *opaque, const char *name, const struct image_info *info)
+static void add_volume(void *opaque, const char *name, const char *id,
+		       const struct image_info *info)
 {
 	struct list_ctx *l = opaque;
 	json_object *o, *vms;
@@ -297,10 +279,10 @@ static void add_volume(void *opaque, const char *name, const struct image_info *
 	uint64_t n[3] = { info->qcow2, info->capacity, info->allocation };
 
 	snprintf(path, sizeof(path), "%s/%s", l->pool->def->path, name);
-	o = volume_json(path, info, l->users);
+	o = volume_json(path, id, info, l->users);
 	json_object_array_add(l->arr, o);
 	l->etag = fnv1a(hash_str(l->etag, name), n, sizeof(n));
-	l->etag = hash_str(l->etag, json_object_get_string(json_object_object_get(o, "id")));
+	l->etag = hash_str(l->etag, id);
 	l->etag = hash_str(hash_str(l->etag, info->backing), info->backing_format);
 	vms = json_object_object_get(o, "vms");
 	for (size_t i = 0; i < json_object_array_length(vms); i++) {
@@ -523,7 +505,8 @@ struct backing_search {
 	size_t wholen;
 };
 
-static void check_backing(void *opaque, const char *name, const struct image_info *info)
+static void check_backing(void *opaque, const char *name, const char *id,
+			  const struct image_info *info)
 {
 	struct backing_search *b = opaque;
 	char full[4096 + 4096 + 2];

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,9 +315,25 @@ static void file_key(const struct stat *st, char *buf, size_t len)
 		 (unsigned long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
 }
 
-/* The header of name (st its stat) from the kept probes, or read and kept in next. */
+/* The portal's template marks hold for one file, not for a name. */
+void pool_file_id(const char *path, char *id, size_t len)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_BTIME, &stx) < 0) {
+		snprintf(id, len, "-");
+		return;
+	}
+	if (stx.stx_mask & STATX_BTIME)
+		snprintf(id, len, "%" PRIx64 ":%" PRId64 ".%09u", (uint64_t)stx.stx_ino,
+			 (int64_t)stx.stx_btime.tv_sec, stx.stx_btime.tv_nsec);
+	else
+		snprintf(id, len, "%" PRIx64, (uint64_t)stx.stx_ino);
+}
+
+/* The header of name (st its stat) and its id from the kept probes, or read and kept in next. */
 static int probe(struct pool *pool, json_object *next, const char *name, const struct stat *st,
-		 struct image_info *info)
+		 struct image_info *info, char *id, size_t idlen)
 {
 	char key[160], path[4096], err[256];
 	json_object *kept = NULL;
@@ -337,14 +354,17 @@ static int probe(struct pool *pool, json_object *next, const char *name, const s
 			snprintf(info->backing_format, sizeof(info->backing_format), "%s", s);
 		/* the space taken changes without a write to the header */
 		info->allocation = (uint64_t)st->st_blocks * 512;
+		snprintf(id, idlen, "%s", json_object_get_string(json_object_object_get(kept, "id")));
 		json_object_object_add(next, name, json_object_get(kept));
 		return 0;
 	}
 	if (snprintf(path, sizeof(path), "%s/%s", pool->def->path, name) >= (int)sizeof(path) ||
 	    image_probe(path, info, err, sizeof(err)) < 0)
 		return -1;
+	pool_file_id(path, id, idlen);
 	kept = json_object_new_object();
 	json_object_object_add(kept, "key", json_object_new_string(key));
+	json_object_object_add(kept, "id", json_object_new_string(id));
 	json_object_object_add(kept, "capacity", json_object_new_int64((int64_t)info->capacity));
 	json_object_object_add(kept, "qcow2", json_object_new_boolean(info->qcow2));
 	if (info->backing[0])
@@ -357,10 +377,12 @@ static int probe(struct pool *pool, json_object *next, const char *name, const s
 }
 
 int pool_volumes(struct pool *pool,
-		 void (*fn)(void *opaque, const char *name, const struct image_info *info),
+		 void (*fn)(void *opaque, const char *name, const char *id,
+			    const struct image_info *info),
 		 void *opaque)
 {
 	json_object *next = json_object_new_object();
+	char id[POOL_FILE_ID_MAX];
 	struct image_info info;
 	struct dirent *e;
 	DIR *dir = opendir(pool->def->path);
@@ -376,9 +398,9 @@ int pool_volumes(struct pool *pool,
 
 		if (e->d_name[0] == '.' ||
 		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-		    probe(pool, next, e->d_name, &st, &info) < 0)
+		    probe(pool, next, e->d_name, &st, &info, id, sizeof(id)) < 0)
 			continue;
-		fn(opaque, e->d_name, &info);
+		fn(opaque, e->d_name, id, &info);
 	}
 	closedir(dir);
 	/* only the files there now are kept */

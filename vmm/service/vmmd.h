@@ -358,11 +358,20 @@ int volume_path(const struct pool *pool, const char *name, char *buf, size_t len
  * qcow2 with a header vmmd reads, or raw), with what its header says. A
  * header is read again only when its file changed (device, inode, size,
  * modification or change time): a listing of 1,000 volumes costs 1,000
- * stats, not 1,000 opens and reads. 0 or -errno.
+ * stats, not 1,000 opens and reads. Each comes with its id (pool_file_id).
+ * 0 or -errno.
  */
 int pool_volumes(struct pool *pool,
-		 void (*fn)(void *opaque, const char *name, const struct image_info *info),
+		 void (*fn)(void *opaque, const char *name, const char *id,
+			    const struct image_info *info),
 		 void *opaque);
+/*
+ * Which file a volume is, beyond its pool and name: inode and birth time
+ * (not the device, whose number may change at the next boot). A file
+ * deleted and made again under its name is another volume. "-" when unknown.
+ */
+#define POOL_FILE_ID_MAX 64
+void pool_file_id(const char *path, char *id, size_t len);
 
 /* network.c: virtual networks; functions that fail give a code and a sentence. */
 int networks_load(struct vmmd *d);
