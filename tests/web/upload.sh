@@ -46,6 +46,30 @@ test_an_upload_arrives_intact_and_sparse_images_stay_sparse() {
 	[ -z "$(leftovers | grep -v -e '^pool/big.raw$' -e '^pool/q.qcow2$')" ] || fail "left: $(leftovers)"
 }
 
+test_an_upload_goes_to_the_disk_past_the_page_cache() {
+	start_portal
+	setup_pool
+	login_admin
+	local direct=1 res
+	# a file system whose direct writes still stay in memory (tmpfs) or
+	# that has none: there the upload only has to arrive
+	dd if=/dev/urandom of=pool/.probe bs=1M count=1 oflag=direct status=none 2>/dev/null &&
+		[ "$(fincore --bytes --noheadings --output RES pool/.probe)" -eq 0 ] || direct=0
+	rm -f pool/.probe
+	head -c 32M /dev/urandom >r.bin
+	# an odd tail: the last part that is no whole block goes through the
+	# cache; vmmd reads the header after (some pages at most)
+	printf 'tail' >>r.bin
+	[ "$(upload "/pool/p/upload?name=r.bin" r.bin)" = 303 ] || fail "the upload answered $(cat body.html)"
+	res=$(fincore --bytes --noheadings --output RES pool/r.bin)
+	if [ $direct = 1 ]; then
+		[ "$res" -le 262144 ] || fail "$res bytes of the uploaded file stay in the page cache"
+	else
+		echo "the pool's file system keeps direct writes in memory or has none; $res bytes cached"
+	fi
+	cmp r.bin pool/r.bin || fail "the file changed on its way"
+}
+
 test_an_upload_through_the_api_and_from_the_page_script() {
 	start_portal
 	setup_pool
