@@ -3,7 +3,8 @@
 // watch the list follow its state without a reload when it is shut down
 // from elsewhere, start it and force it off with the list's buttons,
 // delete it with its disk; then a guest's screen and serial console
-// (consoles() below). Fails on any console error, failed request or
+// (consoles() below), and two users at once on the consoles of two VMs
+// (twoUsers()). Fails on any console error, failed request or
 // CSP violation, and keeps a screenshot of each step.
 //
 //   node live.mjs URL PASSWORD SHARE SCREENSHOT-DIR
@@ -69,12 +70,16 @@ async function waitRowState(want, what) {
 const flash = () => page.textContent('.alert').catch(() => '');
 
 // Watch a page as the first one is watched: console errors, failed
-// requests, answers of 400 and more, CSP violations.
+// requests, answers of 400 and more (but for the refusals a test asks
+// for), CSP violations.
+const refusals = new Set();
 async function watchPage(p) {
   p.setDefaultTimeout(90000);
-  p.on('console', (m) => { if (m.type() === 'error') problems.push(`console (${p.url()}): ${m.text()}`); });
+  p.on('console', (m) => {
+    if (m.type() === 'error' && !refusals.has(m.location().url)) problems.push(`console (${p.url()}): ${m.text()}`);
+  });
   p.on('pageerror', (e) => problems.push(`script error (${p.url()}): ${e.message}`));
-  p.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  p.on('response', (r) => { if (r.status() >= 400 && !refusals.has(r.url())) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   await p.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
       window.reportViolation(`${e.violatedDirective} ${e.blockedURI}`);
@@ -174,6 +179,87 @@ async function consoles() {
   await serial.close();
 }
 
+// createVm NAME CMDLINE: from the flavor "small" on pool p with the test
+// guest as its kernel, started (as the admin, on the admin's page).
+async function createVm(name, cmdline) {
+  await page.goto(url + '/create');
+  await page.fill('#c-name', name);
+  await page.selectOption('#c-flavor', { label: await page.$eval('#c-flavor option', () =>
+    [...document.querySelectorAll('#c-flavor option')].find((o) => o.textContent.startsWith('small:')).textContent) });
+  await page.selectOption('#c-pool', 'p');
+  await page.selectOption('#c-kernel', 'p/guest.bzImage');
+  await page.fill('#c-cmdline', cmdline);
+  await page.check('#c-start');
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  if (!page.url().endsWith(`/instance/${name}`)) throw new Error(`create ${name} went to ${page.url()}: ${await flash()}`);
+}
+
+// Two users, each in a browser of their own, at once on the serial
+// consoles of two VMs, each with the console right on one of them: each
+// sees what their own guest echoes and nothing of the other's, and may
+// not open the other's console.
+async function twoUsers() {
+  const users = [{ name: 'alice', vm: 'live3', typed: 'from alice', echoed: 'FROM ALICE' },
+                 { name: 'bob', vm: 'live4', typed: 'from bob', echoed: 'FROM BOB' }];
+  for (const u of users) {
+    await createVm(u.vm, 'guest=echo');
+    await page.goto(url + '/users');
+    await page.fill('#new-name', u.name);
+    await page.fill('#new-password', `${u.name}-password-123`);
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/users"] button[type=submit]')]);
+    await page.goto(url + `/user/${u.name}`);
+    await page.check(`input[aria-label="${u.vm}: see"]`);
+    await page.check(`input[aria-label="${u.vm}: console"]`);
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/rights"] button[type=submit]')]);
+    if (!(await page.isChecked(`input[aria-label="${u.vm}: console"]`))) throw new Error(`${u.name} did not get the console right: ${await flash()}`);
+  }
+  const browsers = [];
+  try {
+    for (const u of users) {
+      const b = await launch(`live-${u.name}`);
+      browsers.push(b);
+      u.page = b.page;
+      await watchPage(u.page);
+      await u.page.goto(url + '/login');
+      await u.page.fill('#name', u.name);
+      await u.page.fill('#password', `${u.name}-password-123`);
+      await Promise.all([u.page.waitForNavigation(), u.page.click('button[type=submit]')]);
+      if (await u.page.$(`.vm-row[data-vm="${users.find((o) => o !== u).vm}"]`)) throw new Error(`${u.name} sees the other user's VM`);
+      await u.page.goto(url + `/instance/${u.vm}/console/serial`);
+      await u.page.waitForFunction(() => document.getElementById('console').dataset.state === 'success')
+        .catch(async () => { throw new Error(`${u.name}'s serial console did not connect: ${await u.page.textContent('#console-status')}`); });
+    }
+    // both open at once; each types into their own
+    for (const u of users) {
+      await u.page.locator('.xterm-helper-textarea').focus();
+      await u.page.keyboard.type(u.typed);
+    }
+    for (const u of users) {
+      await u.page.waitForFunction((t) => document.querySelector('.xterm-rows').textContent.includes(t), u.echoed, { timeout: 30000 })
+        .catch(async () => { throw new Error(`${u.name}'s guest did not echo: '${(await u.page.textContent('.xterm-rows')).slice(-200)}'`); });
+      await u.page.screenshot({ path: join(shots, `live-console-${u.name}.png`) });
+    }
+    for (const u of users) {
+      const shown = await u.page.textContent('.xterm-rows');
+      const other = users.find((o) => o !== u);
+      if (shown.includes(other.echoed) || shown.includes(other.typed)) throw new Error(`${u.name}'s console shows ${other.name}'s text`);
+      // the other's console is refused: a ticket for it (with this page's
+      // own token), and its page
+      refusals.add(`${url}/instance/${other.vm}/console/serial/ticket.json`);
+      const ticket = await u.page.evaluate(async (vm) => {
+        const body = new URLSearchParams({ csrf: document.getElementById('console').dataset.csrf });
+        const r = await fetch(`/instance/${vm}/console/serial/ticket.json`, { method: 'POST', body, credentials: 'same-origin' });
+        return r.status;
+      }, other.vm);
+      if (ticket !== 403) throw new Error(`${u.name} asked for a ticket to ${other.vm}'s console: ${ticket}`);
+      const got = (await u.page.request.get(url + `/instance/${other.vm}/console/serial`)).status();
+      if (got !== 403 && got !== 404) throw new Error(`${u.name} opened ${other.vm}'s console page (${got})`);
+    }
+  } finally {
+    for (const b of browsers) await b.close();
+  }
+}
+
 try {
   await page.goto(url + '/login');
   await page.fill('#name', 'admin');
@@ -237,6 +323,7 @@ try {
   await page.screenshot({ path: join(shots, 'live-deleted.png'), fullPage: true });
 
   await consoles();
+  await twoUsers();
 } catch (e) {
   problems.push(e.message.split('\n')[0]);
   await page.screenshot({ path: join(shots, 'live-failed.png'), fullPage: true }).catch(() => {});
