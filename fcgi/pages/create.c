@@ -157,7 +157,13 @@ static int create_vm(struct request *r)
 	volumes = buildable_volumes(r);
 	kernel = chosen_volume(volumes, params_get(&r->form, "kernel"));
 	if (!kernel) {
+		json_object *pools_now = NULL;
+
 		json_object_put(volumes);
+		/* no choice of the user's is wrong when vmmd could not be asked */
+		if (vmmd_call(r->vmmd, "pool.list", NULL, &pools_now, code, sizeof(code), err, sizeof(err)) < 0)
+			return respond_vmmd_refused(r, "/create", code, err);
+		json_object_put(pools_now);
 		return respond_redirect_error(r, "/create", "Choose the kernel, a volume of a started pool.");
 	}
 	if (params_get(&r->form, "initrd") && *params_get(&r->form, "initrd") &&

@@ -211,4 +211,7 @@ test_api_refusals_say_what_kind_they_are() {
 	wait "$VMMD_PID" 2>/dev/null || true
 	[ "$(api "$t" POST /pool/images/stop)" = 502 ] && [ "$(json "d['code']")" = vm-service-unavailable ] ||
 		fail "vmmd away: $(cat body.html)"
+	# a user's quota cannot be counted without it: not the user's fault either
+	[ "$(api "$ut" POST /create name=q1 flavor=1 pool=images kernel=images/guest.bzImage)" = 502 ] &&
+		[ "$(json "d['code']")" = vm-service-unavailable ] || fail "a quota with vmmd away: $(cat body.html)"
 }
