@@ -50,12 +50,11 @@ test_an_upload_goes_to_the_disk_past_the_page_cache() {
 	start_portal
 	setup_pool
 	login_admin
-	local direct=1 res
-	# a file system whose direct writes still stay in memory (tmpfs) or
-	# that has none: there the upload only has to arrive
-	dd if=/dev/urandom of=pool/.probe bs=1M count=1 oflag=direct status=none 2>/dev/null &&
-		[ "$(fincore --bytes --noheadings --output RES pool/.probe)" -eq 0 ] || direct=0
-	rm -f pool/.probe
+	local direct=0 res
+	command -v fincore >/dev/null || fail "no fincore (package util-linux-extra)"
+	# vmmd writes past the cache on ext4, XFS and btrfs; elsewhere (tmpfs,
+	# NFS) the upload only has to arrive
+	case $(stat -f -c %T pool) in ext2/ext3 | xfs | btrfs) direct=1 ;; esac
 	head -c 32M /dev/urandom >r.bin
 	# an odd tail: the last part that is no whole block goes through the
 	# cache; vmmd reads the header after (some pages at most)
@@ -65,7 +64,7 @@ test_an_upload_goes_to_the_disk_past_the_page_cache() {
 	if [ $direct = 1 ]; then
 		[ "$res" -le 262144 ] || fail "$res bytes of the uploaded file stay in the page cache"
 	else
-		echo "the pool's file system keeps direct writes in memory or has none; $res bytes cached"
+		echo "the pool's file system ($(stat -f -c %T pool)) takes no direct writes from vmmd: only the bytes are checked ($res cached)"
 	fi
 	cmp r.bin pool/r.bin || fail "the file changed on its way"
 }

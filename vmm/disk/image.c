@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -402,8 +404,30 @@ static int direct_writes(int fd, bool on)
 }
 
 /*
+ * Whether fd's file system is a local one on a block device whose direct
+ * writes are well known (ext4, XFS, btrfs). Elsewhere (NFS, FUSE, 9p,
+ * tmpfs) a direct write may be refused late, be slower than the cache's,
+ * or land in memory anyway.
+ */
+static bool direct_writes_suit(int fd)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) < 0)
+		return false;
+	switch ((unsigned long)fs.f_type) {
+	case EXT4_SUPER_MAGIC:
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * A stream's chunks go to the disk past the page cache where the file
- * system allows it (O_DIRECT): an upload of many GiB then neither pushes
+ * system is one that suits (O_DIRECT): an upload of many GiB then neither pushes
  * the running guests' cached data out nor costs a copy into the cache
  * and a flush after. Chunks are whole MiB at whole MiB offsets from an
  * aligned buffer; a last one that is no whole block, or a file system
@@ -414,7 +438,7 @@ int image_copy_stream(int in, int out, uint64_t size)
 	static const size_t chunk = 1 << 20, block = 4096;
 	uint64_t done = 0;
 	char *buf, extra;
-	bool direct = direct_writes(out, true) == 0;
+	bool direct = direct_writes_suit(out) && direct_writes(out, true) == 0;
 	int r = posix_memalign((void **)&buf, block, chunk);
 
 	if (r)
@@ -450,8 +474,9 @@ int image_copy_stream(int in, int out, uint64_t size)
 			}
 			if (r == 0)
 				r = write_all(out, buf, got);
-			/* the device wants another alignment: the cache's way from here */
-			if (r == -EINVAL && direct) {
+			/* the device wants another alignment, or will not after all:
+			 * the cache's way from here */
+			if ((r == -EINVAL || r == -EOPNOTSUPP) && direct) {
 				direct = false;
 				r = direct_writes(out, false);
 				if (r == 0)
