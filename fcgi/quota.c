@@ -91,14 +91,12 @@ int quota_usage(struct request *r, int64_t user_id, const char *except_uuid,
 		json_object_put(owned);
 		json_object_put(names);
 		snprintf(err, errlen, "The portal's database failed.");
-		respond_refusal_kind(r, 500, "internal-error");
 		return -1;
 	}
 	domains = vmmd_domains(r->vmmd, err, errlen);
 	if (!domains) {
 		json_object_put(owned);
 		json_object_put(names);
-		respond_refusal_kind(r, 502, "vm-service-unavailable");
 		return -1;
 	}
 	for (size_t i = 0; i < json_object_array_length(domains); i++) {
@@ -201,10 +199,6 @@ int quota_check(struct request *r, int64_t user_id, const char *uuid,
 	if (ret < 0) {
 		snprintf(why, len, ret == -ENOENT ? "The VM's owner is no longer a user."
 						  : "The portal's database failed.");
-		if (ret == -ENOENT)
-			respond_refusal_kind(r, 409, "conflict");
-		else
-			respond_refusal_kind(r, 500, "internal-error");
 		return -1;
 	}
 	if (quota_usage(r, user_id, NULL, &before, why, len) < 0)
@@ -231,7 +225,6 @@ int quota_lock_vm(struct request *r, int64_t *owner, struct quota_use *use, char
 	*owner = vm_owner(r->db, r->vm_uuid);
 	if (*owner < 0) {
 		snprintf(err, errlen, "The portal's database failed.");
-		respond_refusal_kind(r, 500, "internal-error");
 		return QUOTA_FAILED;
 	}
 	if (*owner == 0)
@@ -239,7 +232,6 @@ int quota_lock_vm(struct request *r, int64_t *owner, struct quota_use *use, char
 	lock = quota_lock(r->app, *owner);
 	if (lock < 0) {
 		snprintf(err, errlen, "The portal's quota lock failed.");
-		respond_refusal_kind(r, 500, "internal-error");
 		return QUOTA_FAILED;
 	}
 	if (quota_vm_use(r, *owner, r->vm_uuid, use, err, errlen) < 0) {
