@@ -127,20 +127,27 @@ hold_ours_outer() {
 	OUTER_SRCDIR=$SRCDIR
 	. "$SRCDIR/tests/outer/bed.sh"
 	mkdir -p "$(dirname "$log")"
-	outer_run "$BUILDDIR" "bash tests/bench/websockify.sh '$BUILDDIR' hold-ours" "$log" "$results" >&2 ||
+	outer_run "$BUILDDIR" "BENCH_HOLD_SECONDS=$HOLD_SECONDS bash tests/bench/websockify.sh '$BUILDDIR' hold-ours" "$log" "$results" >&2 ||
 		{ echo "the outer VM's run failed (log in $log)"; tr -d '\r' <"$results" | tail -n 5; return 1; }
 	tr -d '\r' <"$results"
 }
+hard=$(ulimit -Hn)
 for name in ours theirs; do
 	want=10000
 	[ "$name" = theirs ] && want=1000
-	if [ "$name" = ours ] && [ "$(ulimit -Hn)" -lt 20032 ]; then
-		where=" in the outer VM (this machine allows a process $(ulimit -Hn) descriptors, and 10,000 connections need 20,032)"
-		echo "bench: console: ours holds its 10,000 connections$where..."
-		out=$(hold_ours_outer)
-	else
-		out=$("$WSB" hold "${P[$name-echo]}" "$want" "$HOLD_SECONDS" "${PID_OF[$name]}")
-	fi || { echo "bench: holding connections through $name failed: $out"; exit 1; }
+	out=
+	if [ "$name" = ours ] && [ "$hard" != unlimited ] && [ "$hard" -lt 20032 ]; then
+		echo "bench: console: ours holds its 10,000 connections in the outer VM (this machine allows a process $hard descriptors; 10,000 connections need 20,032)..."
+		if out=$(hold_ours_outer); then
+			where=" in the outer VM under software emulation (its time is not comparable; this machine allows a process $hard descriptors, 10,000 connections need 20,032)"
+			grep "connections at most" <<<"$out" | sed 's/^/bench: outer VM: /'
+		else
+			echo "bench: console: $out; holding what this machine allows instead"
+			out=
+		fi
+	fi
+	[ -n "$out" ] || out=$("$WSB" hold "${P[$name-echo]}" "$want" "$HOLD_SECONDS" "${PID_OF[$name]}") ||
+		{ echo "bench: holding connections through $name failed: $out"; exit 1; }
 	R[$name-held]=$(val "$out" held) R[$name-rss]=$(val "$out" rss_kib) R[$name-alive]=$(val "$out" alive)
 	R[$name-pss]=$(val "$out" pss_kib) R[$name-procs]=$(val "$out" procs) R[$name-open]=$(val "$out" open_s)
 	R[$name-want]=$want
