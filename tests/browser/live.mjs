@@ -70,16 +70,17 @@ async function waitRowState(want, what) {
 const flash = () => page.textContent('.alert').catch(() => '');
 
 // Watch a page as the first one is watched: console errors, failed
-// requests, answers of 400 and more (but for the refusals a test asks
-// for), CSP violations.
-const refusals = new Set();
-async function watchPage(p) {
+// requests, answers of 400 and more (but for a 403 that this page's test
+// asks for: refusals, URLs), CSP violations.
+async function watchPage(p, refusals = new Set()) {
   p.setDefaultTimeout(90000);
   p.on('console', (m) => {
     if (m.type() === 'error' && !refusals.has(m.location().url)) problems.push(`console (${p.url()}): ${m.text()}`);
   });
   p.on('pageerror', (e) => problems.push(`script error (${p.url()}): ${e.message}`));
-  p.on('response', (r) => { if (r.status() >= 400 && !refusals.has(r.url())) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  p.on('response', (r) => {
+    if (r.status() >= 400 && !(r.status() === 403 && refusals.has(r.url()))) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
   await p.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
       window.reportViolation(`${e.violatedDirective} ${e.blockedURI}`);
@@ -195,65 +196,76 @@ async function createVm(name, cmdline) {
 }
 
 // Two users, each in a browser of their own, at once on the serial
-// consoles of two VMs, each with the console right on one of them: each
-// sees what their own guest echoes and nothing of the other's, and may
-// not open the other's console.
+// consoles of two VMs, each with the console right on one of them and
+// only the right to see the other: each reaches their own guest (it says
+// its command line on '?'), sees what it echoes and nothing of the
+// other's, and is refused the other's console.
 async function twoUsers() {
   const users = [{ name: 'alice', vm: 'live3', typed: 'from alice', echoed: 'FROM ALICE' },
                  { name: 'bob', vm: 'live4', typed: 'from bob', echoed: 'FROM BOB' }];
+  for (const u of users) await createVm(u.vm, `guest=echo vm=${u.vm}`);
   for (const u of users) {
-    await createVm(u.vm, 'guest=echo');
     await page.goto(url + '/users');
     await page.fill('#new-name', u.name);
     await page.fill('#new-password', `${u.name}-password-123`);
     await Promise.all([page.waitForNavigation(), page.click('form[action="/users"] button[type=submit]')]);
     await page.goto(url + `/user/${u.name}`);
-    await page.check(`input[aria-label="${u.vm}: see"]`);
+    for (const o of users) await page.check(`input[aria-label="${o.vm}: see"]`);
     await page.check(`input[aria-label="${u.vm}: console"]`);
     await Promise.all([page.waitForNavigation(), page.click('form[action$="/rights"] button[type=submit]')]);
     if (!(await page.isChecked(`input[aria-label="${u.vm}: console"]`))) throw new Error(`${u.name} did not get the console right: ${await flash()}`);
   }
+  for (const u of users) u.other = users.find((o) => o !== u);
   const browsers = [];
   try {
     for (const u of users) {
       const b = await launch(`live-${u.name}`);
       browsers.push(b);
       u.page = b.page;
-      await watchPage(u.page);
+      u.refusals = new Set([`${url}/instance/${u.other.vm}/console/serial/ticket.json`]);
+      await watchPage(u.page, u.refusals);
       await u.page.goto(url + '/login');
       await u.page.fill('#name', u.name);
       await u.page.fill('#password', `${u.name}-password-123`);
       await Promise.all([u.page.waitForNavigation(), u.page.click('button[type=submit]')]);
-      if (await u.page.$(`.vm-row[data-vm="${users.find((o) => o !== u).vm}"]`)) throw new Error(`${u.name} sees the other user's VM`);
+      if (!(await u.page.$(`.vm-row[data-vm="${u.other.vm}"]`))) throw new Error(`${u.name} does not see ${u.other.vm}`);
+      if (await u.page.$(`.vm-row[data-vm="${u.other.vm}"] a[href$="/console/serial"]`)) throw new Error(`${u.name} is offered ${u.other.vm}'s console`);
       await u.page.goto(url + `/instance/${u.vm}/console/serial`);
       await u.page.waitForFunction(() => document.getElementById('console').dataset.state === 'success')
         .catch(async () => { throw new Error(`${u.name}'s serial console did not connect: ${await u.page.textContent('#console-status')}`); });
     }
-    // both open at once; each types into their own
+    // both open at once; each asks their guest who it is, and types
     for (const u of users) {
       await u.page.locator('.xterm-helper-textarea').focus();
+      await u.page.keyboard.type('?');
       await u.page.keyboard.type(u.typed);
     }
     for (const u of users) {
+      await u.page.waitForFunction((t) => document.querySelector('.xterm-rows').textContent.includes(t), `vm=${u.vm}`, { timeout: 30000 })
+        .catch(async () => { throw new Error(`${u.name}'s console did not reach ${u.vm}: '${(await u.page.textContent('.xterm-rows')).slice(-200)}'`); });
       await u.page.waitForFunction((t) => document.querySelector('.xterm-rows').textContent.includes(t), u.echoed, { timeout: 30000 })
         .catch(async () => { throw new Error(`${u.name}'s guest did not echo: '${(await u.page.textContent('.xterm-rows')).slice(-200)}'`); });
       await u.page.screenshot({ path: join(shots, `live-console-${u.name}.png`) });
     }
     for (const u of users) {
       const shown = await u.page.textContent('.xterm-rows');
-      const other = users.find((o) => o !== u);
-      if (shown.includes(other.echoed) || shown.includes(other.typed)) throw new Error(`${u.name}'s console shows ${other.name}'s text`);
-      // the other's console is refused: a ticket for it (with this page's
-      // own token), and its page
-      refusals.add(`${url}/instance/${other.vm}/console/serial/ticket.json`);
-      const ticket = await u.page.evaluate(async (vm) => {
+      const other = u.other;
+      if (shown.includes(other.echoed) || shown.includes(other.typed) || shown.includes(`vm=${other.vm}`)) {
+        throw new Error(`${u.name}'s console shows ${other.name}'s guest or text`);
+      }
+      // a ticket for the other's console is refused (this page's own token;
+      // the same request for the user's own VM is the control), and its page
+      const ticket = (vm) => u.page.evaluate(async (name) => {
         const body = new URLSearchParams({ csrf: document.getElementById('console').dataset.csrf });
-        const r = await fetch(`/instance/${vm}/console/serial/ticket.json`, { method: 'POST', body, credentials: 'same-origin' });
+        const r = await fetch(`/instance/${name}/console/serial/ticket.json`, { method: 'POST', body, credentials: 'same-origin' });
         return r.status;
-      }, other.vm);
-      if (ticket !== 403) throw new Error(`${u.name} asked for a ticket to ${other.vm}'s console: ${ticket}`);
+      }, vm);
+      const mine = await ticket(u.vm);
+      if (mine !== 200) throw new Error(`${u.name}'s ticket for their own console: ${mine}`);
+      const theirs = await ticket(other.vm);
+      if (theirs !== 403) throw new Error(`${u.name} asked for a ticket to ${other.vm}'s console: ${theirs}`);
       const got = (await u.page.request.get(url + `/instance/${other.vm}/console/serial`)).status();
-      if (got !== 403 && got !== 404) throw new Error(`${u.name} opened ${other.vm}'s console page (${got})`);
+      if (got !== 403) throw new Error(`${u.name} opened ${other.vm}'s console page (${got})`);
     }
   } finally {
     for (const b of browsers) await b.close();

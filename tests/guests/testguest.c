@@ -5,7 +5,8 @@
  * on COM1. "guest=MODE" on the command line picks what it does:
  *
  *   hello   print a greeting and the command line, then power off (ACPI S5)
- *   echo    echo input upper-cased until 'q', then power off
+ *   echo    echo input upper-cased until 'q' ('?' prints the command line,
+ *           to tell one guest from another), then power off
  *   rtc     print the RTC's date and time, then power off
  *   acpi    check the ACPI tables and print what they say, then power off
  *   button  wait for the ACPI power button, then power off
@@ -532,8 +533,13 @@ void guest_main(const uint8_t *boot_params)
 		int c;
 
 		puts_("echo ready\n");
-		while ((c = getc_()) != 'q')
+		while ((c = getc_()) != 'q') {
+			if (c == '?') {
+				puts_(cmdline);
+				continue;
+			}
 			putc_(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+		}
 		puts_("\necho done\n");
 	} else if (streq_prefix(mode, "rtc")) {
 		print_rtc();
