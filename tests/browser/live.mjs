@@ -93,6 +93,23 @@ function patternAt(x, y) {
   return [((x * 3 + y * 5) & 0xff), ((x ^ y) & 0xff), (((x + y * 7) >> 2) & 0xff)];
 }
 
+// createVm NAME CMDLINE [SHOT]: from the flavor "small", its disk a new
+// volume of pool p, the test guest as its kernel, started at once (as the
+// admin, on the create page; SHOT: a screenshot of the filled form).
+async function createVm(name, cmdline, shot) {
+  await page.goto(url + '/create');
+  await page.fill('#c-name', name);
+  await page.selectOption('#c-flavor', { label: await page.$eval('#c-flavor option', () =>
+    [...document.querySelectorAll('#c-flavor option')].find((o) => o.textContent.startsWith('small:')).textContent) });
+  await page.selectOption('#c-pool', 'p');
+  await page.selectOption('#c-kernel', 'p/guest.bzImage');
+  await page.fill('#c-cmdline', cmdline);
+  await page.check('#c-start');
+  if (shot) await page.screenshot({ path: join(shots, shot), fullPage: true });
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  if (!page.url().endsWith(`/instance/${name}`)) throw new Error(`create ${name} went to ${page.url()}: ${await flash()}`);
+}
+
 // The consoles of a guest that paints a known pattern and reports on its
 // serial port every key byte it gets: the screen (noVNC) shows the
 // pattern (checked on a screenshot, pixel by pixel), keys typed and text
@@ -100,16 +117,7 @@ function patternAt(x, y) {
 // (xterm.js) shows them as the guest reports them.
 async function consoles() {
   const fbvm = 'live2';
-  await page.goto(url + '/create');
-  await page.fill('#c-name', fbvm);
-  await page.selectOption('#c-flavor', { label: await page.$eval('#c-flavor option', () =>
-    [...document.querySelectorAll('#c-flavor option')].find((o) => o.textContent.startsWith('small:')).textContent) });
-  await page.selectOption('#c-pool', 'p');
-  await page.selectOption('#c-kernel', 'p/guest.bzImage');
-  await page.fill('#c-cmdline', 'guest=fb');
-  await page.check('#c-start');
-  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
-  if (!page.url().endsWith(`/instance/${fbvm}`)) throw new Error(`create ${fbvm} went to ${page.url()}: ${await flash()}`);
+  await createVm(fbvm, 'guest=fb');
   if (await page.isHidden('#console-links a[href$="/console/serial"]')) throw new Error('the instance page offers no serial console');
 
   // the serial console first, in a tab of its own: it shows what the guest prints from when it joined
@@ -178,21 +186,6 @@ async function consoles() {
   }
   await page.screenshot({ path: join(shots, 'live-console-closed.png') });
   await serial.close();
-}
-
-// createVm NAME CMDLINE: from the flavor "small" on pool p with the test
-// guest as its kernel, started (as the admin, on the admin's page).
-async function createVm(name, cmdline) {
-  await page.goto(url + '/create');
-  await page.fill('#c-name', name);
-  await page.selectOption('#c-flavor', { label: await page.$eval('#c-flavor option', () =>
-    [...document.querySelectorAll('#c-flavor option')].find((o) => o.textContent.startsWith('small:')).textContent) });
-  await page.selectOption('#c-pool', 'p');
-  await page.selectOption('#c-kernel', 'p/guest.bzImage');
-  await page.fill('#c-cmdline', cmdline);
-  await page.check('#c-start');
-  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
-  if (!page.url().endsWith(`/instance/${name}`)) throw new Error(`create ${name} went to ${page.url()}: ${await flash()}`);
 }
 
 // Two users, each in a browser of their own, at once on the serial
@@ -279,18 +272,7 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
   if (!page.url().endsWith('/instances')) throw new Error(`the login went to ${page.url()}`);
 
-  // Create from the flavor "small", its disk a new volume of pool p, started at once.
-  await page.goto(url + '/create');
-  await page.fill('#c-name', vm);
-  await page.selectOption('#c-flavor', { label: await page.$eval('#c-flavor option', () =>
-    [...document.querySelectorAll('#c-flavor option')].find((o) => o.textContent.startsWith('small:')).textContent) });
-  await page.selectOption('#c-pool', 'p');
-  await page.selectOption('#c-kernel', 'p/guest.bzImage');
-  await page.fill('#c-cmdline', 'guest=button');
-  await page.check('#c-start');
-  await page.screenshot({ path: join(shots, 'live-create.png'), fullPage: true });
-  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
-  if (!page.url().endsWith(`/instance/${vm}`)) throw new Error(`create went to ${page.url()}: ${await flash()}`);
+  await createVm(vm, 'guest=button', 'live-create.png');
   const state = (await page.textContent('#vm-state')).trim();
   if (state !== 'running') throw new Error(`after create and start the VM is '${state}': ${await flash()}`);
   await page.screenshot({ path: join(shots, 'live-instance-running.png'), fullPage: true });
