@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/fd.h"
@@ -94,32 +96,71 @@ static void *call_vmmd(void *arg)
 	return NULL;
 }
 
+/* The whole of buf into the pipe by reference (vmsplice): 0 or -errno. */
+static int splice_all(int pipe_fd, char *buf, size_t len)
+{
+	while (len > 0) {
+		struct iovec iov = { .iov_base = buf, .iov_len = len };
+		ssize_t n = vmsplice(pipe_fd, &iov, 1, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /*
  * The request's body into the pipe's write end (closed here): 0, -EPIPE
  * when vmmd stopped reading, or -EIO when the body ended early (with the
  * count in *got).
+ *
+ * The pipe takes the body's pages by reference (vmsplice), not a copy:
+ * two halves of a ring, each as large as the pipe, filled in turn. A half
+ * is refilled only once the other half is wholly in the pipe; the pipe
+ * then holds nothing of the first, so vmmd has read every byte of it.
+ * The ring is mapped, not allocated: pages the pipe still holds when it
+ * is unmapped stay the pipe's, unchanged.
  */
 static int pump(struct request *r, int write_end, long long *got)
 {
-	char *buf = malloc(UPLOAD_CHUNK);
-	int ret = 0;
+	int cap = fcntl(write_end, F_GETPIPE_SZ);
+	size_t half = cap > 0 ? (size_t)cap : 0;
+	char *ring = half ? mmap(NULL, 2 * half, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+			  : MAP_FAILED;
+	int ret = 0, i = 0;
 
 	*got = 0;
-	if (!buf)
-		ret = -ENOMEM;
-	while (ret == 0 && *got < r->file_length) {
+	if (ring == MAP_FAILED)
+		ret = half ? -errno : -EINVAL;
+	for (; ret == 0 && *got < r->file_length; i ^= 1) {
 		long long left = r->file_length - *got;
-		int n = FCGX_GetStr(buf, left < UPLOAD_CHUNK ? (int)left : UPLOAD_CHUNK, r->file_body);
+		size_t want = left < (long long)half ? (size_t)left : half, have = 0;
+		char *buf = ring + (size_t)i * half;
 
-		if (n <= 0) {
-			ret = -EIO;
+		/* the pipe grew since: a half is no longer sure to be read */
+		if (fcntl(write_end, F_GETPIPE_SZ) != cap) {
+			ret = -EINVAL;
 			break;
 		}
-		ret = write_all(write_end, buf, (size_t)n);
+		while (have < want) {
+			int n = FCGX_GetStr(buf + have, (int)(want - have), r->file_body);
+
+			if (n <= 0)
+				break;
+			have += (size_t)n;
+		}
+		ret = splice_all(write_end, buf, have);
 		if (ret == 0)
-			*got += n;
+			*got += (long long)have;
+		if (ret == 0 && have < want)
+			ret = -EIO;
 	}
-	free(buf);
+	if (ring != MAP_FAILED)
+		munmap(ring, 2 * half);
 	close(write_end);
 	return ret;
 }
