@@ -33,7 +33,8 @@ test_an_upload_arrives_intact_and_sparse_images_stay_sparse() {
 	[ "$(upload "/pool/p/upload?name=big.raw" big.raw)" = 303 ] || fail "the upload answered $(cat body.html)"
 	flash_of /pool/p | grep -q "big.raw was uploaded" || fail "no message: $(flash_of /pool/p)"
 	cmp big.raw pool/big.raw || fail "the image changed on its way"
-	[ "$(du -k pool/big.raw | cut -f1)" -lt 4096 ] || fail "the sparse image takes $(du -h pool/big.raw | cut -f1)"
+	# three blocks of 4 KiB hold data; every other block is a hole
+	[ "$(du -k pool/big.raw | cut -f1)" -le 64 ] || fail "the sparse image takes $(du -h pool/big.raw | cut -f1)"
 
 	qemu-img create -q -f qcow2 q.qcow2 1G
 	qemu-io -f qcow2 -c 'write -P 0xab 0 3M' -c 'write -P 0x17 512M 64k' q.qcow2 >/dev/null

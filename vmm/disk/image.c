@@ -17,6 +17,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/util.h"
 
 #define QCOW2_MAGIC 0x514649fbu
 #define QCOW2_CLUSTER_BITS 16
@@ -426,66 +429,177 @@ static bool direct_writes_suit(int fd)
 }
 
 /*
- * A stream's chunks go to the disk past the page cache where the file
- * system is one that suits (O_DIRECT): an upload of many GiB then neither pushes
- * the running guests' cached data out nor costs a copy into the cache
- * and a flush after. Chunks are whole MiB at whole MiB offsets from an
- * aligned buffer; a last one that is no whole block, or a file system
- * that will not take a direct write, goes through the cache.
+ * A stream's writer: a thread of its own that writes one chunk while the
+ * stream's next is read into the other buffer, so the disk's latency and
+ * the reads overlap. Chunks go to the disk past the page cache where the
+ * file system is one that suits (O_DIRECT): an upload of many GiB then
+ * neither pushes the running guests' cached data out nor costs a copy
+ * into the cache and a flush after. Chunks are whole MiB at whole MiB
+ * offsets from aligned buffers; a last one that is no whole block, or a
+ * file system that will not take a direct write, goes through the cache.
+ * A block of zeros is not written but left a hole: a sparse image stays
+ * as sparse as the file system keeps it.
  */
-int image_copy_stream(int in, int out, uint64_t size)
+#define STREAM_CHUNK ((size_t)4 << 20) /* fewer, larger direct writes: measured faster than 1 or 8 MiB */
+#define STREAM_BLOCK ((size_t)4096)    /* what a direct write aligns to; a hole's least size */
+
+struct stream_writer {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	char *buf[2];
+	size_t len[2];
+	uint64_t off[2];
+	bool full[2]; /* handed to the writer, not yet written */
+	bool end;     /* no more chunks come */
+	bool direct;
+	int out, err;
+};
+
+static int stream_write_run(struct stream_writer *w, const char *buf, size_t len, uint64_t off)
 {
-	static const size_t chunk = 1 << 20, block = 4096;
-	uint64_t done = 0;
-	char *buf, extra;
-	bool direct = direct_writes_suit(out) && direct_writes(out, true) == 0;
-	int r = posix_memalign((void **)&buf, block, chunk);
+	int r = 0;
 
-	if (r)
-		return -r;
-	while (r == 0 && done < size) {
-		size_t want = size - done < chunk ? (size_t)(size - done) : chunk, got = 0;
+	if (w->direct && len % STREAM_BLOCK) {
+		w->direct = false;
+		r = direct_writes(w->out, false);
+	}
+	if (r == 0)
+		r = pwrite_all(w->out, buf, len, (off_t)off);
+	/* the device wants another alignment, or will not after all: the
+	 * cache's way from here */
+	if ((r == -EINVAL || r == -EOPNOTSUPP) && w->direct) {
+		w->direct = false;
+		r = direct_writes(w->out, false);
+		if (r == 0)
+			r = pwrite_all(w->out, buf, len, (off_t)off);
+	}
+	return r;
+}
 
-		/* a whole chunk (a pipe gives 64 KiB at a time), or what is left */
-		while (got < want) {
-			ssize_t n = read(in, buf + got, want - got);
+/* A chunk's runs of blocks that are not all zeros, each in one write. */
+static int stream_write_chunk(struct stream_writer *w, const char *buf, size_t len, uint64_t off)
+{
+	size_t pos = 0;
 
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				r = -errno;
-				break;
-			}
-			if (n == 0) {
-				r = -EPIPE;
-				break;
-			}
-			got += (size_t)n;
+	while (pos < len) {
+		size_t start;
+
+		while (pos < len && all_zero(buf + pos, MIN(STREAM_BLOCK, len - pos)))
+			pos += MIN(STREAM_BLOCK, len - pos);
+		start = pos;
+		while (pos < len && !all_zero(buf + pos, MIN(STREAM_BLOCK, len - pos)))
+			pos += MIN(STREAM_BLOCK, len - pos);
+		if (pos > start) {
+			int r = stream_write_run(w, buf + start, pos - start, off + start);
+
+			if (r < 0)
+				return r;
 		}
+	}
+	return 0;
+}
+
+static void *stream_writer_run(void *arg)
+{
+	struct stream_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (int i = 0;; i ^= 1) {
+		int r;
+
+		while (!w->full[i] && !w->end)
+			pthread_cond_wait(&w->changed, &w->lock);
+		if (!w->full[i])
+			break;
+		pthread_mutex_unlock(&w->lock);
+		r = stream_write_chunk(w, w->buf[i], w->len[i], w->off[i]);
+		pthread_mutex_lock(&w->lock);
+		w->full[i] = false;
+		if (r < 0) {
+			w->err = r;
+			w->end = true;
+		}
+		pthread_cond_broadcast(&w->changed);
 		if (r < 0)
 			break;
-		/* zeros become a hole: a sparse image stays sparse */
-		if (all_zero(buf, got)) {
-			r = lseek(out, (off_t)(done + got), SEEK_SET) < 0 ? -errno : 0;
-		} else {
-			if (direct && got % block) {
-				r = direct_writes(out, false);
-				direct = false;
-			}
-			if (r == 0)
-				r = write_all(out, buf, got);
-			/* the device wants another alignment, or will not after all:
-			 * the cache's way from here */
-			if ((r == -EINVAL || r == -EOPNOTSUPP) && direct) {
-				direct = false;
-				r = direct_writes(out, false);
-				if (r == 0)
-					r = lseek(out, (off_t)done, SEEK_SET) < 0 ? -errno : write_all(out, buf, got);
-			}
-		}
-		done += got;
 	}
-	free(buf);
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* len bytes of in (fewer only at its end): 0, or -EPIPE for an early end */
+static int read_chunk(int in, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(in, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+int image_copy_stream(int in, int out, uint64_t size)
+{
+	struct stream_writer w = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.changed = PTHREAD_COND_INITIALIZER,
+		.out = out,
+	};
+	uint64_t done = 0;
+	pthread_t thread;
+	bool started;
+	char extra;
+	int r = 0, i = 0;
+
+	w.direct = direct_writes_suit(out) && direct_writes(out, true) == 0;
+	if (posix_memalign((void **)&w.buf[0], STREAM_BLOCK, STREAM_CHUNK) ||
+	    posix_memalign((void **)&w.buf[1], STREAM_BLOCK, STREAM_CHUNK)) {
+		free(w.buf[0]);
+		return -ENOMEM;
+	}
+	r = -pthread_create(&thread, NULL, stream_writer_run, &w);
+	started = r == 0;
+	while (r == 0 && done < size) {
+		size_t want = size - done < STREAM_CHUNK ? (size_t)(size - done) : STREAM_CHUNK;
+
+		/* the buffer's last chunk written, or the writer failed */
+		pthread_mutex_lock(&w.lock);
+		while (w.full[i] && !w.err)
+			pthread_cond_wait(&w.changed, &w.lock);
+		r = w.err;
+		pthread_mutex_unlock(&w.lock);
+		if (r == 0)
+			r = read_chunk(in, w.buf[i], want);
+		if (r < 0)
+			break;
+		pthread_mutex_lock(&w.lock);
+		w.len[i] = want;
+		w.off[i] = done;
+		w.full[i] = true;
+		pthread_cond_broadcast(&w.changed);
+		pthread_mutex_unlock(&w.lock);
+		done += want;
+		i ^= 1;
+	}
+	if (started) {
+		pthread_mutex_lock(&w.lock);
+		w.end = true;
+		pthread_cond_broadcast(&w.changed);
+		pthread_mutex_unlock(&w.lock);
+		pthread_join(thread, NULL);
+		if (r == 0)
+			r = w.err;
+	}
+	free(w.buf[0]);
+	free(w.buf[1]);
 	/* more than was said is no upload of that size either */
 	if (r == 0 && read(in, &extra, 1) > 0)
 		r = -EPIPE;
