@@ -107,6 +107,8 @@ static int splice_all(int pipe_fd, char *buf, size_t len)
 			continue;
 		if (n < 0)
 			return -errno;
+		if (n == 0)
+			return -EIO;
 		buf += n;
 		len -= (size_t)n;
 	}

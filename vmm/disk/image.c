@@ -434,14 +434,15 @@ static bool direct_writes_suit(int fd)
  * the reads overlap. Chunks go to the disk past the page cache where the
  * file system is one that suits (O_DIRECT): an upload of many GiB then
  * neither pushes the running guests' cached data out nor costs a copy
- * into the cache and a flush after. Chunks are whole MiB at whole MiB
- * offsets from aligned buffers; a last one that is no whole block, or a
- * file system that will not take a direct write, goes through the cache.
- * A block of zeros is not written but left a hole: a sparse image stays
- * as sparse as the file system keeps it.
+ * into the cache and a flush after. Writes start at whole blocks from
+ * aligned buffers; a last one that is no whole block, or a file system
+ * that will not take a direct write, goes through the cache. Runs of
+ * zeros are left holes (see stream_write_chunk): a sparse image stays
+ * sparse. Where no thread can be made, the reading thread writes too.
  */
 #define STREAM_CHUNK ((size_t)4 << 20) /* fewer, larger direct writes: measured faster than 1 or 8 MiB */
-#define STREAM_BLOCK ((size_t)4096)    /* what a direct write aligns to; a hole's least size */
+#define STREAM_BLOCK ((size_t)4096)    /* what a direct write aligns to */
+#define STREAM_HOLE_MIN ((size_t)64 << 10) /* the least run of zeros left a hole between data */
 
 struct stream_writer {
 	pthread_mutex_t lock;
@@ -476,25 +477,49 @@ static int stream_write_run(struct stream_writer *w, const char *buf, size_t len
 	return r;
 }
 
-/* A chunk's runs of blocks that are not all zeros, each in one write. */
+static bool block_zero(const char *buf, size_t len, size_t pos)
+{
+	return all_zero(buf + pos, MIN(STREAM_BLOCK, len - pos));
+}
+
+/*
+ * A chunk's data, each run in one write, with the holes left unwritten:
+ * runs of zero blocks of STREAM_HOLE_MIN or more, and the zeros a chunk
+ * ends with. Shorter runs of zeros between data are written with it, so
+ * that a file with zeros here and there (an image's bitmaps, its inode
+ * tables) is neither a write per block nor an extent per block.
+ */
 static int stream_write_chunk(struct stream_writer *w, const char *buf, size_t len, uint64_t off)
 {
 	size_t pos = 0;
 
 	while (pos < len) {
-		size_t start;
+		size_t start, end;
 
-		while (pos < len && all_zero(buf + pos, MIN(STREAM_BLOCK, len - pos)))
+		while (pos < len && block_zero(buf, len, pos))
 			pos += MIN(STREAM_BLOCK, len - pos);
-		start = pos;
-		while (pos < len && !all_zero(buf + pos, MIN(STREAM_BLOCK, len - pos)))
-			pos += MIN(STREAM_BLOCK, len - pos);
-		if (pos > start) {
-			int r = stream_write_run(w, buf + start, pos - start, off + start);
+		start = end = pos;
+		while (pos < len) {
+			size_t z = pos;
+
+			if (!block_zero(buf, len, pos)) {
+				pos += MIN(STREAM_BLOCK, len - pos);
+				end = pos;
+				continue;
+			}
+			while (z < len && z - pos < STREAM_HOLE_MIN && block_zero(buf, len, z))
+				z += MIN(STREAM_BLOCK, len - z);
+			if (z >= len || z - pos >= STREAM_HOLE_MIN)
+				break;
+			pos = z; /* a few zero blocks, then data: all of it one run */
+		}
+		if (end > start) {
+			int r = stream_write_run(w, buf + start, end - start, off + start);
 
 			if (r < 0)
 				return r;
 		}
+		pos = end;
 	}
 	return 0;
 }
@@ -565,8 +590,7 @@ int image_copy_stream(int in, int out, uint64_t size)
 		free(w.buf[0]);
 		return -ENOMEM;
 	}
-	r = -pthread_create(&thread, NULL, stream_writer_run, &w);
-	started = r == 0;
+	started = pthread_create(&thread, NULL, stream_writer_run, &w) == 0;
 	while (r == 0 && done < size) {
 		size_t want = size - done < STREAM_CHUNK ? (size_t)(size - done) : STREAM_CHUNK;
 
@@ -580,6 +604,11 @@ int image_copy_stream(int in, int out, uint64_t size)
 			r = read_chunk(in, w.buf[i], want);
 		if (r < 0)
 			break;
+		if (!started) {
+			r = stream_write_chunk(&w, w.buf[i], want, done);
+			done += want;
+			continue;
+		}
 		pthread_mutex_lock(&w.lock);
 		w.len[i] = want;
 		w.off[i] = done;
