@@ -14,7 +14,7 @@
 /* A list read from vmmd, kept with its etag (see vmmd_domains). */
 struct vmmd_kept {
 	json_object *list;
-	char etag[24];
+	char etag[40];
 	char key[72];    /* what it is the list of: a pool's name */
 };
 
@@ -26,7 +26,7 @@ struct vmmd_link {
 	int fd; /* -1: not connected */
 	/* the last domain.list read on this link, and vmmd's etag for it */
 	json_object *domains;
-	char domains_etag[24];
+	char domains_etag[40];
 	/* the last vol.list of the pools last listed on it */
 	struct vmmd_kept volumes[VMMD_KEPT_POOLS];
 	unsigned int next_volumes;

@@ -171,3 +171,29 @@ test_the_volumes_a_worker_keeps_follow_every_change_and_every_session() {
 	[ "$(JAR=bob web -H "Origin: $URL" --data-urlencode "csrf=$t" --data-urlencode volume=guest.bzImage \
 		--data-urlencode enable=on /pool/p/volume/template)" = 303 ] || fail "bob's form from his rows was refused"
 }
+
+# vmmd's lists carry a fingerprint (etag) that the portal keeps a list by:
+# 128 bits of SHA-256 over every field, so that no VM or volume name a
+# user picks can make a changed list pass for the one kept. The same list
+# gives the same etag and "unchanged"; a change gives another.
+test_vmmds_list_etags_are_128_bit_fingerprints_of_every_field() {
+	start_portal
+	setup_pool
+	define f1 echo
+	local etag etag2 vetag
+	call '{"jsonrpc":"2.0","id":1,"method":"domain.list","params":{}}' >list
+	etag=$(sed -n 's/.*"etag": *"\([^"]*\)".*/\1/p' list)
+	[[ $etag =~ ^[0-9a-f]{32}$ ]] || fail "domain.list's etag is '$etag'"
+	call '{"jsonrpc":"2.0","id":2,"method":"domain.list","params":{"unless":"'"$etag"'"}}' >list
+	grep -q '"unchanged": *true' list || fail "the same list is not unchanged: $(cat list)"
+	ctl autostart f1 >/dev/null || fail "vmmctl autostart failed"
+	call '{"jsonrpc":"2.0","id":3,"method":"domain.list","params":{"unless":"'"$etag"'"}}' >list
+	etag2=$(sed -n 's/.*"etag": *"\([^"]*\)".*/\1/p' list)
+	[ -n "$etag2" ] && [ "$etag2" != "$etag" ] && grep -q '"f1"' list || fail "a changed list kept its etag: $(cat list)"
+	call '{"jsonrpc":"2.0","id":4,"method":"vol.list","params":{"pool":"p"}}' >vols
+	vetag=$(sed -n 's/.*"etag": *"\([^"]*\)".*/\1/p' vols)
+	[[ $vetag =~ ^[0-9a-f]{32}$ ]] || fail "vol.list's etag is '$vetag'"
+	ctl vol-create p v1 1M >/dev/null || fail "cannot make a volume"
+	call '{"jsonrpc":"2.0","id":5,"method":"vol.list","params":{"pool":"p","unless":"'"$vetag"'"}}' >vols
+	grep -q '"v1"' vols || fail "a changed pool kept its etag: $(cat vols)"
+}

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fingerprint.h"
 #include "common/log.h"
 #include "common/mac.h"
 #include "common/util.h"
@@ -247,35 +248,30 @@ json_object *api_domain_summary(struct vmmd *d, struct domain *dom)
 	return j.o;
 }
 
-/* FNV-1a over each field's key and value, each ended by a NUL. */
+/* A fingerprint of each field's key and value, each ended by a NUL. */
 struct hash_sink {
 	struct summary_sink sink;
-	uint64_t h;
+	struct fingerprint fp;
 };
-
-static void hash_bytes(struct hash_sink *s, const void *p, size_t n)
-{
-	s->h = fnv1a(s->h, p, n);
-}
 
 static void hash_str(struct summary_sink *s, const char *key, const char *v)
 {
-	hash_bytes((struct hash_sink *)s, key, strlen(key) + 1);
-	hash_bytes((struct hash_sink *)s, v, strlen(v) + 1);
+	fingerprint_add_str(&((struct hash_sink *)s)->fp, key);
+	fingerprint_add_str(&((struct hash_sink *)s)->fp, v);
 }
 
 static void hash_num(struct summary_sink *s, const char *key, int64_t v)
 {
-	hash_bytes((struct hash_sink *)s, key, strlen(key) + 1);
-	hash_bytes((struct hash_sink *)s, &v, sizeof(v));
+	fingerprint_add_str(&((struct hash_sink *)s)->fp, key);
+	fingerprint_add(&((struct hash_sink *)s)->fp, &v, sizeof(v));
 }
 
 static void hash_flag(struct summary_sink *s, const char *key, bool v)
 {
 	uint8_t b = v;
 
-	hash_bytes((struct hash_sink *)s, key, strlen(key) + 1);
-	hash_bytes((struct hash_sink *)s, &b, 1);
+	fingerprint_add_str(&((struct hash_sink *)s)->fp, key);
+	fingerprint_add(&((struct hash_sink *)s)->fp, &b, 1);
 }
 
 /* the count first, so that ["a", "b"] and ["a\0b"] differ */
@@ -283,10 +279,10 @@ static void hash_strs(struct summary_sink *s, const char *key, const char *const
 {
 	uint64_t count = n;
 
-	hash_bytes((struct hash_sink *)s, key, strlen(key) + 1);
-	hash_bytes((struct hash_sink *)s, &count, sizeof(count));
+	fingerprint_add_str(&((struct hash_sink *)s)->fp, key);
+	fingerprint_add(&((struct hash_sink *)s)->fp, &count, sizeof(count));
 	for (size_t i = 0; i < n; i++)
-		hash_bytes((struct hash_sink *)s, v[i], strlen(v[i]) + 1);
+		fingerprint_add_str(&((struct hash_sink *)s)->fp, v[i]);
 }
 
 void api_domain_done(struct vmmd *d, struct deferred *q, struct domain *dom, const char *code,
@@ -315,20 +311,22 @@ static json_object *api_later(struct api_ctx *c)
  */
 static json_object *api_list(struct api_ctx *c)
 {
-	struct hash_sink hs = { { hash_str, hash_num, hash_flag, hash_strs }, FNV1A_INIT };
+	struct hash_sink hs = { .sink = { hash_str, hash_num, hash_flag, hash_strs } };
 	struct summary_ctx x = { .d = c->d, .now = vmmd_now_ms() };
 	json_object *arr, *o = json_object_new_object();
 	const char *unless = NULL;
-	char etag[17];
+	char etag[FINGERPRINT_HEX_SIZE];
 
+	fingerprint_init(&hs.fp);
 	for (unsigned int i = 0; i < c->d->ndomains; i++) {
 		summary_visit(c->d->domains[i], &x, &hs.sink);
-		hash_bytes(&hs, "", 1); /* where one VM ends */
+		fingerprint_add(&hs.fp, "", 1); /* where one VM ends */
 	}
-	snprintf(etag, sizeof(etag), "%016" PRIx64, hs.h);
-	json_object_object_add(o, "etag", json_object_new_string(etag));
+	/* without a fingerprint, the list alone: used once, never unchanged */
+	if (fingerprint_end(&hs.fp, etag) == 0)
+		json_object_object_add(o, "etag", json_object_new_string(etag));
 	json_get_string(c->params, "unless", &unless);
-	if (unless && !strcmp(unless, etag)) {
+	if (etag[0] && unless && !strcmp(unless, etag)) {
 		json_object_object_add(o, "unchanged", json_object_new_boolean(true));
 		lease_table_free(&x.leases);
 		return o;

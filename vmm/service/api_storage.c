@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fingerprint.h"
 #include "common/util.h"
 #include "vmm/disk/image.h"
 #include "vmm/service/api.h"
@@ -262,13 +263,8 @@ struct list_ctx {
 	const struct pool *pool;
 	json_object *users;
 	json_object *arr;
-	uint64_t etag;      /* FNV-1a over every field listed */
+	struct fingerprint etag; /* of every field listed */
 };
-
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	return fnv1a(h, s, strlen(s) + 1);
-}
 
 static void add_volume(void *opaque, const char *name, const char *id,
 		       const struct image_info *info)
@@ -281,18 +277,20 @@ static void add_volume(void *opaque, const char *name, const char *id,
 	snprintf(path, sizeof(path), "%s/%s", l->pool->def->path, name);
 	o = volume_json(path, id, info, l->users);
 	json_object_array_add(l->arr, o);
-	l->etag = fnv1a(hash_str(l->etag, name), n, sizeof(n));
-	l->etag = hash_str(l->etag, id);
-	l->etag = hash_str(hash_str(l->etag, info->backing), info->backing_format);
+	fingerprint_add_str(&l->etag, name);
+	fingerprint_add(&l->etag, n, sizeof(n));
+	fingerprint_add_str(&l->etag, id);
+	fingerprint_add_str(&l->etag, info->backing);
+	fingerprint_add_str(&l->etag, info->backing_format);
 	vms = json_object_object_get(o, "vms");
 	for (size_t i = 0; i < json_object_array_length(vms); i++) {
 		json_object *vm = json_object_array_get_idx(vms, i);
 		uint8_t running = json_object_get_boolean(json_object_object_get(vm, "running"));
 
-		l->etag = fnv1a(hash_str(l->etag, json_object_get_string(json_object_object_get(vm, "name"))),
-				&running, 1);
+		fingerprint_add_str(&l->etag, json_object_get_string(json_object_object_get(vm, "name")));
+		fingerprint_add(&l->etag, &running, 1);
 	}
-	l->etag = fnv1a(l->etag, "", 1); /* where one volume ends */
+	fingerprint_add(&l->etag, "", 1); /* where one volume ends */
 }
 
 /*
@@ -304,10 +302,10 @@ static void add_volume(void *opaque, const char *name, const char *id,
 json_object *api_vol_list(struct api_ctx *c)
 {
 	struct pool *pool = param_pool(c, "pool");
-	struct list_ctx l = { .pool = pool, .etag = FNV1A_INIT };
+	struct list_ctx l = { .pool = pool };
 	const char *unless = NULL;
 	json_object *o;
-	char etag[17];
+	char etag[FINGERPRINT_HEX_SIZE];
 	int r;
 
 	if (!pool)
@@ -316,17 +314,21 @@ json_object *api_vol_list(struct api_ctx *c)
 		return api_fail(c, "invalid-state", "the pool %s is not started", pool->def->name);
 	l.arr = json_object_new_array();
 	l.users = disk_users(c->d);
+	fingerprint_init(&l.etag);
 	r = pool_volumes(pool, add_volume, &l);
 	json_object_put(l.users);
+	/* without a fingerprint, the list alone: used once, never unchanged */
+	if (fingerprint_end(&l.etag, etag) < 0)
+		etag[0] = '\0';
 	if (r < 0) {
 		json_object_put(l.arr);
 		return api_fail(c, "io-error", "cannot read %s: %s", pool->def->path, strerror(-r));
 	}
-	snprintf(etag, sizeof(etag), "%016" PRIx64, l.etag);
 	o = json_object_new_object();
-	json_object_object_add(o, "etag", json_object_new_string(etag));
+	if (etag[0])
+		json_object_object_add(o, "etag", json_object_new_string(etag));
 	json_get_string(c->params, "unless", &unless);
-	if (unless && !strcmp(unless, etag)) {
+	if (etag[0] && unless && !strcmp(unless, etag)) {
 		json_object_put(l.arr);
 		json_object_object_add(o, "unchanged", json_object_new_boolean(true));
 		return o;
