@@ -1,13 +1,18 @@
 /*
  * vmm/disk/image.c, what vmmd uses to describe and resize pool volumes:
  * the qcow2 header fields it reads (the backing file's name above all,
- * which the host-file policy follows) are refused when out of range, and
- * a qcow2 volume only grows.
+ * which the host-file policy follows) are refused when out of range, a
+ * qcow2 volume only grows, and a stream (an upload) arrives as it was
+ * sent, of exactly the size said, with long runs of zeros as holes.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/unit/unit.h"
@@ -115,10 +120,121 @@ static void image_resize_only_grows_a_qcow2(int *failed)
 	unlink(path);
 }
 
+/* What a client sends: written into a pipe in uneven pieces. */
+struct stream_feed {
+	int fd;
+	const unsigned char *data;
+	size_t len;
+};
+
+static void *feed_stream(void *arg)
+{
+	struct stream_feed *f = arg;
+	size_t done = 0, piece = 1;
+
+	while (done < f->len) {
+		size_t n = piece < f->len - done ? piece : f->len - done;
+		ssize_t w = write(f->fd, f->data + done, n);
+
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+		piece = piece * 7 % 300007 + 1; /* 1 byte to about 300 KiB */
+	}
+	close(f->fd);
+	return NULL;
+}
+
+/* image_copy_stream of len bytes of data, saying size; its result. */
+static int copy_stream(const unsigned char *data, size_t len, uint64_t size, const char *path)
+{
+	struct stream_feed f = { .data = data, .len = len };
+	pthread_t thread;
+	int p[2], out, r;
+
+	if (pipe(p) < 0)
+		return -errno;
+	out = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	f.fd = p[1];
+	pthread_create(&thread, NULL, feed_stream, &f);
+	r = image_copy_stream(p[0], out, size);
+	close(p[0]); /* a feeder still writing hears EPIPE */
+	pthread_join(thread, NULL);
+	close(out);
+	return r;
+}
+
+static bool file_is(const char *path, const unsigned char *data, size_t len)
+{
+	unsigned char *buf = malloc(len + 1);
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len + 1);
+	bool same = n == (ssize_t)len && memcmp(buf, data, len) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return same;
+}
+
+/*
+ * Three chunks and an odd tail: data, 1 MiB of zeros (a hole), data with
+ * short gaps of zeros (written), and zeros to the end (the file's size
+ * all the same).
+ */
+static void image_copy_stream_writes_what_came_with_long_zeros_as_holes(int *failed)
+{
+	size_t len = (9 << 20) + 3;
+	unsigned char *data = calloc(1, len);
+	char path[] = "/tmp/webkvm-unit-stream-XXXXXX";
+	struct stat st;
+	int fd = mkstemp(path);
+
+	close(fd);
+	for (size_t i = 0; i < (8 << 20); i++) {
+		bool hole = i >= (2 << 20) && i < (3 << 20);
+		bool gap = i >= (5 << 20) && i % 16384 >= 12288; /* 4 KiB of every 16 */
+
+		if (!hole && !gap)
+			data[i] = (unsigned char)(i * 2654435761u >> 13) | 1;
+	}
+	CHECK_EQ(copy_stream(data, len, len, path), 0);
+	CHECK(file_is(path, data, len));
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_size, len);
+	/* the MiB of zeros and the last MiB and 3 bytes are holes; the short
+	 * gaps are not, but for the one that ends the second chunk (a file
+	 * system may round up to its own block) */
+	CHECK(st.st_blocks * 512 <= (7 << 20) + (64 << 10));
+	CHECK(st.st_blocks * 512 >= (7 << 20) - (4 << 10));
+	free(data);
+	unlink(path);
+}
+
+static void image_copy_stream_takes_exactly_the_size_said(int *failed)
+{
+	size_t len = (4 << 20) + 5;
+	unsigned char *data = malloc(len);
+	char path[] = "/tmp/webkvm-unit-stream-XXXXXX";
+	int fd = mkstemp(path);
+
+	close(fd);
+	memset(data, 0x5a, len);
+	CHECK_EQ(copy_stream(data, len - 1, len, path), -EPIPE);
+	CHECK_EQ(copy_stream(data, len, len - 1, path), -EPIPE);
+	CHECK_EQ(copy_stream(data, len, len, path), 0);
+	CHECK(file_is(path, data, len));
+	free(data);
+	unlink(path);
+}
+
 const struct unit_test image_tests[] = {
 	{ "image_probe_reads_a_backing_name_in_range", image_probe_reads_a_backing_name_in_range },
 	{ "image_probe_refuses_backing_names_out_of_range",
 	  image_probe_refuses_backing_names_out_of_range },
 	{ "image_resize_only_grows_a_qcow2", image_resize_only_grows_a_qcow2 },
+	{ "image_copy_stream_writes_what_came_with_long_zeros_as_holes",
+	  image_copy_stream_writes_what_came_with_long_zeros_as_holes },
+	{ "image_copy_stream_takes_exactly_the_size_said", image_copy_stream_takes_exactly_the_size_said },
 	{ NULL, NULL },
 };
