@@ -80,6 +80,7 @@ int quota_usage(struct request *r, int64_t user_id, const char *except_uuid,
 	json_object *owned = json_object_new_object(), *names = json_object_new_object();
 	json_object *domains, *volumes;
 	sqlite3_stmt *st;
+	char code[64] = "";
 	int rc;
 
 	*ret = (struct quota_use){ 0 };
@@ -91,12 +92,14 @@ int quota_usage(struct request *r, int64_t user_id, const char *except_uuid,
 		json_object_put(owned);
 		json_object_put(names);
 		snprintf(err, errlen, "The portal's database failed.");
+		respond_refusal_kind(r, 500, "internal-error");
 		return -1;
 	}
 	domains = vmmd_domains(r->vmmd, err, errlen);
 	if (!domains) {
 		json_object_put(owned);
 		json_object_put(names);
+		respond_refusal_kind(r, 502, "vm-service-unavailable");
 		return -1;
 	}
 	for (size_t i = 0; i < json_object_array_length(domains); i++) {
@@ -117,8 +120,21 @@ int quota_usage(struct request *r, int64_t user_id, const char *except_uuid,
 		json_object_object_add(names, name, NULL);
 	}
 	json_object_put(domains);
-	/* each volume once, however many of the user's VMs have it */
-	volumes = all_volumes(r);
+	/*
+	 * each volume once, however many of the user's VMs have it; a pool
+	 * whose volumes cannot be listed refuses the count rather than
+	 * leave its disks out of it
+	 */
+	volumes = every_volume(r, code, sizeof(code), err, errlen);
+	if (!volumes) {
+		json_object_put(owned);
+		json_object_put(names);
+		if (code[0])
+			respond_refusal_kind(r, 500, "vm-service-error");
+		else
+			respond_refusal_kind(r, 502, "vm-service-unavailable");
+		return -1;
+	}
 	for (size_t i = 0; i < json_object_array_length(volumes); i++) {
 		json_object *v = json_object_array_get_idx(volumes, i), *vms = NULL;
 		int64_t capacity = 0;
@@ -199,6 +215,7 @@ int quota_check(struct request *r, int64_t user_id, const char *uuid,
 	if (ret < 0) {
 		snprintf(why, len, ret == -ENOENT ? "The VM's owner is no longer a user."
 						  : "The portal's database failed.");
+		respond_refusal_kind(r, ret == -ENOENT ? 409 : 500, ret == -ENOENT ? "conflict" : "internal-error");
 		return -1;
 	}
 	if (quota_usage(r, user_id, NULL, &before, why, len) < 0)
@@ -225,6 +242,7 @@ int quota_lock_vm(struct request *r, int64_t *owner, struct quota_use *use, char
 	*owner = vm_owner(r->db, r->vm_uuid);
 	if (*owner < 0) {
 		snprintf(err, errlen, "The portal's database failed.");
+		respond_refusal_kind(r, 500, "internal-error");
 		return QUOTA_FAILED;
 	}
 	if (*owner == 0)
@@ -232,6 +250,7 @@ int quota_lock_vm(struct request *r, int64_t *owner, struct quota_use *use, char
 	lock = quota_lock(r->app, *owner);
 	if (lock < 0) {
 		snprintf(err, errlen, "The portal's quota lock failed.");
+		respond_refusal_kind(r, 500, "internal-error");
 		return QUOTA_FAILED;
 	}
 	if (quota_vm_use(r, *owner, r->vm_uuid, use, err, errlen) < 0) {

@@ -7,15 +7,21 @@
 #include "fcgi/vmmd.h"
 
 /* Every volume of every started pool: [{pool, name, path, format, label}]. */
-json_object *all_volumes(struct request *r)
+/* whole: a pool whose volumes cannot be listed fails it all, else it is left out */
+static json_object *started_pools_volumes(struct request *r, bool whole, char *code, size_t codelen,
+					  char *err, size_t errlen)
 {
 	json_object *pools = NULL, *list, *out = json_object_new_array();
-	char code[64], err[256];
 
-	if (vmmd_call(r->vmmd, "pool.list", NULL, &pools, code, sizeof(code), err, sizeof(err)) < 0 ||
+	if (vmmd_call(r->vmmd, "pool.list", NULL, &pools, code, codelen, err, errlen) < 0 ||
 	    !json_object_object_get_ex(pools, "pools", &list)) {
+		if (pools) {
+			snprintf(code, codelen, "protocol-error");
+			snprintf(err, errlen, "vmmd's list of pools has no pools.");
+		}
 		json_object_put(pools);
-		return out;
+		json_object_put(out);
+		return NULL;
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *pool = json_object_array_get_idx(list, i), *vols;
@@ -25,35 +31,58 @@ json_object *all_volumes(struct request *r)
 		json_get_string(pool, "state", &state);
 		if (strcmp(state, "active"))
 			continue;
-		vols = vmmd_volumes(r->vmmd, pname, NULL, code, sizeof(code), err, sizeof(err));
-		if (vols)
-			for (size_t k = 0; k < json_object_array_length(vols); k++) {
-				json_object *v = json_object_array_get_idx(vols, k), *o = json_object_new_object();
-				const char *vname = "", *path = "", *format = "raw";
-				char label[300];
+		vols = vmmd_volumes(r->vmmd, pname, NULL, code, codelen, err, errlen);
+		if (!vols && !whole)
+			continue;
+		if (!vols) {
+			char why[256];
 
-				json_get_string(v, "name", &vname);
-				json_get_string(v, "path", &path);
-				json_get_string(v, "format", &format);
-				snprintf(label, sizeof(label), "%s/%s", pname, vname);
-				json_object_object_add(o, "pool", json_object_new_string(pname));
-				json_object_object_add(o, "name", json_object_new_string(vname));
-				json_object_object_add(o, "id", json_object_get(json_object_object_get(v, "id")));
-				json_object_object_add(o, "path", json_object_new_string(path));
-				json_object_object_add(o, "format", json_object_new_string(format));
-				json_object_object_add(o, "label", json_object_new_string(label));
-				json_object_object_add(o, "capacity",
-						       json_object_get(json_object_object_get(v, "capacity")));
-				json_object_object_add(o, "backing",
-						       json_object_get(json_object_object_get(v, "backing")));
-				json_object_object_add(o, "vms",
-						       json_object_get(json_object_object_get(v, "vms")));
-				json_object_array_add(out, o);
-			}
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errlen, "The volumes of pool %s could not be listed: %s", pname, why);
+			json_object_put(pools);
+			json_object_put(out);
+			return NULL;
+		}
+		for (size_t k = 0; k < json_object_array_length(vols); k++) {
+			json_object *v = json_object_array_get_idx(vols, k), *o = json_object_new_object();
+			const char *vname = "", *path = "", *format = "raw";
+			char label[300];
+
+			json_get_string(v, "name", &vname);
+			json_get_string(v, "path", &path);
+			json_get_string(v, "format", &format);
+			snprintf(label, sizeof(label), "%s/%s", pname, vname);
+			json_object_object_add(o, "pool", json_object_new_string(pname));
+			json_object_object_add(o, "name", json_object_new_string(vname));
+			json_object_object_add(o, "id", json_object_get(json_object_object_get(v, "id")));
+			json_object_object_add(o, "path", json_object_new_string(path));
+			json_object_object_add(o, "format", json_object_new_string(format));
+			json_object_object_add(o, "label", json_object_new_string(label));
+			json_object_object_add(o, "capacity",
+					       json_object_get(json_object_object_get(v, "capacity")));
+			json_object_object_add(o, "backing",
+					       json_object_get(json_object_object_get(v, "backing")));
+			json_object_object_add(o, "vms",
+					       json_object_get(json_object_object_get(v, "vms")));
+			json_object_array_add(out, o);
+		}
 		json_object_put(vols);
 	}
 	json_object_put(pools);
 	return out;
+}
+
+json_object *every_volume(struct request *r, char *code, size_t codelen, char *err, size_t errlen)
+{
+	return started_pools_volumes(r, true, code, codelen, err, errlen);
+}
+
+json_object *all_volumes(struct request *r)
+{
+	char code[64], err[256];
+	json_object *out = started_pools_volumes(r, false, code, sizeof(code), err, sizeof(err));
+
+	return out ? out : json_object_new_array();
 }
 
 json_object *started_names(struct request *r, const char *method, const char *key)

@@ -9,8 +9,12 @@
 
 /*
  * Every volume of every started pool: [{pool, name, path, format, label,
- * backing, vms}], label POOL/NAME; vms the VMs with a disk on it.
+ * capacity, backing, vms}], label POOL/NAME; vms the VMs with a disk on
+ * it. every_volume, for a count that must not miss one: NULL, with vmmd's
+ * code and a sentence, when a list fails. all_volumes, for what a page
+ * offers: the pools that could be listed.
  */
+json_object *every_volume(struct request *r, char *code, size_t codelen, char *err, size_t errlen);
 json_object *all_volumes(struct request *r);
 /* The names of the started pools (method pool.list, key pools) or networks. */
 json_object *started_names(struct request *r, const char *method, const char *key);

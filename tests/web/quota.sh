@@ -184,6 +184,35 @@ test_resizing_cloning_and_attaching_stay_within_the_owners_quotas() {
 	return 0
 }
 
+# A pool whose volumes cannot be listed (its folder gone behind vmmd's
+# back) would leave the disks of the user's VMs in it out of the count:
+# the count refuses instead, naming the pool, and nothing is made.
+test_a_count_that_cannot_see_a_pools_disks_refuses() {
+	setup_self_service disk=15
+	local t
+	mkdir pool2
+	printf "<pool type='dir'><name>p2</name><target><path>%s</path></target></pool>" "$PWD/pool2" >p2.xml
+	ctl pool-define p2.xml >/dev/null
+	ctl pool-start p2 >/dev/null
+	JAR=u web /create >/dev/null
+	[ "$(JAR=u post /create name=a flavor=1 pool=p2 kernel=p/guest.bzImage)" = 303 ] || fail "create a"
+	JAR=u flash_of /instances | grep -q "was created" || fail "a was not made in p2"
+	[ -e pool2/a.qcow2 ] || fail "a's disk is not in p2: $(ls pool2)"
+	t=$(make_token u t)
+	mv pool2 pool2.away
+	ucreate b | grep -q "The volumes of pool p2 could not be listed" ||
+		fail "the count went on without p2: $(JAR=u flash_of /instances)"
+	made b && fail "a VM was made past the disk quota"
+	[ "$(api "$t" POST /create name=b flavor=1 pool=p kernel=p/guest.bzImage)" = 500 ] ||
+		fail "the API answered $(cat body.html)"
+	[ "$(json "d['code']")" = vm-service-error ] || fail "the API's code: $(cat body.html)"
+	made b && fail "a VM was made past the disk quota through the API"
+	mv pool2.away pool2
+	ucreate b | grep -q "disk quota of 15 GiB" || fail "b was not refused by the quota"
+	made b && fail "the refused VM left something"
+	return 0
+}
+
 test_quota_forms_take_numbers_or_nothing() {
 	setup_self_service vms=3
 	local before
