@@ -11,9 +11,9 @@ storage_portal() {
 
 pools() { ctl pool-list --all | awk 'NR > 2 && NF { print $1 }' | sort | tr '\n' ' '; }
 volumes() { ls "$PWD/pools/images" 2>/dev/null | sort | tr '\n' ' '; }
-# A pool's own settings: its Allocation and Available are the file system's,
-# which anything else on the machine changes.
-pool_settings() { ctl pool-info "$1" | grep -Ev '^(Allocation|Available):'; }
+# A pool's own settings: its Capacity, Allocation and Available are the
+# file system's, which anything else on the machine may change.
+pool_settings() { ctl pool-info "$1" | grep -Ev '^(Capacity|Allocation|Available):'; }
 
 make_images_pool() {
 	[ "$(post /storage name=images "path=$PWD/pools/images" start=on autostart=on)" = 303 ] ||
