@@ -99,6 +99,24 @@ test_qcow2_refuses_backing_chains_that_loop() {
 	expect_refused a.qcow2,format=qcow2 "backing chain loops"
 }
 
+# A file made raw (vmmd marks it so) holds its guest's bytes: a qcow2
+# header written there names a backing file of the guest's choice, so an
+# overlay that names it as a qcow2 is refused, not followed to the secret.
+test_qcow2_refuses_a_backing_file_made_raw_as_a_qcow2() {
+	need_qemu_img
+	make_data secret.raw 1
+	qemu-img create -q -f raw disk.raw 1M
+	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.webkvm.format", b"raw")' disk.raw
+	# what the guest of disk.raw writes into it
+	qemu-img create -q -f qcow2 -b secret.raw -F raw -u header.qcow2 1M
+	dd if=header.qcow2 of=disk.raw bs=64k count=1 conv=notrunc status=none
+	qemu-img create -q -f qcow2 -b disk.raw -F qcow2 -u top.qcow2 1M
+	expect_refused top.qcow2,format=qcow2 "disk.raw was made as a raw image"
+	# unmarked, it is what its header says (as qemu reads it)
+	python3 -c 'import os, sys; os.removexattr(sys.argv[1], "trusted.webkvm.format")' disk.raw
+	reads_as top.qcow2,format=qcow2 secret.raw
+}
+
 test_qcow2_refuses_a_chain_deeper_than_16() {
 	need_qemu_img
 	qemu-img create -q -f raw l0.img 1M

@@ -2,8 +2,9 @@
  * vmm/disk/image.c, what vmmd uses to describe and resize pool volumes:
  * the qcow2 header fields it reads (the backing file's name above all,
  * which the host-file policy follows) are refused when out of range, a
- * qcow2 volume only grows, and a stream (an upload) arrives as it was
- * sent, of exactly the size said, with long runs of zeros as holes.
+ * qcow2 volume only grows, a file made raw stays raw whatever is written
+ * into it, and a stream (an upload) arrives as it was sent, of exactly
+ * the size said, with long runs of zeros as holes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +121,77 @@ static void image_resize_only_grows_a_qcow2(int *failed)
 	unlink(path);
 }
 
+/* A name for a new file under /tmp, not made. */
+static void tmp_name(char path[64])
+{
+	int fd;
+
+	strcpy(path, "/tmp/webkvm-unit-image-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		abort();
+	close(fd);
+	unlink(path);
+}
+
+/*
+ * A raw disk's first bytes are its guest's: a qcow2 header written there
+ * leaves a file made raw (and its copies) raw, 1 MiB, with no backing
+ * file; a file made elsewhere is what its header says until image_mark
+ * fixes that, once.
+ */
+static void image_probe_keeps_a_file_made_raw_raw(int *failed)
+{
+	struct image_info info;
+	char qcow2[64], raw[64], copy[64], other[64], err[256];
+	uint8_t *h = malloc(64 << 10);
+	int fd, in, out;
+
+	fresh_qcow2(qcow2, &fd);
+	if (!h || pread(fd, h, 64 << 10, 0) != 64 << 10)
+		abort();
+	close(fd);
+	CHECK_EQ(image_probe(qcow2, &info, err, sizeof(err)), 0);
+	CHECK(info.qcow2 && info.marked);
+
+	tmp_name(raw);
+	CHECK_EQ(image_create_raw(raw, 1 << 20, err, sizeof(err)), 0);
+	fd = open(raw, O_WRONLY);
+	if (fd < 0 || pwrite(fd, h, 64 << 10, 0) != 64 << 10)
+		abort();
+	close(fd);
+	CHECK_EQ(image_probe(raw, &info, err, sizeof(err)), 0);
+	CHECK(!info.qcow2 && info.marked);
+	CHECK_EQ(info.capacity, 1 << 20);
+	CHECK_EQ(info.backing[0], '\0');
+
+	tmp_name(copy);
+	CHECK_EQ(image_copy_open(raw, copy, &in, &out, err, sizeof(err)), 0);
+	CHECK_EQ(image_copy_fd(in, out), 0);
+	close(in);
+	close(out);
+	CHECK_EQ(image_probe(copy, &info, err, sizeof(err)), 0);
+	CHECK(!info.qcow2 && info.marked);
+
+	tmp_name(other);
+	fd = open(other, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || pwrite(fd, h, 64 << 10, 0) != 64 << 10 || ftruncate(fd, 256 << 10) < 0)
+		abort();
+	close(fd);
+	CHECK_EQ(image_probe(other, &info, err, sizeof(err)), 0);
+	CHECK(info.qcow2 && !info.marked);
+	CHECK_EQ(image_mark(other, false), 0);
+	CHECK_EQ(image_mark(other, true), -EEXIST);
+	CHECK_EQ(image_probe(other, &info, err, sizeof(err)), 0);
+	CHECK(!info.qcow2 && info.marked);
+	CHECK_EQ(info.capacity, 256 << 10);
+	unlink(qcow2);
+	unlink(raw);
+	unlink(copy);
+	unlink(other);
+	free(h);
+}
+
 /* What a client sends: written into a pipe in uneven pieces. */
 struct stream_feed {
 	int fd;
@@ -233,6 +305,7 @@ const struct unit_test image_tests[] = {
 	{ "image_probe_refuses_backing_names_out_of_range",
 	  image_probe_refuses_backing_names_out_of_range },
 	{ "image_resize_only_grows_a_qcow2", image_resize_only_grows_a_qcow2 },
+	{ "image_probe_keeps_a_file_made_raw_raw", image_probe_keeps_a_file_made_raw_raw },
 	{ "image_copy_stream_writes_what_came_with_long_zeros_as_holes",
 	  image_copy_stream_writes_what_came_with_long_zeros_as_holes },
 	{ "image_copy_stream_takes_exactly_the_size_said", image_copy_stream_takes_exactly_the_size_said },

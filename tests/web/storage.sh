@@ -145,6 +145,56 @@ test_the_storage_forms_refuse_bad_input_and_make_nothing() {
 	return 0
 }
 
+# A raw volume's guest writes its first bytes: a qcow2 header there, naming
+# another volume as its backing file, leaves it raw to everything that
+# looks at it after (the pool's page and its format for an attach, its
+# size for a quota, an overlay's backing format), or a user could read
+# another user's disk through it. A file put in the pool by hand is what
+# its header said the first time the pool was listed.
+test_a_guests_qcow2_header_does_not_make_its_raw_disk_a_qcow2() {
+	storage_portal
+	make_images_pool
+	local vol
+	[ "$(post /pool/images/volume/create name=victim.qcow2 format=qcow2 size=1 unit=MiB)" = 303 ] || fail "victim"
+	[ "$(post /pool/images/volume/create name=disk.raw format=raw size=8 unit=MiB)" = 303 ] || fail "disk"
+	# what a guest of disk.raw may write: a qcow2 header over victim.qcow2, of 1 TiB
+	qemu-img create -q -f qcow2 -u -b victim.qcow2 -F qcow2 header.qcow2 1T
+	dd if=header.qcow2 of=pools/images/disk.raw bs=64k count=1 conv=notrunc status=none
+	# and a qcow2 put there by hand, never listed yet
+	qemu-img create -q -f qcow2 -u -b victim.qcow2 -F qcow2 pools/images/by-hand.qcow2 1G
+	web /pool/images >/dev/null
+	vol=$(grep -A5 'data-volume="disk.raw"' body.html)
+	echo "$vol" | grep -q '<td>raw</td>' || fail "disk.raw is listed as: $vol"
+	echo "$vol" | grep -q 'victim' && fail "disk.raw is listed with a backing file: $vol"
+	echo "$vol" | grep -q '<td>8 MiB</td>' || fail "disk.raw is not 8 MiB: $vol"
+	vol=$(grep -A5 'data-volume="by-hand.qcow2"' body.html)
+	echo "$vol" | grep -q '<td>qcow2</td>' && echo "$vol" | grep -q 'victim.qcow2' ||
+		fail "by-hand.qcow2 is not the qcow2 its header says: $vol"
+	# the portal's user may not name it as a qcow2 either (root may)
+	domain_xml x echo "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$PWD/pools/images/disk.raw'/><target dev='vda' bus='virtio'/></disk>" >x.xml
+	as_portal "$VMMCTL" define x.xml >define.out 2>&1 && fail "the portal's user defined disk.raw as a qcow2"
+	grep -q 'disk.raw was made as a raw image and is not read as a qcow2' define.out ||
+		fail "not refused for what disk.raw is: $(cat define.out)"
+	# an overlay over it reads it as raw
+	[ "$(post /pool/images/volume/clone volume=disk.raw new_name=over.qcow2 overlay=on)" = 303 ] || fail "overlay"
+	qemu-img info pools/images/over.qcow2 | grep -q '^backing file format: raw' ||
+		fail "the overlay reads disk.raw as: $(qemu-img info pools/images/over.qcow2)"
+	# a copy is raw as its source
+	[ "$(post /pool/images/volume/clone volume=disk.raw new_name=copy.img)" = 303 ] || fail "copy"
+	web /pool/images >/dev/null
+	grep -A5 'data-volume="copy.img"' body.html | grep -q '<td>raw</td>' ||
+		fail "the copy is listed as: $(grep -A5 'data-volume="copy.img"' body.html)"
+	# the header written again, after vmmd restarted: still raw
+	kill -9 "$VMMD_PID"
+	wait "$VMMD_PID" 2>/dev/null || true
+	start_vmmd --group "$PORTAL_GROUP" --vmm "$VMM" --kernel-dir "$(dirname "$TESTGUEST")" --pool-root "$PWD/pools"
+	trap cleanup_portal EXIT
+	dd if=header.qcow2 of=pools/images/disk.raw bs=4k count=1 conv=notrunc status=none
+	web /pool/images >/dev/null
+	grep -A5 'data-volume="disk.raw"' body.html | grep -q '<td>raw</td>' || fail "disk.raw became a qcow2 after a restart"
+	return 0
+}
+
 # A user, even one with every right on a VM whose disk is in the pool, is
 # refused every storage page and action, with nothing changed.
 test_a_user_is_refused_every_storage_page_and_action() {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/image_mark.h"
 
 #define QCOW2_MAGIC "QFI\xfb"
 
@@ -82,7 +83,7 @@ int disk_open_backing(const char *path, enum disk_format format, const struct di
 {
 	struct disk_chain chain = { .depth = up->depth + 1, .up = up };
 	struct stat st;
-	int fd;
+	int fd, mark;
 
 	if (chain.depth > DISK_MAX_BACKING_DEPTH)
 		return error_set(err, errlen, -ELOOP,
@@ -105,9 +106,20 @@ int disk_open_backing(const char *path, enum disk_format format, const struct di
 	}
 	chain.dev = st.st_dev;
 	chain.ino = st.st_ino;
-	/* Without a backing format, qemu probes; a backing file is not the guest's to forge. */
+	/*
+	 * A file made raw is raw: its first bytes are its guest's, and a
+	 * qcow2 header there would name a backing file of the guest's choice.
+	 * Without a mark or a backing format, qemu probes; so do we.
+	 */
+	mark = image_mark_get(fd);
+	if (mark == 0 && format == DISK_FORMAT_QCOW2) {
+		close(fd);
+		return error_set(err, errlen, -EPERM,
+			    "backing file %s was made as a raw image; it is not read as a qcow2", path);
+	}
 	if (format == DISK_FORMAT_PROBE)
-		format = looks_like_qcow2(fd) ? DISK_FORMAT_QCOW2 : DISK_FORMAT_RAW;
+		format = mark >= 0 ? (mark ? DISK_FORMAT_QCOW2 : DISK_FORMAT_RAW)
+		       : looks_like_qcow2(fd) ? DISK_FORMAT_QCOW2 : DISK_FORMAT_RAW;
 	return open_format(fd, path, format, true, false, &chain, ret_disk, err, errlen);
 }
 

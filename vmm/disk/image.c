@@ -12,6 +12,12 @@
  *   (4 TiB for a new image) would move the table; that is refused.
  * - Probing reads only the header cluster, with every field checked, so a
  *   hostile file in a pool can only make probing fail.
+ * - A file's format is kept with it as it was made (common/image_mark.h):
+ *   a mark of raw wins over any header, which a raw disk's guest writes.
+ *   Files made here are marked as they are made, copies as their source;
+ *   others get their mark at first sight (image_mark, from the pool's
+ *   listing, before any guest has them). On a file system without
+ *   extended attributes the header alone decides.
  */
 #include "vmm/disk/image.h"
 
@@ -25,10 +31,12 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/image_mark.h"
 #include "common/util.h"
 
 #define QCOW2_MAGIC 0x514649fbu
@@ -161,12 +169,24 @@ static int parse_header(const uint8_t *h, size_t hlen, uint64_t file_size, struc
 	return 0;
 }
 
+int image_mark(const char *path, bool qcow2)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	r = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL : image_mark_set(fd, qcow2, XATTR_CREATE);
+	close(fd);
+	return r;
+}
+
 int image_probe(const char *path, struct image_info *info, char *err, size_t errlen)
 {
 	uint8_t *h;
 	struct stat st;
 	struct qcow2_header q;
-	int fd, r;
+	int fd, r, mark;
 
 	memset(info, 0, sizeof(*info));
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -197,6 +217,18 @@ int image_probe(const char *path, struct image_info *info, char *err, size_t err
 	} else if (r < 0) {
 		error_set(err, errlen, r, "cannot read %s: %s", path, strerror(-r));
 	}
+	/* the mark wins over the header, which a raw disk's guest writes */
+	mark = image_mark_get(fd);
+	if (mark >= 0 && (r == 0 || info->qcow2)) {
+		info->marked = true;
+		if (!mark && info->qcow2) {
+			*info = (struct image_info){ .allocation = info->allocation,
+						     .capacity = st.st_size, .marked = true };
+			r = 0;
+		} else if (mark && !info->qcow2) {
+			info->qcow2 = true; /* not one any more: its VM's vmm will say so */
+		}
+	}
 	free(h);
 	close(fd);
 	return r;
@@ -221,6 +253,7 @@ int image_create_raw(const char *path, uint64_t size, char *err, size_t errlen)
 	fd = image_create_file(path, err, errlen);
 	if (fd < 0)
 		return fd;
+	(void)image_mark_set(fd, false, 0);
 	if (ftruncate(fd, size) < 0 || fsync(fd) < 0)
 		r = error_set(err, errlen, -errno, "cannot size %s: %s", path, strerror(errno));
 	close(fd);
@@ -289,6 +322,7 @@ int image_create_qcow2(const char *path, uint64_t size, const char *backing,
 		free(buf);
 		return fd;
 	}
+	(void)image_mark_set(fd, true, 0);
 	r = pwrite_all(fd, buf, nclusters * cs, 0);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
@@ -639,7 +673,9 @@ int image_copy_stream(int in, int out, uint64_t size)
 
 int image_copy_open(const char *src, const char *dst, int *in, int *out, char *err, size_t errlen)
 {
+	uint8_t magic[4];
 	struct stat st;
+	int mark;
 
 	*in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (*in < 0)
@@ -655,6 +691,11 @@ int image_copy_open(const char *src, const char *dst, int *in, int *out, char *e
 		close(*in);
 		return r;
 	}
+	/* the copy is what its source is: its mark, or its header's first sight */
+	mark = image_mark_get(*in);
+	if (mark < 0)
+		mark = pread_all(*in, magic, sizeof(magic), 0) == 0 && be32(magic) == QCOW2_MAGIC;
+	(void)image_mark_set(*out, mark, 0);
 	return 0;
 }
 

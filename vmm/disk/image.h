@@ -21,9 +21,17 @@ struct image_info {
 	char backing_format[16]; /* qcow2: its format when the image says */
 	bool external_data;      /* qcow2: its data is in another file (incompatible feature bit 2) */
 	char data_file[4096];    /* qcow2: that file's name when the header says, or "" */
+	bool marked;             /* the format is the file's mark (image_mark), not its header's */
 };
 
+/* What path is; a file marked raw is raw whatever its first bytes say. */
 int image_probe(const char *path, struct image_info *info, char *err, size_t errlen);
+/*
+ * Mark path as the format its header says now, where it has no mark yet
+ * (first sight; files made here are marked as they are made): 0, -EEXIST
+ * when it has one, or -errno (-EOPNOTSUPP: the file system keeps none).
+ */
+int image_mark(const char *path, bool qcow2);
 
 /* A new file (never an existing one): sparse raw, or qcow2 v3 with 64 KiB clusters. */
 int image_create_raw(const char *path, uint64_t size, char *err, size_t errlen);

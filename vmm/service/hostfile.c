@@ -119,6 +119,7 @@ static int check_backing(const struct vmmd *d, const char *disk, char *err, size
 {
 	char path[PATH_MAX], next[PATH_MAX], dir[PATH_MAX], why[256];
 	struct image_info info;
+	bool named_qcow2 = true; /* the disk's driver says so; then each backing format */
 
 	snprintf(path, sizeof(path), "%s", disk);
 	for (unsigned int depth = 0;; depth++) {
@@ -127,6 +128,11 @@ static int check_backing(const struct vmmd *d, const char *disk, char *err, size
 					 "disk %s: its backing chain cannot be checked (%s); only "
 					 "root may name such files",
 					 disk, why);
+		/* a file made raw has a guest's first bytes: not a qcow2 header to follow */
+		if (named_qcow2 && info.marked && !info.qcow2)
+			return error_set(err, errlen, -EPERM,
+					 "disk %s: %s was made as a raw image and is not read as a qcow2",
+					 disk, path);
 		if (!info.qcow2 || !info.backing[0])
 			return 0;
 		if (depth == BACKING_MAX_DEPTH)
@@ -153,6 +159,7 @@ static int check_backing(const struct vmmd *d, const char *disk, char *err, size
 		/* a backing file said to be raw is opened as raw: the chain ends there */
 		if (strcmp(info.backing_format, "raw") == 0)
 			return 0;
+		named_qcow2 = strcmp(info.backing_format, "qcow2") == 0;
 		snprintf(path, sizeof(path), "%s", next);
 	}
 }

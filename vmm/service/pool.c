@@ -361,6 +361,13 @@ static int probe(struct pool *pool, json_object *next, const char *name, const s
 	if (snprintf(path, sizeof(path), "%s/%s", pool->def->path, name) >= (int)sizeof(path) ||
 	    image_probe(path, info, err, sizeof(err)) < 0)
 		return -1;
+	/*
+	 * first sight, before the portal can give the file to a guest: from
+	 * now on it is the format it is now (the mark changes its ctime, so
+	 * the next listing probes it once more)
+	 */
+	if (!info->marked)
+		(void)image_mark(path, info->qcow2);
 	pool_file_id(path, id, idlen);
 	kept = json_object_new_object();
 	json_object_object_add(kept, "key", json_object_new_string(key));
