@@ -133,6 +133,8 @@ void respond_refusal_kind(struct request *r, int status, const char *code)
 {
 	r->refusal_status = status;
 	r->refusal_code = code;
+	if (!status)
+		r->refusal_reason[0] = '\0';
 }
 
 static bool has_suffix(const char *s, const char *suffix)

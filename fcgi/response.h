@@ -22,7 +22,7 @@ int respond_redirect(struct request *r, const char *path, const char *flash, ...
  * is refused is not the caller's input (that is 400 "refused"): a quota
  * (403 "quota-exceeded"), or, by respond_vmmd_refused, what vmmd refused.
  */
-void respond_refusal_kind(struct request *r, int status, const char *code);
+void respond_refusal_kind(struct request *r, int status, const char *code);  /* 0, NULL: none */
 /*
  * respond_redirect_error with vmmd's sentence err for what it refused
  * (code, vmmd_call's; "" when vmmd was not reached). The API answers:

@@ -35,10 +35,9 @@ static json_object *started_pools_volumes(struct request *r, bool whole, char *c
 		if (!vols && !whole)
 			continue;
 		if (!vols) {
-			char why[256];
-
-			snprintf(why, sizeof(why), "%s", err);
-			snprintf(err, errlen, "The volumes of pool %s could not be listed: %s", pname, why);
+			/* vmmd's sentence names the pool's folder: the code alone, for users too */
+			snprintf(err, errlen, "The volumes of pool %s could not be listed (%s).", pname,
+				 code[0] ? code : "vmmd did not answer");
 			json_object_put(pools);
 			json_object_put(out);
 			return NULL;

@@ -55,9 +55,12 @@ static json_object *quota_context(struct request *r)
 	json_object *o;
 	char err[256];
 
-	if (r->session.admin || quota_get(r->db, r->session.user_id, &q) < 0 ||
-	    quota_usage(r, r->session.user_id, NULL, &u, err, sizeof(err)) < 0)
+	if (r->session.admin || quota_get(r->db, r->session.user_id, &q) < 0)
 		return NULL;
+	if (quota_usage(r, r->session.user_id, NULL, &u, err, sizeof(err)) < 0) {
+		respond_refusal_kind(r, 0, NULL); /* only shown: no refusal of this request */
+		return NULL;
+	}
 	o = json_object_new_array();
 	{
 		const char *what[] = { "VMs", "vCPUs", "Memory (MiB)", "Disk (GiB)" };

@@ -115,6 +115,8 @@ static json_object *quota_page_context(struct request *r, int64_t id)
 
 	quota_get(r->db, id, &q);
 	have_use = quota_usage(r, id, NULL, &u, err, sizeof(err)) == 0;
+	if (!have_use)
+		respond_refusal_kind(r, 0, NULL); /* only shown: no refusal of this request */
 	st = db_query(r->db, "SELECT may_create FROM users WHERE id = ?", "i", id);
 	json_object_object_add(o, "may_create",
 			       json_object_new_boolean(st && sqlite3_step(st) == SQLITE_ROW &&

@@ -205,7 +205,9 @@ test_a_count_that_cannot_see_a_pools_disks_refuses() {
 	made b && fail "a VM was made past the disk quota"
 	[ "$(api "$t" POST /create name=b flavor=1 pool=p kernel=p/guest.bzImage)" = 500 ] ||
 		fail "the API answered $(cat body.html)"
-	[ "$(json "d['code']")" = vm-service-error ] || fail "the API's code: $(cat body.html)"
+	[ "$(json "d['code']")" = vm-service-error ] && [ "$(json "d['reason']")" = io-error ] ||
+		fail "the API's code: $(cat body.html)"
+	grep -q "pool2" body.html && fail "the answer shows the pool's folder to a user: $(cat body.html)"
 	made b && fail "a VM was made past the disk quota through the API"
 	mv pool2.away pool2
 	ucreate b | grep -q "disk quota of 15 GiB" || fail "b was not refused by the quota"
