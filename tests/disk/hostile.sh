@@ -104,6 +104,7 @@ test_qcow2_refuses_backing_chains_that_loop() {
 # overlay that names it as a qcow2 is refused, not followed to the secret.
 test_qcow2_refuses_a_backing_file_made_raw_as_a_qcow2() {
 	need_qemu_img
+	need_trusted_xattr
 	make_data secret.raw 1
 	qemu-img create -q -f raw disk.raw 1M
 	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.webkvm.format", b"raw")' disk.raw

@@ -8,6 +8,14 @@ skip() { echo "$*"; exit 77; }
 
 DISKIO=$BUILDDIR/tests/tools/disk-io
 
+# need_trusted_xattr: vmmd's format marks (trusted.*) can be set and read here (root).
+need_trusted_xattr() {
+	: >xattr.probe
+	python3 -c 'import os; os.setxattr("xattr.probe", "trusted.webkvm.format", b"raw")' 2>/dev/null ||
+		skip "trusted extended attributes cannot be set here (not root, or the file system keeps none)"
+	rm -f xattr.probe
+}
+
 need_qemu_img() {
 	command -v qemu-img >/dev/null && command -v qemu-io >/dev/null ||
 		skip "qemu-img and qemu-io are not installed (Debian package qemu-utils)"

@@ -166,7 +166,8 @@ static void image_probe_keeps_a_file_made_raw_raw(int *failed)
 	CHECK_EQ(info.backing[0], '\0');
 
 	tmp_name(copy);
-	CHECK_EQ(image_copy_open(raw, copy, &in, &out, err, sizeof(err)), 0);
+	CHECK_EQ(image_probe(raw, &info, err, sizeof(err)), 0);
+	CHECK_EQ(image_copy_open(raw, copy, info.qcow2, &in, &out, err, sizeof(err)), 0);
 	CHECK_EQ(image_copy_fd(in, out), 0);
 	close(in);
 	close(out);

@@ -184,6 +184,28 @@ test_a_guests_qcow2_header_does_not_make_its_raw_disk_a_qcow2() {
 	web /pool/images >/dev/null
 	grep -A5 'data-volume="copy.img"' body.html | grep -q '<td>raw</td>' ||
 		fail "the copy is listed as: $(grep -A5 'data-volume="copy.img"' body.html)"
+	# nor may it write a qcow2 as a raw disk (its guest would write the header)
+	domain_xml y echo "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$PWD/pools/images/victim.qcow2'/><target dev='vda' bus='virtio'/></disk>" >y.xml
+	as_portal "$VMMCTL" define y.xml >define.out 2>&1 && fail "the portal's user defined victim.qcow2 as a raw disk"
+	grep -q 'victim.qcow2 was made as a qcow2 image and is not written as raw' define.out ||
+		fail "not refused for what victim.qcow2 is: $(cat define.out)"
+	# a file never listed, a VM's raw disk already (its guest wrote the
+	# header): the definition says what it is at first sight, and a clone
+	# of that VM reads it so too
+	cp header.qcow2 pools/images/old.raw
+	truncate -s 8M pools/images/old.raw
+	define old echo "<disk type='file' device='disk'><source file='$PWD/pools/images/old.raw'/><target dev='vda' bus='virtio'/></disk>"
+	web /pool/images >/dev/null
+	grep -A5 'data-volume="old.raw"' body.html | grep -q '<td>raw</td>' ||
+		fail "old.raw is listed as: $(grep -A5 'data-volume="old.raw"' body.html)"
+	ctl clone old old-over --overlay >/dev/null
+	qemu-img info pools/images/old-over.qcow2 | grep -q '^backing file format: raw' ||
+		fail "the VM's overlay reads old.raw as: $(qemu-img info pools/images/old-over.qcow2)"
+	ctl clone old old-copy >/dev/null
+	for _ in $(seq 50); do ctl dominfo old-copy | grep -q 'copying' || break; sleep 0.1; done
+	web /pool/images >/dev/null
+	grep -A5 'data-volume="old-copy.raw"' body.html | grep -q '<td>raw</td>' ||
+		fail "the VM's copy is listed as: $(grep -A5 'data-volume="old-copy' body.html)"
 	# the header written again, after vmmd restarted: still raw
 	kill -9 "$VMMD_PID"
 	wait "$VMMD_PID" 2>/dev/null || true

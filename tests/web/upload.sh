@@ -54,6 +54,31 @@ test_an_upload_arrives_intact_and_sparse_images_stay_sparse() {
 	[ -z "$(leftovers | grep -v -e '^pool/big.raw$' -e '^pool/q.qcow2$' -e '^pool/mixed.raw$')" ] || fail "left: $(leftovers)"
 }
 
+# A listing of the pool while an upload is under way sees a part of the
+# file (none of it, here) and marks it raw at first sight; the whole
+# upload is then marked as what its header says, a qcow2.
+test_an_upload_listed_while_it_comes_is_what_its_header_says() {
+	start_portal
+	setup_pool
+	login_admin
+	local pid mark
+	qemu-img create -q -f qcow2 q.qcow2 1G
+	qemu-io -f qcow2 -c 'write -P 0xab 0 3M' q.qcow2 >/dev/null
+	upload "/pool/p/upload?name=q.qcow2" q.qcow2 --limit-rate 1M >upload.status &
+	pid=$!
+	for _ in $(seq 100); do [ -e pool/q.qcow2 ] && break; sleep 0.05; done
+	JAR=jar2 login admin "$ADMIN_PASSWORD" >/dev/null
+	JAR=jar2 web /pool/p >/dev/null
+	mark=$(python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "trusted.webkvm.format").decode())' pool/q.qcow2)
+	[ "$mark" = raw ] || fail "the listing during the upload marked it '$mark', not raw (did the upload end first?)"
+	wait "$pid"
+	[ "$(cat upload.status)" = 303 ] || fail "the upload answered $(cat body.html)"
+	qemu-img compare -q q.qcow2 pool/q.qcow2 || fail "the qcow2 changed on its way"
+	web /pool/p >/dev/null
+	grep -A2 'data-volume="q.qcow2"' body.html | grep -q '<td>qcow2</td>' ||
+		fail "the pool lists it as: $(grep -A2 'data-volume="q.qcow2"' body.html)"
+}
+
 test_an_upload_goes_to_the_disk_past_the_page_cache() {
 	start_portal
 	setup_pool

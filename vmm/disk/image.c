@@ -181,6 +181,19 @@ int image_mark(const char *path, bool qcow2)
 	return r;
 }
 
+int image_mark_as_header(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
+	uint8_t magic[4];
+
+	if (fd < 0)
+		return -errno;
+	r = pread_all(fd, magic, sizeof(magic), 0);
+	r = image_mark_set(fd, r == 0 && be32(magic) == QCOW2_MAGIC, 0);
+	close(fd);
+	return r;
+}
+
 int image_probe(const char *path, struct image_info *info, char *err, size_t errlen)
 {
 	uint8_t *h;
@@ -671,11 +684,10 @@ int image_copy_stream(int in, int out, uint64_t size)
 	return r;
 }
 
-int image_copy_open(const char *src, const char *dst, int *in, int *out, char *err, size_t errlen)
+int image_copy_open(const char *src, const char *dst, bool qcow2, int *in, int *out, char *err,
+		    size_t errlen)
 {
-	uint8_t magic[4];
 	struct stat st;
-	int mark;
 
 	*in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (*in < 0)
@@ -691,11 +703,8 @@ int image_copy_open(const char *src, const char *dst, int *in, int *out, char *e
 		close(*in);
 		return r;
 	}
-	/* the copy is what its source is: its mark, or its header's first sight */
-	mark = image_mark_get(*in);
-	if (mark < 0)
-		mark = pread_all(*in, magic, sizeof(magic), 0) == 0 && be32(magic) == QCOW2_MAGIC;
-	(void)image_mark_set(*out, mark, 0);
+	/* the copy is what its source is */
+	(void)image_mark_set(*out, qcow2, 0);
 	return 0;
 }
 

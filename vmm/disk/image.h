@@ -32,6 +32,8 @@ int image_probe(const char *path, struct image_info *info, char *err, size_t err
  * when it has one, or -errno (-EOPNOTSUPP: the file system keeps none).
  */
 int image_mark(const char *path, bool qcow2);
+/* Mark path as what its header says now, whatever its mark was (an upload, once whole). */
+int image_mark_as_header(const char *path);
 
 /* A new file (never an existing one): sparse raw, or qcow2 v3 with 64 KiB clusters. */
 int image_create_raw(const char *path, uint64_t size, char *err, size_t errlen);
@@ -41,9 +43,11 @@ int image_create_qcow2(const char *path, uint64_t size, const char *backing,
 
 /*
  * The two ends of a copy: src opened (a regular file, not a symbolic link)
- * and the new file dst made. 0, or -errno with err and nothing left open.
+ * and the new file dst made, marked as the format src is (its VM's or
+ * pool's word for it, qcow2). 0, or -errno with err and nothing left open.
  */
-int image_copy_open(const char *src, const char *dst, int *in, int *out, char *err, size_t errlen);
+int image_copy_open(const char *src, const char *dst, bool qcow2, int *in, int *out, char *err,
+		    size_t errlen);
 /* A new, empty file (never an existing one): fd, or -errno with err. */
 int image_create_file(const char *path, char *err, size_t errlen);
 /* Copy all of in into out (holes kept for a regular in), fsync. 0 or -errno. */

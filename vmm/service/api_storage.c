@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/fingerprint.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "vmm/disk/image.h"
 #include "vmm/service/api.h"
@@ -315,7 +316,7 @@ json_object *api_vol_list(struct api_ctx *c)
 	l.arr = json_object_new_array();
 	l.users = disk_users(c->d);
 	fingerprint_init(&l.etag);
-	r = pool_volumes(pool, add_volume, &l);
+	r = pool_volumes(c->d, pool, add_volume, &l);
 	json_object_put(l.users);
 	/* without a fingerprint, the list alone: used once, never unchanged */
 	if (fingerprint_end(&l.etag, etag) < 0)
@@ -473,9 +474,10 @@ json_object *api_vol_clone(struct api_ctx *c)
 		c->code = "no-volume";
 		return NULL;
 	}
+	pool_settle_format(c->d, src, &info);
 	r = overlay ? image_create_qcow2(dst, info.capacity, src, info.qcow2 ? "qcow2" : "raw",
 					 c->err, sizeof(c->err))
-		    : image_copy_open(src, dst, &v.in, &v.out, c->err, sizeof(c->err));
+		    : image_copy_open(src, dst, info.qcow2, &v.in, &v.out, c->err, sizeof(c->err));
 	if (r < 0) {
 		c->code = r == -EEXIST ? "volume-exists" : "io-error";
 		return NULL;
@@ -533,7 +535,7 @@ bool volume_is_backing_file(struct vmmd *d, const char *path, char *who, size_t 
 		if (!d->pools[i]->active)
 			continue;
 		b.pool = d->pools[i];
-		pool_volumes(d->pools[i], check_backing, &b);
+		pool_volumes(d, d->pools[i], check_backing, &b);
 	}
 	return who[0] != '\0';
 }
@@ -641,6 +643,16 @@ static json_object *upload_done(struct vmmd *d, struct job *job, int status, boo
 		*is_error = true;
 		return jsonrpc_error(NULL, "upload-cut", "the upload ended before all its bytes "
 				     "came; nothing was kept");
+	}
+	/*
+	 * an upload is what its header says (a listing meanwhile may have
+	 * marked the file at first sight from a part of it), then checked
+	 */
+	if (status == 0) {
+		int r = image_mark_as_header(job->path);
+
+		if (r < 0 && r != -EOPNOTSUPP)
+			log_error("vol.upload: cannot mark %s with its format: %s", job->path, strerror(-r));
 	}
 	if (status == 0 && upload_check(job->path, err, sizeof(err)) < 0) {
 		unlink(job->path);

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -78,16 +79,36 @@ static void clone_path(const char *src, const char *new_name, unsigned int i, co
 		snprintf(out, len, "%s/%s-%s%s", dirname(dir), new_name, target, ext);
 }
 
-/* A new qcow2 at path over the image at backing, as big as it, and the disk's driver says qcow2. */
+/* What the disk's driver says its file is (libvirt's default: raw). */
+static bool driver_says_qcow2(xmlNodePtr disk)
+{
+	const char *type = xml_attr(xml_child(disk, "driver"), "type");
+
+	return type && strcmp(type, "qcow2") == 0;
+}
+
+/*
+ * A new qcow2 at path over the image at backing, as big as it, and the
+ * disk's driver says qcow2. The backing file is the format the disk's
+ * driver says, never what its first bytes say (a raw disk's guest wrote
+ * them), and a raw one as big as its file.
+ */
 static int make_overlay(xmlNodePtr disk, const char *backing, const char *path, char *err,
 			size_t errlen)
 {
 	xmlNodePtr driver = xml_child(disk, "driver");
+	bool qcow2 = driver_says_qcow2(disk);
 	struct image_info info;
+	struct stat st;
 
-	if (image_probe(backing, &info, err, errlen) < 0 ||
-	    image_create_qcow2(path, info.capacity, backing, info.qcow2 ? "qcow2" : "raw", err,
-			       errlen) < 0)
+	if (image_probe(backing, &info, err, errlen) < 0)
+		return -1;
+	if (!qcow2 && info.qcow2) {
+		if (stat(backing, &st) < 0)
+			return error_set(err, errlen, -errno, "cannot read %s: %s", backing, strerror(errno));
+		info.capacity = (uint64_t)st.st_size;
+	}
+	if (image_create_qcow2(path, info.capacity, backing, qcow2 ? "qcow2" : "raw", err, errlen) < 0)
 		return -1;
 	if (!driver) {
 		driver = xmlNewChild(disk, NULL, (const xmlChar *)"driver", NULL);
@@ -232,7 +253,7 @@ int domain_clone_prepare(struct vmmd *d, struct domain *dom, const char *new_nam
 				continue; /* shared, as virt-clone shares read-only disks */
 			clone_path(file, new_name, ndisk++, target, overlay, path, sizeof(cl->made[0]));
 			if (overlay ? make_overlay(n, file, path, err, errlen)
-				    : image_copy_open(file, path, &cl->in[cl->ncopies],
+				    : image_copy_open(file, path, driver_says_qcow2(n), &cl->in[cl->ncopies],
 						      &cl->out[cl->ncopies], err, errlen)) {
 				*code = "io-error";
 				goto fail;

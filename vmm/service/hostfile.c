@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/image_mark.h"
 #include "vmm/disk/image.h"
 #include "vmm/service/vmmd.h"
 
@@ -114,6 +115,17 @@ static int check_boot_file(const struct vmmd *d, const char *what, const char *p
 			 what, path);
 }
 
+/* Whether path is marked as made a qcow2 (common/image_mark.h). */
+static bool made_qcow2(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	bool qcow2 = fd >= 0 && image_mark_get(fd) == 1;
+
+	if (fd >= 0)
+		close(fd);
+	return qcow2;
+}
+
 /* vmm opens a qcow2 disk's backing chain too: each file in it must be a volume. */
 static int check_backing(const struct vmmd *d, const char *disk, char *err, size_t errlen)
 {
@@ -180,6 +192,11 @@ int hostfile_check_domain(const struct vmmd *d, const struct domain_def *def, ui
 			return error_set(err, errlen, -1,
 					 "disk %s is not a volume of a started pool; only root may "
 					 "name other host files",
+					 k->file);
+		/* its guest would write the header of a qcow2 that vmmd and vmm go by */
+		if (k->format == DISK_FORMAT_RAW && !k->readonly && made_qcow2(k->file))
+			return error_set(err, errlen, -1,
+					 "disk %s was made as a qcow2 image and is not written as raw",
 					 k->file);
 		if (k->format == DISK_FORMAT_QCOW2 && check_backing(d, k->file, err, errlen) < 0)
 			return -1;

@@ -332,8 +332,42 @@ void pool_file_id(const char *path, char *id, size_t len)
 }
 
 /* The header of name (st its stat) and its id from the kept probes, or read and kept in next. */
-static int probe(struct pool *pool, json_object *next, const char *name, const struct stat *st,
-		 struct image_info *info, char *id, size_t idlen)
+/* The format the VMs' definitions give the file st: 0 raw (if any has it raw), 1 qcow2, -1 none. */
+static int declared_format(const struct vmmd *d, const struct stat *st)
+{
+	int format = -1;
+
+	for (unsigned int i = 0; i < d->ndomains && format != 0; i++) {
+		const struct domain_def *def = d->domains[i]->def;
+
+		for (unsigned int k = 0; k < def->ndisks && format != 0; k++) {
+			struct stat ds;
+
+			if (stat(def->disks[k].file, &ds) == 0 && ds.st_dev == st->st_dev &&
+			    ds.st_ino == st->st_ino)
+				format = def->disks[k].format == DISK_FORMAT_QCOW2;
+		}
+	}
+	return format;
+}
+
+void pool_settle_format(const struct vmmd *d, const char *path, struct image_info *info)
+{
+	struct stat st;
+	int declared;
+	char err[256];
+
+	if (info->marked || stat(path, &st) < 0)
+		return;
+	declared = declared_format(d, &st);
+	if (image_mark(path, declared >= 0 ? declared == 1 : info->qcow2) == 0 && declared >= 0 &&
+	    (declared == 1) != info->qcow2 && image_probe(path, info, err, sizeof(err)) < 0)
+		*info = (struct image_info){ .capacity = (uint64_t)st.st_size,
+					     .allocation = (uint64_t)st.st_blocks * 512 };
+}
+
+static int probe(const struct vmmd *d, struct pool *pool, json_object *next, const char *name,
+		 const struct stat *st, struct image_info *info, char *id, size_t idlen)
 {
 	char key[160], path[4096], err[256];
 	json_object *kept = NULL;
@@ -361,13 +395,8 @@ static int probe(struct pool *pool, json_object *next, const char *name, const s
 	if (snprintf(path, sizeof(path), "%s/%s", pool->def->path, name) >= (int)sizeof(path) ||
 	    image_probe(path, info, err, sizeof(err)) < 0)
 		return -1;
-	/*
-	 * first sight, before the portal can give the file to a guest: from
-	 * now on it is the format it is now (the mark changes its ctime, so
-	 * the next listing probes it once more)
-	 */
-	if (!info->marked)
-		(void)image_mark(path, info->qcow2);
+	/* first sight (the mark changes its ctime: the next listing probes it once more) */
+	pool_settle_format(d, path, info);
 	pool_file_id(path, id, idlen);
 	kept = json_object_new_object();
 	json_object_object_add(kept, "key", json_object_new_string(key));
@@ -383,7 +412,7 @@ static int probe(struct pool *pool, json_object *next, const char *name, const s
 	return 0;
 }
 
-int pool_volumes(struct pool *pool,
+int pool_volumes(const struct vmmd *d, struct pool *pool,
 		 void (*fn)(void *opaque, const char *name, const char *id,
 			    const struct image_info *info),
 		 void *opaque)
@@ -405,7 +434,7 @@ int pool_volumes(struct pool *pool,
 
 		if (e->d_name[0] == '.' ||
 		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-		    probe(pool, next, e->d_name, &st, &info, id, sizeof(id)) < 0)
+		    probe(d, pool, next, e->d_name, &st, &info, id, sizeof(id)) < 0)
 			continue;
 		fn(opaque, e->d_name, id, &info);
 	}

@@ -361,10 +361,18 @@ int volume_path(const struct pool *pool, const char *name, char *buf, size_t len
  * stats, not 1,000 opens and reads. Each comes with its id (pool_file_id).
  * 0 or -errno.
  */
-int pool_volumes(struct pool *pool,
+int pool_volumes(const struct vmmd *d, struct pool *pool,
 		 void (*fn)(void *opaque, const char *name, const char *id,
 			    const struct image_info *info),
 		 void *opaque);
+/*
+ * A file's format settled at first sight (vmm/disk/image.c keeps it with
+ * the file): one without a mark gets the one the VMs' definitions give it
+ * (raw if any VM has it as a raw disk: that guest writes its first bytes),
+ * else what its header says now. info, what image_probe said of it, is
+ * probed again when the mark changes it.
+ */
+void pool_settle_format(const struct vmmd *d, const char *path, struct image_info *info);
 /*
  * Which file a volume is, beyond its pool and name: inode and birth time
  * (not the device, whose number may change at the next boot). A file
