@@ -133,7 +133,8 @@ int quota_usage(struct request *r, int64_t user_id, const char *except_uuid,
 			respond_refusal_kind(r, 500, "vm-service-error");
 		else
 			respond_refusal_kind(r, 502, "vm-service-unavailable");
-		snprintf(r->refusal_reason, sizeof(r->refusal_reason), "%s", code);
+		snprintf(r->refusal_reason, sizeof(r->refusal_reason), "%.*s",
+			 (int)sizeof(r->refusal_reason) - 1, code);
 		return -1;
 	}
 	for (size_t i = 0; i < json_object_array_length(volumes); i++) {
