@@ -14,9 +14,10 @@
  *   hostile file in a pool can only make probing fail.
  * - A file's format is kept with it as it was made (common/image_mark.h):
  *   a mark of raw wins over any header, which a raw disk's guest writes.
- *   Files made here are marked as they are made, copies as their source;
- *   others get their mark at first sight (image_mark, from the pool's
- *   listing, before any guest has them). On a file system without
+ *   Files made here are marked as they are made, copies as the caller
+ *   says their source is; others get their mark at first sight
+ *   (image_mark, from vmmd's pool_settle_format: what the VMs'
+ *   definitions say, else the header then). On a file system without
  *   extended attributes the header alone decides.
  */
 #include "vmm/disk/image.h"
@@ -176,7 +177,10 @@ int image_mark(const char *path, bool qcow2)
 
 	if (fd < 0)
 		return -errno;
-	r = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL : image_mark_set(fd, qcow2, XATTR_CREATE);
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else
+		r = S_ISREG(st.st_mode) ? image_mark_set(fd, qcow2, XATTR_CREATE) : -EINVAL;
 	close(fd);
 	return r;
 }

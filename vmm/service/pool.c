@@ -331,7 +331,6 @@ void pool_file_id(const char *path, char *id, size_t len)
 		snprintf(id, len, "%" PRIx64, (uint64_t)stx.stx_ino);
 }
 
-/* The header of name (st its stat) and its id from the kept probes, or read and kept in next. */
 /* The format the VMs' definitions give the file st: 0 raw (if any has it raw), 1 qcow2, -1 none. */
 static int declared_format(const struct vmmd *d, const struct stat *st)
 {
@@ -366,6 +365,7 @@ void pool_settle_format(const struct vmmd *d, const char *path, struct image_inf
 					     .allocation = (uint64_t)st.st_blocks * 512 };
 }
 
+/* The header of name (st its stat) and its id from the kept probes, or read and kept in next. */
 static int probe(const struct vmmd *d, struct pool *pool, json_object *next, const char *name,
 		 const struct stat *st, struct image_info *info, char *id, size_t idlen)
 {
