@@ -15,6 +15,14 @@ work=$(mktemp -d)
 cd "$work" || exit 1
 . "$SRCDIR/tests/web/lib.sh"
 command -v wrk >/dev/null || { echo "bench: storage: wrk is not installed"; exit 1; }
+# a failure inside start_portal (its output goes to start.log) says why here too
+exec 3>&1
+fail() {
+	echo "FAILED: $*" >&2
+	echo "bench: storage: $*" >&3
+	[ -s vmmd.log ] && tail -n 5 vmmd.log | sed 's/^/bench: storage: vmmd: /' >&3
+	exit 1
+}
 
 mkdir -p anchor pools/images
 chmod 755 anchor
