@@ -6,8 +6,10 @@
 #include "fcgi/storage.h"
 #include "fcgi/vmmd.h"
 
-/* Every volume of every started pool: [{pool, name, path, format, label}]. */
-/* whole: a pool whose volumes cannot be listed fails it all, else it is left out */
+/*
+ * Every volume of every started pool (storage.h); whole: a pool whose
+ * volumes cannot be listed fails it all, else it is left out.
+ */
 static json_object *started_pools_volumes(struct request *r, bool whole, char *code, size_t codelen,
 					  char *err, size_t errlen)
 {
