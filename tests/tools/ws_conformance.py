@@ -7,7 +7,6 @@ against a proxy in its benchmark mode (a fixed TCP target that echoes).
 Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 when any failed."""
 import socket
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
@@ -182,22 +181,14 @@ s.close()
 
 s, r = opened()
 chunk = b"z" * 65536
-
-
-def send_fragments(sock):
-    try:
-        sock.sendall(ws.frame(2, chunk, fin=False))
-        for _ in range(20):
-            sock.sendall(ws.frame(0, chunk, fin=False))
-    except OSError:
-        pass
-
-
-sender = threading.Thread(target=send_fragments, args=(s,), daemon=True)
-sender.start()
+fragments = ws.frame(2, chunk, fin=False) + ws.frame(0, chunk, fin=False) * 20
+code = None
 try:
-    code, _ = r.until_close(timeout=20)
-except OSError as e:
+    for fin, op, payload in r.frames_while_sending(fragments, idle=20):
+        if op == 8:
+            code, _ = ws.close_code(payload)
+            break
+except (OSError, EOFError, TimeoutError) as e:
     code = repr(e)
 check("message_over_1mib_in_fragments_1009", code == 1009, f"closed with {code}")
 s.close()
@@ -215,19 +206,18 @@ after = rss_kib()
 check("stalled_reader_does_not_grow_the_proxy", sent > 2 * 1024 * 1024 and after - before < 4096,
       f"sent {sent >> 10} KiB, the proxy's RSS went from {before} to {after} KiB")
 print(f"stalled reader: {sent >> 10} KiB sent before the client's socket filled; proxy RSS {before} -> {after} KiB")
-s.setblocking(True)
 if pending:
-    # the rest of the last frame, while the echo is read
-    threading.Thread(target=s.sendall, args=(pending,), daemon=True).start()
     payload_sent = (sent + len(pending)) // len(frame) * 65536
 got = 0
 try:
-    while got < payload_sent:
-        fin, op, payload = r.frame(10)
+    # the rest of the last frame goes out while the echo is read
+    for fin, op, payload in r.frames_while_sending(pending, idle=10):
         if op == 8:
             break
         got += len(payload)
-except (OSError, EOFError, TimeoutError) as e:
+        if got >= payload_sent:
+            break
+except (OSError, EOFError, TimeoutError):
     pass
 check("stalled_reader_loses_nothing", got == payload_sent,
       f"{got} of the {payload_sent} bytes sent came back")
@@ -244,18 +234,15 @@ time.sleep(0.3)
 after = rss_kib()
 check("unread_pongs_do_not_grow_the_proxy", after - before < 4096,
       f"{sent // len(ping)} pings sent, the proxy's RSS went from {before} to {after} KiB")
-s.setblocking(True)
-if pending:
-    threading.Thread(target=s.sendall, args=(pending + ws.frame(2, b"still here"),), daemon=True).start()
-else:
-    s.sendall(ws.frame(2, b"still here"))
 got = b""
 try:
-    while b"still here" not in got:
-        fin, op, payload = r.frame(20)
+    # the pongs are read while the rest of the pings and one message go out
+    for fin, op, payload in r.frames_while_sending(pending + ws.frame(2, b"still here"), idle=20):
         if op in (0, 1, 2):
             got += payload
         elif op == 8:
+            break
+        if b"still here" in got:
             break
 except (OSError, EOFError, TimeoutError):
     pass

@@ -5,6 +5,7 @@ by ws_conformance.py and ws_console.py."""
 import base64
 import hashlib
 import os
+import select
 import socket
 import ssl
 import struct
@@ -102,23 +103,75 @@ class Reader:
                 raise EOFError("the connection closed")
             self.buf += more
 
-    def frame(self, timeout=10):
-        deadline = time.time() + timeout
-        self._need(2, deadline)
+    def _parse(self):
+        """The first whole frame in the buffer, taken out of it, or None."""
+        if len(self.buf) < 2:
+            return None
         b0, b1 = self.buf[0], self.buf[1]
         if b1 & 0x80:
             raise ValueError("a masked frame from the server")
         n, off = b1 & 0x7F, 2
         if n == 126:
-            self._need(4, deadline)
+            if len(self.buf) < 4:
+                return None
             n, off = struct.unpack("!H", self.buf[2:4])[0], 4
         elif n == 127:
-            self._need(10, deadline)
+            if len(self.buf) < 10:
+                return None
             n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
-        self._need(off + n, deadline)
+        if len(self.buf) < off + n:
+            return None
         payload = self.buf[off:off + n]
         self.buf = self.buf[off + n:]
         return bool(b0 & 0x80), b0 & 0x0F, payload
+
+    def frame(self, timeout=10):
+        deadline = time.time() + timeout
+        while True:
+            f = self._parse()
+            if f is not None:
+                return f
+            self._need(len(self.buf) + 1, deadline)
+
+    def frames_while_sending(self, out, idle=10):
+        """The server's frames, one by one, while out is sent to it, in this
+        one thread: the socket is written when it takes more and read when
+        it has some. (A second thread that sends would share the socket's
+        blocking mode with this one's timeouts, and its send could fail.)
+        TimeoutError when nothing moves either way for idle seconds; once
+        the server no longer takes bytes (it closed), the rest is dropped."""
+        self.s.setblocking(False)
+        try:
+            deadline = time.time() + idle
+            while True:
+                f = self._parse()
+                if f is not None:
+                    deadline = time.time() + idle
+                    yield f
+                    continue
+                left = deadline - time.time()
+                if left <= 0:
+                    raise TimeoutError("nothing moved in time")
+                rd, wr, _ = select.select([self.s], [self.s] if out else [], [], left)
+                if wr:
+                    try:
+                        n = self.s.send(out[:65536])
+                        out = out[n:]
+                        deadline = time.time() + idle
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        out = b""
+                if rd:
+                    try:
+                        more = self.s.recv(65536)
+                    except BlockingIOError:
+                        continue
+                    if not more:
+                        raise EOFError("the connection closed")
+                    self.buf += more
+        finally:
+            self.s.setblocking(True)
 
     def data(self, want, timeout=10):
         """Data messages' payloads until want bytes came (close frames raise)."""
