@@ -16,6 +16,31 @@ test_serial_input_reaches_the_guest() {
 		{ cat out; fail "echo lost or changed bytes"; }
 }
 
+# The echo guest halts while no byte waits (sti; hlt), so only the UART's
+# receive interrupt, through the 8259 on IRQ4, brings it back: a guest
+# that waits for input takes no host CPU, and what is typed still comes back.
+test_serial_input_interrupt_wakes_a_halted_guest() {
+	need_kvm
+	mkfifo in
+	exec 3<>in
+	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=echo <in >out 2>err &
+	local pid=$! status=0 before after
+	wait_for out 'echo ready'
+	# utime + stime, in clock ticks (100 a second)
+	before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	sleep 3
+	after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	# a guest that polled the UART would take the whole 3 s (300 ticks)
+	[ $((after - before)) -lt 100 ] ||
+		fail "vmm took $((after - before)) ticks of CPU in 3 s while its guest waited for input"
+	printf 'wake' >&3
+	wait_for out 'WAKE'
+	printf 'up q' >&3
+	wait $pid || status=$?
+	[ "$status" -eq 0 ] || fail "exit status $status: $(cat err)"
+	grep -q 'WAKEUP ' out || { cat out; fail "the echo after the halt lost bytes"; }
+}
+
 test_serial_to_file() {
 	run_guest hello --serial file:console.log
 	[ "$status" -eq 0 ] || { cat out.txt err; fail "exit status $status"; }

@@ -1,12 +1,13 @@
 /*
  * A tiny guest for vmm's direct tests: a bzImage that vmm boots through the
  * same Linux boot protocol path as a stock kernel, entered in 64-bit mode.
- * It drives the UART, RTC, i8042 and ACPI hardware by polling and reports
- * on COM1. "guest=MODE" on the command line picks what it does:
+ * It drives the UART, RTC, i8042 and ACPI hardware (by polling, but for
+ * echo mode's receive interrupt) and reports on COM1. "guest=MODE" on the command line picks what it does:
  *
  *   hello   print a greeting and the command line, then power off (ACPI S5)
  *   echo    echo input upper-cased until 'q' ('?' prints the command line,
- *           to tell one guest from another), then power off
+ *           to tell one guest from another), then power off; it halts
+ *           between bytes, woken by the UART's receive interrupt
  *   rtc     print the RTC's date and time, then power off
  *   acpi    check the ACPI tables and print what they say, then power off
  *   button  wait for the ACPI power button, then power off
@@ -39,7 +40,7 @@ static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1
 
 static void serial_init(void)
 {
-	outb(COM1 + 1, 0x00); /* no interrupts: this guest polls */
+	outb(COM1 + 1, 0x00); /* no interrupts (echo mode turns on the receive one) */
 	outb(COM1 + 3, 0x80); /* DLAB */
 	outb(COM1 + 0, 0x01); /* 115200 baud */
 	outb(COM1 + 1, 0x00);
@@ -64,12 +65,6 @@ static void puts_(const char *s)
 	}
 }
 
-static int getc_(void)
-{
-	while (!(inb(COM1 + 5) & 0x01))
-		;
-	return inb(COM1);
-}
 
 static void putdec(uint64_t v, int width)
 {
@@ -471,21 +466,23 @@ static void set_gate(uint8_t *gate, void (*handler)(void), uint16_t cs)
 		gate[i] = 0;
 }
 
-static void pit_backlog(const struct acpi_info *acpi)
+/*
+ * Interrupts from the two 8259s (vectors 0x20-0x2f, edge-triggered,
+ * cascaded), with only the master's lines in mask_off unmasked;
+ * exceptions stay absent. Interrupts stay off until the caller's sti.
+ */
+static void irqs_init(uint8_t mask_off)
 {
 	static uint8_t idt[48 * 16] __attribute__((aligned(16)));
 	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr = {
 		sizeof(idt) - 1, (uint64_t)idt
 	};
 	uint16_t cs;
-	uint32_t n;
 
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	/* vectors 0x20-0x2f: the two 8259s; exceptions stay absent */
 	for (int v = 0x20; v < 0x30; v++)
 		set_gate(idt + 16 * v, v == 0x20 ? pit_irq_entry : other_irq_entry, cs);
 	__asm__ volatile("lidt %0" : : "m"(idtr));
-	/* 8259s: edge-triggered, cascaded, vectors 0x20 and 0x28, only IRQ0 unmasked */
 	outb(0x20, 0x11);
 	outb(0xa0, 0x11);
 	outb(0x21, 0x20);
@@ -494,8 +491,28 @@ static void pit_backlog(const struct acpi_info *acpi)
 	outb(0xa1, 0x02);
 	outb(0x21, 0x01);
 	outb(0xa1, 0x01);
-	outb(0x21, 0xfe);
+	outb(0x21, (uint8_t)~mask_off);
 	outb(0xa1, 0xff);
+}
+
+/*
+ * A byte from COM1, halting while none is there: the UART's receive
+ * interrupt (IRQ4) wakes the guest, so that a guest waiting for input
+ * takes no host CPU. sti's one-instruction shadow makes "sti; hlt" leave
+ * no gap for the interrupt to come before the halt.
+ */
+static int getc_halting(void)
+{
+	while (!(inb(COM1 + 5) & 0x01))
+		__asm__ volatile("sti; hlt; cli");
+	return inb(COM1);
+}
+
+static void pit_backlog(const struct acpi_info *acpi)
+{
+	uint32_t n;
+
+	irqs_init(0x01); /* IRQ0 only */
 	/* PIT channel 0, rate generator, 1193182 Hz / 1193: 1 kHz */
 	outb(0x43, 0x34);
 	outb(0x40, 1193 & 0xff);
@@ -532,8 +549,11 @@ void guest_main(const uint8_t *boot_params)
 	} else if (streq_prefix(mode, "echo")) {
 		int c;
 
+		irqs_init(0x10); /* IRQ4: COM1 */
+		outb(COM1 + 4, 0x0b); /* DTR, RTS, OUT2 (the line to the 8259) */
+		outb(COM1 + 1, 0x01); /* an interrupt when a byte comes */
 		puts_("echo ready\n");
-		while ((c = getc_()) != 'q') {
+		while ((c = getc_halting()) != 'q') {
 			if (c == '?') {
 				puts_(cmdline);
 				continue;
