@@ -24,15 +24,10 @@ test_serial_input_interrupt_wakes_a_halted_guest() {
 	mkfifo in
 	exec 3<>in
 	"$VMM" run --kernel "$TESTGUEST" --cmdline guest=echo <in >out 2>err &
-	local pid=$! status=0 before after
+	local pid=$! status=0 ticks
 	wait_for out 'echo ready'
-	# utime + stime, in clock ticks (100 a second)
-	before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
-	sleep 3
-	after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
-	# a guest that polled the UART would take the whole 3 s (300 ticks)
-	[ $((after - before)) -lt 100 ] ||
-		fail "vmm took $((after - before)) ticks of CPU in 3 s while its guest waited for input"
+	ticks=$(idle_cpu_ticks $pid)
+	[ "$ticks" -lt 100 ] || fail "vmm took $ticks ticks of CPU in 3 s while its guest waited for input"
 	printf 'wake' >&3
 	wait_for out 'WAKE'
 	printf 'up q' >&3

@@ -54,6 +54,21 @@ test_keys_arrive_as_scancodes() {
 	stop_guest
 }
 
+# The guest halts while the i8042 has no byte for it: the keyboard's IRQ1
+# and the mouse's IRQ12 (through the second 8259) bring it back, and a
+# screen that waits for keys takes no host CPU.
+test_keys_and_pointer_wake_a_halted_guest() {
+	local ticks
+	start_fb_guest
+	ticks=$(idle_cpu_ticks $pid)
+	[ "$ticks" -lt 100 ] || fail "vmm took $ticks ticks of CPU in 3 s while its guest waited for keys"
+	timeout $(scaled 20) "$VNC_CLIENT" vnc.sock key 0x61 pointer 10 10 0 sleep 300
+	wait_for console.log 'kbd 0x9e'
+	wait_for console.log 'aux 0xa'
+	console_has 'kbd 0x1e' 'kbd 0x9e'
+	stop_guest
+}
+
 test_untranslated_keyboard_gets_set_2() {
 	start_fb_guest
 	# F12 down: the guest turns translation off; then F12 up and Escape in set 2.

@@ -49,6 +49,16 @@ wait_for() {
 	fail "'$2' never appeared in $1"
 }
 
+# idle_cpu_ticks PID: the CPU that process PID takes in 3 s, in clock
+# ticks (100 a second; a guest that busy-waits takes about 300).
+idle_cpu_ticks() {
+	local before after
+	before=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	sleep 3
+	after=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	echo $((after - before))
+}
+
 # running PID: the process PID exists and has not ended (a child that
 # ended and was not yet waited for is a zombie, which kill -0 still finds).
 running() {

@@ -24,7 +24,7 @@ entry64:
 1:	hlt
 	jmp 1b
 
-	/* guest=pit: count timer interrupts; both end the 8259's interrupt */
+	/* guest=pit: count timer interrupts; the others end the 8259s' interrupt */
 	.globl pit_irq_entry
 pit_irq_entry:
 	push %rax
@@ -38,6 +38,16 @@ pit_irq_entry:
 other_irq_entry:
 	push %rax
 	mov $0x20, %al
+	out %al, $0x20
+	pop %rax
+	iretq
+
+	/* IRQ8-15 come through the slave 8259: both end the interrupt */
+	.globl slave_irq_entry
+slave_irq_entry:
+	push %rax
+	mov $0x20, %al
+	out %al, $0xa0
 	out %al, $0x20
 	pop %rax
 	iretq

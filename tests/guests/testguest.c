@@ -2,12 +2,12 @@
  * A tiny guest for vmm's direct tests: a bzImage that vmm boots through the
  * same Linux boot protocol path as a stock kernel, entered in 64-bit mode.
  * It drives the UART, RTC, i8042 and ACPI hardware (by polling, but for
- * echo mode's receive interrupt) and reports on COM1. "guest=MODE" on the command line picks what it does:
+ * the input that echo and fb wait for: they halt until its interrupt)
+ * and reports on COM1. "guest=MODE" on the command line picks what it does:
  *
  *   hello   print a greeting and the command line, then power off (ACPI S5)
  *   echo    echo input upper-cased until 'q' ('?' prints the command line,
- *           to tell one guest from another), then power off; it halts
- *           between bytes, woken by the UART's receive interrupt
+ *           to tell one guest from another), then power off
  *   rtc     print the RTC's date and time, then power off
  *   acpi    check the ACPI tables and print what they say, then power off
  *   button  wait for the ACPI power button, then power off
@@ -365,6 +365,83 @@ static void pci_scan(void)
 	puts_("\n");
 }
 
+/* Interrupts */
+
+/* entry.S: the IRQ handlers and the count of timer interrupts taken */
+extern volatile uint32_t pit_ticks;
+void pit_irq_entry(void);
+void other_irq_entry(void);
+void slave_irq_entry(void);
+
+static void set_gate(uint8_t *gate, void (*handler)(void), uint16_t cs)
+{
+	uint64_t a = (uint64_t)handler;
+
+	gate[0] = a;
+	gate[1] = a >> 8;
+	gate[2] = cs;
+	gate[3] = cs >> 8;
+	gate[4] = 0;    /* no IST */
+	gate[5] = 0x8e; /* present, 64-bit interrupt gate */
+	gate[6] = a >> 16;
+	gate[7] = a >> 24;
+	for (int i = 0; i < 4; i++)
+		gate[8 + i] = a >> (32 + 8 * i);
+	for (int i = 12; i < 16; i++)
+		gate[i] = 0;
+}
+
+/*
+ * Interrupts from the two 8259s (vectors 0x20-0x2f, edge-triggered,
+ * cascaded), with only the lines set in unmasked (bit N: IRQ N) let
+ * through; exceptions stay absent. Interrupts stay off until the
+ * caller's sti.
+ */
+static void irqs_init(uint16_t unmasked)
+{
+	static uint8_t idt[48 * 16] __attribute__((aligned(16)));
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr = {
+		sizeof(idt) - 1, (uint64_t)idt
+	};
+	uint8_t master = unmasked & 0xff, slave = unmasked >> 8;
+	uint16_t cs;
+
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	for (int v = 0x20; v < 0x30; v++)
+		set_gate(idt + 16 * v, v == 0x20 ? pit_irq_entry : v < 0x28 ? other_irq_entry : slave_irq_entry, cs);
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+	if (slave)
+		master |= 0x04; /* the cascade */
+	outb(0x20, 0x11);
+	outb(0xa0, 0x11);
+	outb(0x21, 0x20);
+	outb(0xa1, 0x28);
+	outb(0x21, 0x04);
+	outb(0xa1, 0x02);
+	outb(0x21, 0x01);
+	outb(0xa1, 0x01);
+	outb(0x21, (uint8_t)~master);
+	outb(0xa1, (uint8_t)~slave);
+}
+
+/* Halt until an interrupt (sti's one-instruction shadow leaves no gap before the hlt). */
+static void wait_for_interrupt(void)
+{
+	__asm__ volatile("sti; hlt; cli");
+}
+
+/*
+ * A byte from COM1, halting while none is there: the UART's receive
+ * interrupt (IRQ4) wakes the guest, so that a guest waiting for input
+ * takes no host CPU.
+ */
+static int getc_halting(void)
+{
+	while (!(inb(COM1 + 5) & 0x01))
+		wait_for_interrupt();
+	return inb(COM1);
+}
+
 static void i8042_wait_write(void)
 {
 	while (inb(0x64) & 0x02)
@@ -390,12 +467,13 @@ static void fb_keys(const struct fb *fb)
 	i8042_wait_write();
 	outb(0x60, 0xf4);
 	i8042_read(); /* its ACK */
+	irqs_init(1 << 1 | 1 << 12); /* the keyboard's IRQ1, the mouse's IRQ12 */
 	puts_("keys ready\n");
 	for (;;) {
 		uint8_t st, v;
 
 		while (!((st = inb(0x64)) & 0x01))
-			;
+			wait_for_interrupt();
 		v = inb(0x60);
 		puts_(st & 0x20 ? "aux " : "kbd ");
 		puthex(v);
@@ -443,76 +521,11 @@ static void pm_wait(const struct acpi_info *acpi, uint32_t ms)
 	}
 }
 
-/* entry.S: the IRQ handlers and the count of timer interrupts taken */
-extern volatile uint32_t pit_ticks;
-void pit_irq_entry(void);
-void other_irq_entry(void);
-
-static void set_gate(uint8_t *gate, void (*handler)(void), uint16_t cs)
-{
-	uint64_t a = (uint64_t)handler;
-
-	gate[0] = a;
-	gate[1] = a >> 8;
-	gate[2] = cs;
-	gate[3] = cs >> 8;
-	gate[4] = 0;    /* no IST */
-	gate[5] = 0x8e; /* present, 64-bit interrupt gate */
-	gate[6] = a >> 16;
-	gate[7] = a >> 24;
-	for (int i = 0; i < 4; i++)
-		gate[8 + i] = a >> (32 + 8 * i);
-	for (int i = 12; i < 16; i++)
-		gate[i] = 0;
-}
-
-/*
- * Interrupts from the two 8259s (vectors 0x20-0x2f, edge-triggered,
- * cascaded), with only the master's lines in mask_off unmasked;
- * exceptions stay absent. Interrupts stay off until the caller's sti.
- */
-static void irqs_init(uint8_t mask_off)
-{
-	static uint8_t idt[48 * 16] __attribute__((aligned(16)));
-	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr = {
-		sizeof(idt) - 1, (uint64_t)idt
-	};
-	uint16_t cs;
-
-	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	for (int v = 0x20; v < 0x30; v++)
-		set_gate(idt + 16 * v, v == 0x20 ? pit_irq_entry : other_irq_entry, cs);
-	__asm__ volatile("lidt %0" : : "m"(idtr));
-	outb(0x20, 0x11);
-	outb(0xa0, 0x11);
-	outb(0x21, 0x20);
-	outb(0xa1, 0x28);
-	outb(0x21, 0x04);
-	outb(0xa1, 0x02);
-	outb(0x21, 0x01);
-	outb(0xa1, 0x01);
-	outb(0x21, (uint8_t)~mask_off);
-	outb(0xa1, 0xff);
-}
-
-/*
- * A byte from COM1, halting while none is there: the UART's receive
- * interrupt (IRQ4) wakes the guest, so that a guest waiting for input
- * takes no host CPU. sti's one-instruction shadow makes "sti; hlt" leave
- * no gap for the interrupt to come before the halt.
- */
-static int getc_halting(void)
-{
-	while (!(inb(COM1 + 5) & 0x01))
-		__asm__ volatile("sti; hlt; cli");
-	return inb(COM1);
-}
-
 static void pit_backlog(const struct acpi_info *acpi)
 {
 	uint32_t n;
 
-	irqs_init(0x01); /* IRQ0 only */
+	irqs_init(1 << 0); /* the PIT's IRQ0 only */
 	/* PIT channel 0, rate generator, 1193182 Hz / 1193: 1 kHz */
 	outb(0x43, 0x34);
 	outb(0x40, 1193 & 0xff);
@@ -549,7 +562,7 @@ void guest_main(const uint8_t *boot_params)
 	} else if (streq_prefix(mode, "echo")) {
 		int c;
 
-		irqs_init(0x10); /* IRQ4: COM1 */
+		irqs_init(1 << 4); /* COM1's IRQ4 */
 		outb(COM1 + 4, 0x0b); /* DTR, RTS, OUT2 (the line to the 8259) */
 		outb(COM1 + 1, 0x01); /* an interrupt when a byte comes */
 		puts_("echo ready\n");
