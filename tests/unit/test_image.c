@@ -103,6 +103,39 @@ static void image_probe_refuses_backing_names_out_of_range(int *failed)
 	CHECK(probe_with_backing(512, 0, &info) < 0);
 }
 
+/*
+ * Extensions end at the backing name, as in vmm's qcow2 driver: a backing
+ * format "raw" that only a parser reading past the name would see (the
+ * name's last bytes are the extension's type, the bytes after it its
+ * length and "raw") is not taken.
+ */
+static void image_probe_reads_no_extension_past_the_backing_name(int *failed)
+{
+	static const uint8_t unknown_ext[8] = { 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0 };
+	static const uint8_t name[4] = { 0xe2, 0x79, 0x2a, 0xca };
+	static const uint8_t rest[8] = { 0, 0, 0, 3, 'r', 'a', 'w', 0 };
+	struct image_info info;
+	char path[64], err[256];
+	int fd;
+	uint32_t hl;
+	uint8_t b[4];
+
+	fresh_qcow2(path, &fd);
+	if (pread(fd, b, 4, 100) != 4)
+		abort();
+	hl = (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+	if (pwrite(fd, unknown_ext, 8, hl) != 8 || pwrite(fd, name, 4, hl + 8) != 4 ||
+	    pwrite(fd, rest, 8, hl + 12) != 8)
+		abort();
+	put_be64(fd, 8, hl + 8);
+	put_be32(fd, 16, 4);
+	close(fd);
+	CHECK_EQ(image_probe(path, &info, err, sizeof(err)), 0);
+	CHECK_EQ(strlen(info.backing), 4);
+	CHECK_EQ(strlen(info.backing_format), 0);
+	unlink(path);
+}
+
 static void image_resize_only_grows_a_qcow2(int *failed)
 {
 	struct image_info info;
@@ -305,6 +338,8 @@ const struct unit_test image_tests[] = {
 	{ "image_probe_reads_a_backing_name_in_range", image_probe_reads_a_backing_name_in_range },
 	{ "image_probe_refuses_backing_names_out_of_range",
 	  image_probe_refuses_backing_names_out_of_range },
+	{ "image_probe_reads_no_extension_past_the_backing_name",
+	  image_probe_reads_no_extension_past_the_backing_name },
 	{ "image_resize_only_grows_a_qcow2", image_resize_only_grows_a_qcow2 },
 	{ "image_probe_keeps_a_file_made_raw_raw", image_probe_keeps_a_file_made_raw_raw },
 	{ "image_copy_stream_writes_what_came_with_long_zeros_as_holes",

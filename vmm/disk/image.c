@@ -117,7 +117,7 @@ static int parse_header(const uint8_t *h, size_t hlen, uint64_t file_size, struc
 {
 	uint64_t boff;
 	uint32_t blen;
-	size_t ext;
+	size_t ext, end;
 
 	q->version = be32(h + 4);
 	q->cluster_bits = be32(h + 20);
@@ -147,13 +147,18 @@ static int parse_header(const uint8_t *h, size_t hlen, uint64_t file_size, struc
 		if (strlen(info->backing) != blen)
 			return error_set(err, errlen, -EINVAL, "the qcow2 backing file name holds a NUL");
 	}
-	/* header extensions, up to the end marker or the backing name */
-	for (ext = q->header_len; ext + 8 <= hlen;) {
+	/*
+	 * header extensions, up to the end marker or the backing name, where
+	 * vmm's qcow2 driver stops too: what one sees past the name, the
+	 * other must not
+	 */
+	end = boff ? boff : hlen;
+	for (ext = q->header_len; ext + 8 <= end;) {
 		uint32_t type = be32(h + ext), len = be32(h + ext + 4);
 
 		if (type == EXT_END)
 			break;
-		if (len > hlen - ext - 8)
+		if (len > end - ext - 8)
 			return error_set(err, errlen, -EINVAL, "a qcow2 header extension is out of range");
 		if (type == EXT_BACKING_FORMAT && len < sizeof(info->backing_format)) {
 			memcpy(info->backing_format, h + ext + 8, len);
