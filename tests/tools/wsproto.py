@@ -86,14 +86,22 @@ def frame(opcode, payload=b"", fin=True, mask=True, rsv=0, length=None):
 
 
 class Reader:
-    """Frames from the server (never masked), across reads."""
+    """Frames from the server (never masked), across reads. What came and
+    was not taken yet is buf from pos on: a frame taken moves pos, and the
+    buffer is compacted once a read, not once a frame (a flood of 2-byte
+    pongs would copy the buffer over and over)."""
 
     def __init__(self, s, rest=b""):
         self.s = s
         self.buf = rest
+        self.pos = 0
+
+    def _add(self, more):
+        self.buf = self.buf[self.pos:] + more
+        self.pos = 0
 
     def _need(self, n, deadline):
-        while len(self.buf) < n:
+        while len(self.buf) - self.pos < n:
             left = deadline - time.time()
             if left <= 0:
                 raise TimeoutError("no frame in time")
@@ -101,28 +109,30 @@ class Reader:
             more = self.s.recv(65536)
             if not more:
                 raise EOFError("the connection closed")
-            self.buf += more
+            self._add(more)
 
     def _parse(self):
         """The first whole frame in the buffer, taken out of it, or None."""
-        if len(self.buf) < 2:
+        buf, p = self.buf, self.pos
+        have = len(buf) - p
+        if have < 2:
             return None
-        b0, b1 = self.buf[0], self.buf[1]
+        b0, b1 = buf[p], buf[p + 1]
         if b1 & 0x80:
             raise ValueError("a masked frame from the server")
         n, off = b1 & 0x7F, 2
         if n == 126:
-            if len(self.buf) < 4:
+            if have < 4:
                 return None
-            n, off = struct.unpack("!H", self.buf[2:4])[0], 4
+            n, off = struct.unpack("!H", buf[p + 2:p + 4])[0], 4
         elif n == 127:
-            if len(self.buf) < 10:
+            if have < 10:
                 return None
-            n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
-        if len(self.buf) < off + n:
+            n, off = struct.unpack("!Q", buf[p + 2:p + 10])[0], 10
+        if have < off + n:
             return None
-        payload = self.buf[off:off + n]
-        self.buf = self.buf[off + n:]
+        payload = buf[p + off:p + off + n]
+        self.pos = p + off + n
         return bool(b0 & 0x80), b0 & 0x0F, payload
 
     def frame(self, timeout=10):
@@ -131,7 +141,7 @@ class Reader:
             f = self._parse()
             if f is not None:
                 return f
-            self._need(len(self.buf) + 1, deadline)
+            self._need(len(self.buf) - self.pos + 1, deadline)
 
     def frames_while_sending(self, out, idle=10):
         """The server's frames, one by one, while out is sent to it, in this
@@ -169,7 +179,7 @@ class Reader:
                         continue
                     if not more:
                         raise EOFError("the connection closed")
-                    self.buf += more
+                    self._add(more)
         finally:
             self.s.setblocking(True)
 

@@ -2,6 +2,8 @@
 # a laptop's and a phone's size, with no console error and no CSP
 # violation; the screenshots stay in BUILDDIR/tests/screenshots.
 
+TEST_SECONDS=300
+
 test_browser_every_page_renders_without_errors_at_laptop_and_phone_sizes() {
 	need_browser
 	start_portal

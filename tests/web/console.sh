@@ -7,6 +7,26 @@
 # A free loopback port.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# wait_listening PORT...: each loopback TCP port is listened on (read from
+# /proc/net/tcp: a connection would use up a listener that takes one),
+# within 30 s.
+wait_listening() {
+	local i
+	for i in $(seq 300); do
+		python3 - "$@" <<'END' && return 0
+import sys
+want = {int(p) for p in sys.argv[1:]}
+for line in open("/proc/net/tcp").readlines()[1:]:
+    local, state = line.split()[1], line.split()[3]
+    if state == "0A" and local.startswith("0100007F:"):
+        want.discard(int(local.split(":")[1], 16))
+sys.exit(1 if want else 0)
+END
+		sleep 0.1
+	done
+	fail "nothing listens on port $* after 30 s"
+}
+
 test_the_console_proxy_speaks_strict_rfc6455() {
 	need_portal
 	local echo_port proxy_port pid i
@@ -18,18 +38,16 @@ test_the_console_proxy_speaks_strict_rfc6455() {
 	(ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \
 		exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$WEBSOCKIFY" \
 		--listen "127.0.0.1:$proxy_port" --target "127.0.0.1:$echo_port" \
-		--handshake-timeout 1000 >websockify.log 2>&1) &
+		--handshake-timeout 3000 >websockify.log 2>&1) &
 	pid=$!
-	for i in $(seq 50); do
-		python3 -c "import socket; socket.create_connection(('127.0.0.1', $proxy_port))" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_listening "$echo_port" "$proxy_port"
 	python3 "$SRCDIR/tests/tools/ws_conformance.py" "127.0.0.1:$proxy_port" "$pid" >conformance.txt 2>&1 ||
 		{ cat conformance.txt; fail "the proxy failed its conformance checks"; }
 	grep '^stalled reader' conformance.txt
 	# SIGTERM: an idle console gets its close (going away) before the proxy ends
 	python3 "$SRCDIR/tests/tools/ws_ends.py" stop "127.0.0.1:$proxy_port" >stop.out &
-	for i in $(seq 50); do grep -q open stop.out && break; sleep 0.1; done
+	for i in $(seq 300); do grep -q open stop.out && break; sleep 0.1; done
+	grep -q open stop.out || fail "the console to be stopped did not open in 30 s: $(cat stop.out)"
 	kill -TERM "$pid"
 	wait "$pid" || fail "the proxy did not end cleanly on SIGTERM: $(tail -3 websockify.log)"
 	wait $! || true
@@ -56,14 +74,11 @@ test_the_console_proxy_loses_nothing_at_either_end() {
 		(exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$WEBSOCKIFY" \
 			--listen "127.0.0.1:${port%%:*}" --target "127.0.0.1:${port##*:}" >>websockify.log 2>&1) &
 	done
-	for i in $(seq 50); do
-		python3 -c "import socket; [socket.create_connection(('127.0.0.1', p)) for p in ($p1, $p2)]" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_listening "$src_port" "$sink_port" "$p1" "$p2"
 	out=$(python3 "$SRCDIR/tests/tools/ws_ends.py" last-output "127.0.0.1:$p1" 300000)
 	[ "$out" = "got 300000 close 1000" ] || fail "the guest's last output: $out"
 	python3 "$SRCDIR/tests/tools/ws_ends.py" last-input "127.0.0.1:$p2" 1048576 >/dev/null
-	for i in $(seq 50); do kill -0 "$sink" 2>/dev/null || break; sleep 0.1; done
+	for i in $(seq 300); do kill -0 "$sink" 2>/dev/null || break; sleep 0.1; done
 	[ "$(stat -c %s got.bin)" = 1048576 ] || fail "the browser's last input: $(stat -c %s got.bin) of 1048576 bytes reached the guest"
 }
 

@@ -66,7 +66,7 @@ start_portal() {
 	[ -n "$port" ] || { cat nginx.log nginx-error.log 2>/dev/null; fail "nginx did not start"; }
 	URL=https://localhost:$port
 	HOSTPORT=localhost:$port
-	for i in $(seq $(scaled 100)); do
+	for i in $(seq $(scaled 300)); do
 		[ -S fcgi/fcgi.sock ] && [ -S fcgi/websockify.sock ] && return 0
 		sleep 0.1
 	done
@@ -110,14 +110,14 @@ cleanup_portal() {
 	[ -f nginx.pid ] && kill -QUIT "$(cat nginx.pid)" 2>/dev/null || true
 	if [ -n "${PORTAL_PID:-}" ] && kill -TERM "$PORTAL_PID" 2>/dev/null; then
 		# it finishes what is in flight, then LeakSanitizer looks at what is left
-		for i in $(seq 100); do
+		for i in $(seq 400); do
 			[ -e "/proc/$PORTAL_PID" ] || break
 			grep -q '^[0-9]* ([^)]*) Z' "/proc/$PORTAL_PID/stat" 2>/dev/null && break
 			sleep 0.05
 		done
 	fi
 	if [ -n "${WEBSOCKIFY_PID:-}" ] && kill -TERM "$WEBSOCKIFY_PID" 2>/dev/null; then
-		for i in $(seq 100); do
+		for i in $(seq 400); do
 			[ -e "/proc/$WEBSOCKIFY_PID" ] || break
 			grep -q '^[0-9]* ([^)]*) Z' "/proc/$WEBSOCKIFY_PID/stat" 2>/dev/null && break
 			sleep 0.05

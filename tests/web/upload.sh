@@ -64,9 +64,11 @@ test_an_upload_listed_while_it_comes_is_what_its_header_says() {
 	local pid mark
 	qemu-img create -q -f qcow2 q.qcow2 1G
 	qemu-io -f qcow2 -c 'write -P 0xab 0 3M' q.qcow2 >/dev/null
-	upload "/pool/p/upload?name=q.qcow2" q.qcow2 --limit-rate 1M >upload.status &
+	# about 35 s at this rate: time enough for a second login and a listing
+	upload "/pool/p/upload?name=q.qcow2" q.qcow2 --limit-rate 100k >upload.status &
 	pid=$!
-	for _ in $(seq 100); do [ -e pool/q.qcow2 ] && break; sleep 0.05; done
+	for _ in $(seq 600); do [ -e pool/q.qcow2 ] && break; sleep 0.05; done
+	[ -e pool/q.qcow2 ] || fail "the upload did not reach the pool in 30 s"
 	JAR=jar2 login admin "$ADMIN_PASSWORD" >/dev/null
 	JAR=jar2 web /pool/p >/dev/null
 	mark=$(python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "trusted.webkvm.format").decode())' pool/q.qcow2)
