@@ -170,7 +170,8 @@ test_vnc_on_tcp() {
 	port=$(ss -Hltnp | grep "pid=$pid," | awk '{print $4}' | sed 's/.*://' | head -1)
 	[ -n "$port" ] || fail "vmm listens on no TCP port"
 	timeout $(scaled 20) socat UNIX-LISTEN:$PWD/relay.sock TCP:127.0.0.1:$port &
-	sleep 0.5
+	local i
+	for i in $(seq $(scaled 100)); do [ -S relay.sock ] && break; sleep 0.1; done
 	timeout $(scaled 20) "$VNC_CLIENT" relay.sock pattern || fail "no screen over TCP"
 	stop_guest
 }

@@ -80,7 +80,7 @@ start_vmmd() {
 	${VMMD_WRAP:-} "$VMMD" --state-dir "$PWD/state" --run-dir "$PWD/run" "$@" >>vmmd.log 2>&1 &
 	VMMD_PID=$!
 	local i
-	for i in $(seq $(scaled 100)); do
+	for i in $(seq $(scaled 300)); do
 		[ -S "$VMMD_SOCKET" ] && return 0
 		sleep 0.1
 	done
