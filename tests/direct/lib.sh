@@ -49,13 +49,15 @@ wait_for() {
 	fail "'$2' never appeared in $1"
 }
 
-# idle_cpu_ticks PID: the CPU that process PID takes in 3 s, in clock
-# ticks (100 a second; a guest that busy-waits takes about 300).
-idle_cpu_ticks() {
+# busy_ms PID: how long the threads of process PID ran or were ready to
+# run (waiting for a CPU) in 3 s, in ms, from their schedstat: a thread
+# that busy-waits comes to about 3000 however loaded the machine is, one
+# that halts to about 0.
+busy_ms() {
 	local before after
-	before=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	before=$(cat /proc/$1/task/*/schedstat 2>/dev/null | awk '{ t += $1 + $2 } END { print int(t / 1e6) }')
 	sleep 3
-	after=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	after=$(cat /proc/$1/task/*/schedstat 2>/dev/null | awk '{ t += $1 + $2 } END { print int(t / 1e6) }')
 	echo $((after - before))
 }
 

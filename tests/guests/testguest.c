@@ -486,18 +486,32 @@ static void fb_keys(const struct fb *fb)
 		} else if (xlate && v == 0x58) {
 			uint8_t cb;
 
+			/*
+			 * Both ports off first, so that the byte read after
+			 * 0x20 is the command byte, not a key or a mouse byte
+			 * that came in between (written back, such a byte
+			 * would turn the interrupts off, and this guest halts
+			 * until one comes); what they send meanwhile waits.
+			 */
+			i8042_wait_write();
+			outb(0x64, 0xad);
+			i8042_wait_write();
+			outb(0x64, 0xa7);
 			while (inb(0x64) & 0x01) { /* bytes behind F12, not the command byte */
-				puts_("kbd ");
-				puthex(inb(0x60));
+				st = inb(0x64);
+				v = inb(0x60);
+				puts_(st & 0x20 ? "aux " : "kbd ");
+				puthex(v);
 				puts_("\n");
 			}
 			i8042_wait_write();
 			outb(0x64, 0x20);
 			cb = i8042_read();
+			/* translation off; both ports on, with their interrupts */
 			i8042_wait_write();
 			outb(0x64, 0x60);
 			i8042_wait_write();
-			outb(0x60, cb & ~0x40);
+			outb(0x60, (cb & ~0x70) | 0x03);
 			xlate = 0;
 			puts_("xlate off\n");
 		} else if (!xlate && v == 0x76) {

@@ -149,7 +149,11 @@ class Reader:
         it has some. (A second thread that sends would share the socket's
         blocking mode with this one's timeouts, and its send could fail.)
         TimeoutError when nothing moves either way for idle seconds; once
-        the server no longer takes bytes (it closed), the rest is dropped."""
+        the server no longer takes bytes (it closed), the rest is dropped.
+        For plain TCP only (a TLS socket's reads and writes want more
+        than select and send)."""
+        assert not isinstance(self.s, ssl.SSLSocket)
+        out = memoryview(out)
         self.s.setblocking(False)
         try:
             deadline = time.time() + idle
@@ -171,7 +175,7 @@ class Reader:
                     except BlockingIOError:
                         pass
                     except OSError:
-                        out = b""
+                        out = memoryview(b"")
                 if rd:
                     try:
                         more = self.s.recv(65536)
@@ -180,6 +184,7 @@ class Reader:
                     if not more:
                         raise EOFError("the connection closed")
                     self._add(more)
+                    deadline = time.time() + idle
         finally:
             self.s.setblocking(True)
 

@@ -89,7 +89,9 @@ test_expired_revoked_and_disabled_users_tokens_open_nothing() {
 		[ "$(api "$t" GET /instances)" = 200 ] || fail "a new token does not work"
 	done
 	JAR=alice web /account/tokens >/dev/null
-	# the day the row says (a date taken now could be a day on, past midnight)
+	# a day from now, and shown as the row says (a date taken now could be a day on, past midnight)
+	[ "$(sqlite3 portal/portal.db "SELECT expires - strftime('%s','now') BETWEEN 86400 - 300 AND 86400 FROM api_tokens WHERE name = 'soon'")" = 1 ] ||
+		fail "the token does not expire in a day"
 	grep -A1 '<td>soon</td>' body.html |
 		grep -q "$(sqlite3 portal/portal.db "SELECT strftime('%Y-%m-%d %H:%M UTC', expires, 'unixepoch') FROM api_tokens WHERE name = 'soon'")" ||
 		fail "the expiry is not shown"
